@@ -1,0 +1,87 @@
+//! The core's one error type, with a stable machine-readable code per variant.
+
+use crate::filter::FilterError;
+use crate::store::StoreError;
+
+/// One offending field of a rejected input, named by the core's own attribute name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("the input is not valid")]
+    Validation(Vec<FieldError>),
+    #[error("{field} is already taken in this tenant")]
+    Unique { field: &'static str },
+    #[error("the resource was modified since the version you hold")]
+    VersionMismatch,
+    #[error("that membership would make a group a member of itself")]
+    Cycle,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Filter(#[from] FilterError),
+    #[error("the cursor is not valid for this query")]
+    Cursor,
+    #[error("authentication is required")]
+    Unauthenticated,
+    #[error("the credential does not grant this operation")]
+    Forbidden,
+    /// Anything unexpected. The message is for the log only; faces answer an opaque 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CoreError {
+    /// A stable code faces put in their error envelopes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::NotFound { what } => match *what {
+                "user" => "user.not_found",
+                "group" => "group.not_found",
+                "tenant" => "tenant.not_found",
+                "api key" => "apikey.not_found",
+                "member" => "member.not_found",
+                _ => "not_found",
+            },
+            CoreError::Validation(_) => "validation",
+            CoreError::Unique { .. } => "conflict.unique",
+            CoreError::VersionMismatch => "conflict.version",
+            CoreError::Cycle => "group.cycle",
+            CoreError::Conflict(_) => "conflict",
+            CoreError::Filter(_) => "filter.invalid",
+            CoreError::Cursor => "cursor.invalid",
+            CoreError::Unauthenticated => "auth.unauthenticated",
+            CoreError::Forbidden => "auth.forbidden",
+            CoreError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CoreError::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => CoreError::NotFound { what },
+            StoreError::Unique(field) => CoreError::Unique { field },
+            StoreError::VersionMismatch => CoreError::VersionMismatch,
+            StoreError::Cycle => CoreError::Cycle,
+            StoreError::Cursor => CoreError::Cursor,
+            StoreError::Backend(m) => CoreError::Internal(m),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Roster's directory core: the model, the rules every face shares, the filter language and the storage port.
+//!
+//! Nothing here speaks HTTP or SQL. Faces translate their wire formats into calls on [`Directory`];
+//! the store implements [`Store`].
+
+pub mod apikey;
+pub mod directory;
+pub mod error;
+pub mod filter;
+pub mod model;
+pub mod page;
+pub mod schema;
+pub mod store;
+mod validate;
+
+pub use directory::{Caller, Directory};
+pub use error::{CoreError, FieldError};
+pub use store::{Store, StoreError};

@@ -1,0 +1,230 @@
+//! The directory's records: tenants, users, groups, memberships and principals.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub type Time = DateTime<Utc>;
+
+/// The current time, truncated to milliseconds: what the store keeps, so a value read back equals the one written.
+pub fn now() -> Time {
+    let t = Utc::now();
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub name: String,
+    pub created: Time,
+}
+
+/// Where a user's account comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserKind {
+    #[default]
+    Local,
+    Directory,
+    Application,
+}
+
+/// The lifecycle state of a user; soft deletion is kept apart in `deleted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    #[default]
+    Active,
+    Suspended,
+    Quarantined,
+    Deactivated,
+    Invited,
+}
+
+/// Why a user was deactivated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InactiveReason {
+    Manual,
+    TooManyFailedLogons,
+    ExternalAccountDisabled,
+}
+
+macro_rules! str_enum {
+    ($ty:ty { $($variant:ident => $s:literal),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [&'static str] = &[$($s),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $s),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+str_enum!(UserKind { Local => "local", Directory => "directory", Application => "application" });
+str_enum!(UserStatus {
+    Active => "active", Suspended => "suspended", Quarantined => "quarantined",
+    Deactivated => "deactivated", Invited => "invited",
+});
+str_enum!(InactiveReason {
+    Manual => "manual", TooManyFailedLogons => "too_many_failed_logons",
+    ExternalAccountDisabled => "external_account_disabled",
+});
+
+/// The writable attributes of a user: what create and replace take, and what patches edit.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    pub user_name: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub family_name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    #[serde(default)]
+    pub kind: UserKind,
+    #[serde(default)]
+    pub status: UserStatus,
+    #[serde(default)]
+    pub inactive_reason: Option<InactiveReason>,
+    /// Free-form attributes: a JSON object, searchable by path (`claims.department eq "sales"`).
+    #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub claims: serde_json::Value,
+    #[serde(default)]
+    pub unix_user_name: Option<String>,
+    #[serde(default)]
+    pub unix_home_directory: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    #[serde(default)]
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub distinguished_name: Option<String>,
+    #[serde(default)]
+    pub guest: bool,
+}
+
+pub fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// Per-tenant integer id, for faces whose wire format numbers users.
+    pub number: i64,
+    pub spec: UserSpec,
+    pub created: Time,
+    pub modified: Time,
+    pub deleted: Option<Time>,
+    pub version: i64,
+}
+
+/// The writable attributes of a group.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    pub name: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub number: i64,
+    pub spec: GroupSpec,
+    /// Groups the system keeps for itself; they cannot be changed or deleted through the API.
+    pub system: bool,
+    pub created: Time,
+    pub modified: Time,
+    pub deleted: Option<Time>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    User,
+    Group,
+}
+str_enum!(PrincipalKind { User => "user", Group => "group" });
+
+/// A member of a group: a user or another group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberRef {
+    pub kind: PrincipalKind,
+    pub id: Uuid,
+}
+
+/// Users and groups seen together, by the attributes they share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    pub id: Uuid,
+    pub number: i64,
+    /// A user's user_name or a group's name.
+    pub name: String,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+    pub created: Time,
+    pub modified: Time,
+    pub deleted: Option<Time>,
+}
+
+/// Whether a membership listing follows nested groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Depth {
+    #[default]
+    Direct,
+    Indirect,
+}
+
+/// Which records a listing includes with respect to soft deletion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Deleted {
+    #[default]
+    Exclude,
+    Include,
+    Only,
+}
+
+/// An API key as stored: the secret itself is never kept, only its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub name: String,
+    pub role: String,
+    pub hash: [u8; 32],
+    pub created: Time,
+    pub expires: Option<Time>,
+    pub last_used: Option<Time>,
+    pub revoked: Option<Time>,
+}

@@ -1,0 +1,86 @@
+//! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
+
+use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
+use crate::page::{ListQuery, Rows};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule refused the write; names the core attribute.
+    #[error("{0} is already taken")]
+    Unique(&'static str),
+    #[error("version mismatch")]
+    VersionMismatch,
+    #[error("membership cycle")]
+    Cycle,
+    #[error("bad cursor")]
+    Cursor,
+    /// The database failed; the text is for logs only.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Connection pool figures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A write guarded by optimistic concurrency: `None` writes whatever the current version is.
+pub type ExpectedVersion = Option<i64>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the database is reachable.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Which database this is ("sqlite" or "postgres"), for logs and metrics.
+    fn backend(&self) -> &'static str;
+    /// Connections open and idle now, for metrics.
+    fn pool_stats(&self) -> PoolStats;
+
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    async fn api_key_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiKey>>;
+    async fn list_api_keys(&self, tenant: Uuid) -> StoreResult<Vec<ApiKey>>;
+    /// Marks a key revoked; NotFound when the tenant has no such live key.
+    async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()>;
+    async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()>;
+
+    /// Inserts a user, allocating its per-tenant number.
+    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User>;
+    async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
+    async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
+    async fn update_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, spec: &UserSpec, at: Time) -> StoreResult<User>;
+    /// Sets or clears `deleted` (soft delete and restore).
+    async fn mark_user_deleted(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, deleted: Option<Time>, at: Time) -> StoreResult<User>;
+    /// Removes a user and its memberships for good.
+    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
+
+    async fn insert_group(&self, tenant: Uuid, id: Uuid, spec: &GroupSpec, system: bool, at: Time) -> StoreResult<Group>;
+    async fn group(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Group>>;
+    async fn list_groups(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Group>>;
+    async fn update_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, spec: &GroupSpec, at: Time) -> StoreResult<Group>;
+    async fn mark_group_deleted(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, deleted: Option<Time>, at: Time) -> StoreResult<Group>;
+    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
+
+    /// Adds a direct member; answers false when it was one already. Refuses a group edge that
+    /// would close a cycle (`StoreError::Cycle`), atomically with the insert.
+    async fn add_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool>;
+    /// Removes a direct member; NotFound("member") when it was not one.
+    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<()>;
+    /// Members of a group (direct, or through nested groups), as principals, filtered and paged.
+    async fn list_members(&self, tenant: Uuid, group: Uuid, depth: Depth, query: &ListQuery) -> StoreResult<Rows<Principal>>;
+    /// Groups a principal belongs to (directly, or through nested groups), filtered and paged.
+    async fn list_memberships(&self, tenant: Uuid, member: MemberRef, depth: Depth, query: &ListQuery) -> StoreResult<Rows<Group>>;
+    /// Users and groups together.
+    async fn list_principals(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Principal>>;
+}

@@ -1,0 +1,132 @@
+//! Roster's HTTP faces: the native REST API, its OpenAPI document and docs page, and the
+//! operational endpoints, behind one set of layers (request ids, tracing, metrics, body limits).
+
+mod docs;
+pub mod native;
+mod ops;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use roster_core::Directory;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub directory: Directory,
+    metrics: PrometheusHandle,
+    openapi: Arc<String>,
+    docs: Arc<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest request body accepted; larger ones get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { max_body_bytes: 1024 * 1024 }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Roster API", description = "The native API of Roster, a self-hosted user directory and identity server.", license(name = "Apache-2.0")),
+    modifiers(&BearerAuth),
+    security(("api_key" = [])),
+    components(schemas(native::Problem)),
+    tags((name = "users"), (name = "groups"), (name = "principals"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A tenant API key")).build()),
+        );
+    }
+}
+
+fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", native::router()).split_for_parts()
+}
+
+/// The OpenAPI document of the native API, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// The process-wide metrics recorder (installed once, however many servers a process runs).
+fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+                .map(|b| b.build_recorder())
+                .unwrap_or_else(|_| metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder());
+            let handle = recorder.handle();
+            // Fails only when another recorder is installed already; then ours just stays empty.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// The whole HTTP application.
+pub fn app(directory: Directory, config: &HttpConfig) -> Router {
+    let (api, spec) = routes();
+    let json = spec.to_pretty_json().unwrap_or_default();
+    let docs = Arc::new(docs::render(&serde_json::from_str(&json).unwrap_or_default()));
+    let state = AppState { directory, metrics: metrics_handle(), openapi: Arc::new(json), docs };
+    let request_id = HeaderName::from_static("x-request-id");
+    api.merge(ops::router())
+        .merge(docs::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            native::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request").into_response()
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> native::ApiError {
+    native::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "no such route")
+}
+
+/// Counts requests by route and status and times them; the route is the matched pattern, so
+/// ids do not explode the label space.
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("roster_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("roster_http_request_duration_seconds", "method" => method, "route" => route).record(start.elapsed().as_secs_f64());
+    resp
+}

@@ -1,0 +1,131 @@
+//! Request extractors of the native face: each refuses bad input with a problem document.
+
+use super::errors::ApiError;
+use crate::AppState;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use roster_core::store::ExpectedVersion;
+use roster_core::{Caller, CoreError};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// The authenticated caller: a tenant API key sent as `Authorization: Bearer <key>`.
+pub struct Authed(pub Caller);
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(CoreError::Unauthenticated)?;
+        let (scheme, token) = value.split_once(' ').ok_or(CoreError::Unauthenticated)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return Err(CoreError::Unauthenticated.into());
+        }
+        Ok(Authed(state.directory.authenticate_api_key(token.trim()).await?))
+    }
+}
+
+/// A JSON body whose every problem (type, syntax, unknown field, size) is a 4xx problem document.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+pub fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "request.too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "request.media_type",
+        _ => "request.json",
+    };
+    // Syntax, type and unknown-field errors are all "bad request" here (axum would say 422 for some).
+    let status = if code == "request.json" { StatusCode::BAD_REQUEST } else { status };
+    let detail = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => "expected a request with Content-Type: application/json".to_owned(),
+        _ => rejection.body_text(),
+    };
+    ApiError::new(status, code, detail)
+}
+
+/// The `{id}` of a path, a UUID.
+pub struct IdPath(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<Uuid>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(IdPath(id)),
+            Err(e) => Err(path_rejection(e)),
+        }
+    }
+}
+
+/// Two UUIDs of a path (`/groups/{id}/members/users/{member_id}`).
+pub struct IdPair(pub Uuid, pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<(Uuid, Uuid)>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path((a, b))) => Ok(IdPair(a, b)),
+            Err(e) => Err(path_rejection(e)),
+        }
+    }
+}
+
+fn path_rejection(e: PathRejection) -> ApiError {
+    ApiError::bad_request("request.path", format!("the id in the path must be a UUID ({})", e.body_text()))
+}
+
+/// Query parameters; unknown or malformed ones are refused by name.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Params(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::bad_request("request.query", e.body_text())),
+            Err(e) => Err(ApiError::bad_request("request.query", e.body_text())),
+        }
+    }
+}
+
+/// The version an `If-Match` header names: `"3"`, `W/"3"` or `*` (any version).
+pub struct IfMatch(pub ExpectedVersion);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(v) = parts.headers.get(header::IF_MATCH) else { return Ok(IfMatch(None)) };
+        let text = v.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        let tag = text.strip_prefix("W/").unwrap_or(text);
+        tag.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|v| IfMatch(Some(v)))
+            .ok_or_else(|| ApiError::bad_request("request.if_match", "If-Match must be an ETag this server sent, such as \"3\", or *"))
+    }
+}
+
+/// The ETag of a resource at a version.
+pub fn etag(version: i64) -> header::HeaderValue {
+    header::HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| header::HeaderValue::from_static("\"0\""))
+}

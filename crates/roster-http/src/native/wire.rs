@@ -1,0 +1,244 @@
+//! The native face's wire types: snake_case JSON, UUID ids, RFC 3339 times.
+
+use chrono::{DateTime, Utc};
+use roster_core::model::{self, Deleted, Depth, InactiveReason, PrincipalKind, UserKind, UserStatus};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// A user as the native API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct User {
+    pub id: Uuid,
+    /// Per-tenant integer id.
+    pub number: i64,
+    pub external_id: Option<String>,
+    pub user_name: String,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub kind: UserKind,
+    pub status: UserStatus,
+    pub inactive_reason: Option<InactiveReason>,
+    #[schema(value_type = Object)]
+    pub claims: serde_json::Value,
+    pub unix_user_name: Option<String>,
+    pub unix_home_directory: Option<String>,
+    pub user_principal_name: Option<String>,
+    pub domain_name: Option<String>,
+    pub distinguished_name: Option<String>,
+    pub guest: bool,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+    /// When the user was soft-deleted; absent while it is not.
+    pub deleted: Option<DateTime<Utc>>,
+    /// Increases with every change; the ETag carries it.
+    pub version: i64,
+}
+
+impl From<model::User> for User {
+    fn from(u: model::User) -> Self {
+        let s = u.spec;
+        User {
+            id: u.id,
+            number: u.number,
+            external_id: s.external_id,
+            user_name: s.user_name,
+            display_name: s.display_name,
+            given_name: s.given_name,
+            family_name: s.family_name,
+            email: s.email,
+            email_verified: s.email_verified,
+            kind: s.kind,
+            status: s.status,
+            inactive_reason: s.inactive_reason,
+            claims: s.claims,
+            unix_user_name: s.unix_user_name,
+            unix_home_directory: s.unix_home_directory,
+            user_principal_name: s.user_principal_name,
+            domain_name: s.domain_name,
+            distinguished_name: s.distinguished_name,
+            guest: s.guest,
+            created: u.created,
+            modified: u.modified,
+            deleted: u.deleted,
+            version: u.version,
+        }
+    }
+}
+
+/// A group as the native API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Group {
+    pub id: Uuid,
+    pub number: i64,
+    pub name: String,
+    pub external_id: Option<String>,
+    pub display_name: Option<String>,
+    pub description: Option<String>,
+    /// Kept by the system; cannot be changed or deleted.
+    pub system: bool,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+    pub deleted: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl From<model::Group> for Group {
+    fn from(g: model::Group) -> Self {
+        Group {
+            id: g.id,
+            number: g.number,
+            name: g.spec.name,
+            external_id: g.spec.external_id,
+            display_name: g.spec.display_name,
+            description: g.spec.description,
+            system: g.system,
+            created: g.created,
+            modified: g.modified,
+            deleted: g.deleted,
+            version: g.version,
+        }
+    }
+}
+
+/// A user or a group, by the attributes both have.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    pub id: Uuid,
+    pub number: i64,
+    /// The user's user_name or the group's name.
+    pub name: String,
+    pub display_name: Option<String>,
+    pub external_id: Option<String>,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+    pub deleted: Option<DateTime<Utc>>,
+}
+
+impl From<model::Principal> for Principal {
+    fn from(p: model::Principal) -> Self {
+        Principal {
+            kind: p.kind,
+            id: p.id,
+            number: p.number,
+            name: p.name,
+            display_name: p.display_name,
+            external_id: p.external_id,
+            created: p.created,
+            modified: p.modified,
+            deleted: p.deleted,
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// The number of matching records, when `count=true` was asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
+/// Parameters of every listing.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// A filter such as `user_name sw "al" and status eq "active"`; operators eq ne co sw ew pr gt ge lt le in, with and, or, not and parentheses.
+    pub filter: Option<String>,
+    /// The attribute to sort by, `-` first for descending (e.g. `-created`).
+    pub sort: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Also answer the total number of matches.
+    pub count: Option<bool>,
+    /// Only these attributes, comma-separated (`id` is always included).
+    pub fields: Option<String>,
+    /// All but these attributes, comma-separated.
+    pub exclude_fields: Option<String>,
+    /// Soft-deleted records: `exclude` (default), `include` or `only`.
+    #[param(inline)]
+    pub deleted: Option<Deleted>,
+}
+
+/// Parameters of membership listings: listing parameters plus the depth.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MembershipParams {
+    /// `direct` (default) or `indirect` (through nested groups).
+    #[param(inline)]
+    pub depth: Option<Depth>,
+    pub filter: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+    pub count: Option<bool>,
+    pub fields: Option<String>,
+    pub exclude_fields: Option<String>,
+    #[param(inline)]
+    pub deleted: Option<Deleted>,
+}
+
+impl MembershipParams {
+    pub fn split(self) -> (Depth, ListParams) {
+        (
+            self.depth.unwrap_or_default(),
+            ListParams {
+                filter: self.filter,
+                sort: self.sort,
+                limit: self.limit,
+                cursor: self.cursor,
+                count: self.count,
+                fields: self.fields,
+                exclude_fields: self.exclude_fields,
+                deleted: self.deleted,
+            },
+        )
+    }
+}
+
+/// Parameters of single-record reads.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadParams {
+    /// Only these attributes, comma-separated.
+    pub fields: Option<String>,
+    /// All but these attributes, comma-separated.
+    pub exclude_fields: Option<String>,
+}
+
+/// Parameters of DELETE.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// Remove the record for good instead of soft-deleting it.
+    pub permanent: Option<bool>,
+}
+
+/// A member to add to a group.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    pub kind: PrincipalKind,
+    pub id: Uuid,
+}
+
+/// The outcome of adding a member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberAdded {
+    /// False when it was a member already.
+    pub added: bool,
+}

@@ -1,0 +1,357 @@
+//! The one place where the core's filters, sorts and keyset cursors become SQL, for both databases.
+
+use crate::exec::Backend;
+use crate::tables::{Groups, Users};
+use roster_core::filter::{CmpOp, Cond, Filter, Target, Value};
+use roster_core::model::{Deleted, Depth, MemberRef, PrincipalKind};
+use roster_core::page::ListQuery;
+use roster_core::schema::{Attr, AttrType, Resource};
+use sea_query::{
+    Alias, Asterisk, Expr, Func, LikeExpr, Order, Query, SelectStatement, SimpleExpr, UnionType,
+};
+use uuid::Uuid;
+
+/// The column an attribute lives in (core attribute names are column names but for the times).
+fn column_name(attr: &Attr) -> &'static str {
+    match attr.name {
+        "created" => "created_at",
+        "modified" => "modified_at",
+        "deleted" => "deleted_at",
+        name => name,
+    }
+}
+
+/// The expression a filter or sort compares for an attribute. Case-insensitive attributes compare
+/// their lower-cased key column where one is kept (so uniqueness indexes serve the lookups).
+fn attr_expr(resource: Resource, attr: &Attr) -> SimpleExpr {
+    let col = |name: &'static str| Expr::col(Alias::new(name)).into();
+    if attr.ty != AttrType::CaseInsensitive {
+        return col(column_name(attr));
+    }
+    match (resource, attr.name) {
+        (Resource::User, "user_name") => col("user_name_key"),
+        (Resource::User, "email") => col("email_key"),
+        (Resource::Group | Resource::Principal, "name") => col("name_key"),
+        (_, name) => Func::lower(Expr::col(Alias::new(name))).into(),
+    }
+}
+
+/// The expression a listing orders by: nullable attributes sort as empty text, so keyset
+/// comparisons never meet NULL.
+fn sort_expr(resource: Resource, attr: &Attr) -> SimpleExpr {
+    let e = attr_expr(resource, attr);
+    if attr.nullable {
+        Func::coalesce([e, Expr::val("").into()]).into()
+    } else {
+        e
+    }
+}
+
+fn sql_value(v: &Value) -> sea_query::Value {
+    match v {
+        Value::Text(s) => s.as_str().into(),
+        Value::Bool(b) => (*b).into(),
+        Value::Int(n) => (*n).into(),
+        Value::Time(t) => t.timestamp_millis().into(),
+        Value::Uuid(u) => (*u).into(),
+        Value::Json(j) => match j {
+            serde_json::Value::String(s) => s.as_str().into(),
+            serde_json::Value::Number(n) => n.as_i64().map(sea_query::Value::from).unwrap_or_else(|| n.as_f64().unwrap_or_default().into()),
+            serde_json::Value::Bool(b) => (*b).into(),
+            other => other.to_string().into(),
+        },
+    }
+}
+
+/// A LIKE pattern matching `text` literally, with `%` and `_` escaped by `\`.
+fn like_pattern(op: CmpOp, text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    match op {
+        CmpOp::Sw => format!("{escaped}%"),
+        CmpOp::Ew => format!("%{escaped}"),
+        _ => format!("%{escaped}%"),
+    }
+}
+
+fn compare(e: SimpleExpr, op: CmpOp, v: &Value) -> SimpleExpr {
+    let ex = Expr::expr(e);
+    let val = sql_value(v);
+    match op {
+        CmpOp::Eq => ex.eq(val),
+        CmpOp::Ne => ex.ne(val),
+        CmpOp::Gt => ex.gt(val),
+        CmpOp::Ge => ex.gte(val),
+        CmpOp::Lt => ex.lt(val),
+        CmpOp::Le => ex.lte(val),
+        CmpOp::Co | CmpOp::Sw | CmpOp::Ew => {
+            let text = match v {
+                Value::Text(s) => s.as_str(),
+                Value::Json(serde_json::Value::String(s)) => s.as_str(),
+                _ => "",
+            };
+            ex.like(LikeExpr::new(like_pattern(op, text)).escape('\\'))
+        }
+    }
+}
+
+/// Compiles a filter into a two-valued SQL condition: a test on a NULL attribute is false,
+/// so `not` means exactly "does not match".
+pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend) -> SimpleExpr {
+    match f {
+        Filter::And(parts) => fold(parts, resource, backend, SimpleExpr::and),
+        Filter::Or(parts) => fold(parts, resource, backend, SimpleExpr::or),
+        Filter::Not(inner) => filter_expr(inner, resource, backend).not(),
+        Filter::Test { target: Target::Claim(path), cond } => claim_test(path, cond, backend),
+        Filter::Test { target: Target::Attr(attr), cond } => {
+            let e = attr_expr(resource, attr);
+            let test = match cond {
+                Cond::Present => return Expr::expr(e).is_not_null(),
+                Cond::Cmp(CmpOp::Ne, v) => {
+                    // ne is "not eq": a NULL attribute is not equal to anything.
+                    let eq = compare(e.clone(), CmpOp::Eq, v);
+                    return if attr.nullable { Expr::expr(e).is_null().or(eq.not()) } else { eq.not() };
+                }
+                Cond::Cmp(op, v) => compare(e.clone(), *op, v),
+                Cond::In(values) => Expr::expr(e.clone()).is_in(values.iter().map(sql_value)),
+            };
+            if attr.nullable {
+                Expr::expr(e).is_not_null().and(test)
+            } else {
+                test
+            }
+        }
+    }
+}
+
+fn fold(parts: &[Filter], resource: Resource, backend: Backend, join: fn(SimpleExpr, SimpleExpr) -> SimpleExpr) -> SimpleExpr {
+    let mut it = parts.iter().map(|p| filter_expr(p, resource, backend));
+    let first = it.next().unwrap_or_else(|| Expr::val(true).into());
+    it.fold(first, join)
+}
+
+/// Expands a claims template: `@` stands for the path location (bound as values), `?` for the
+/// next of `extra`.
+fn claim_fragment(backend: Backend, template: &str, loc: &[sea_query::Value], extra: Vec<sea_query::Value>) -> SimpleExpr {
+    let mut sql = String::with_capacity(template.len() + 16);
+    let mut values = Vec::new();
+    let mut extra = extra.into_iter();
+    for c in template.chars() {
+        match c {
+            '@' => {
+                sql.push_str(&vec!["?"; loc.len()].join(", "));
+                values.extend(loc.iter().cloned());
+            }
+            '?' => {
+                sql.push('?');
+                values.extend(extra.next());
+            }
+            c => sql.push(c),
+        }
+    }
+    backend.fragment(&sql, values)
+}
+
+/// A test on a path inside the claims object. Values compare with their JSON type: the string
+/// "1" does not equal the number 1, and a missing path matches nothing but `ne` and `not`.
+fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
+    // How each database reads the JSON type, the text and the number at the path.
+    let (loc, ty, text, num, string_ty, number_ty): (Vec<sea_query::Value>, _, _, _, _, _) = match backend {
+        Backend::Sqlite => (
+            vec![format!("${}", path.iter().map(|k| format!(".\"{k}\"")).collect::<String>()).into()],
+            "json_type(claims, @)",
+            "json_extract(claims, @)",
+            "json_extract(claims, @)",
+            "'text'",
+            "('integer', 'real')",
+        ),
+        Backend::Postgres => (
+            path.iter().map(|k| k.as_str().into()).collect(),
+            "jsonb_typeof(claims #> ARRAY[@]::text[])",
+            "(claims #>> ARRAY[@]::text[])",
+            "(claims #>> ARRAY[@]::text[])::numeric",
+            "'string'",
+            "('number')",
+        ),
+    };
+    let typed = |json_ty: &str, rhs: &str, extra: Vec<sea_query::Value>| {
+        let in_or_eq = if json_ty.starts_with('(') { "IN" } else { "=" };
+        claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} {in_or_eq} {json_ty} AND {rhs})"), &loc, extra)
+    };
+    match cond {
+        Cond::Present => claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} <> 'null')"), &loc, vec![]),
+        Cond::In(values) => {
+            let mut it = values.iter().map(|v| claim_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend));
+            let first = it.next().unwrap_or_else(|| Expr::val(false).into());
+            it.fold(first, SimpleExpr::or)
+        }
+        Cond::Cmp(op, v) => {
+            let Value::Json(j) = v else { return Expr::val(false).into() };
+            let sym = match op {
+                CmpOp::Eq | CmpOp::Ne => "=",
+                CmpOp::Gt => ">",
+                CmpOp::Ge => ">=",
+                CmpOp::Lt => "<",
+                CmpOp::Le => "<=",
+                CmpOp::Co | CmpOp::Sw | CmpOp::Ew => "LIKE",
+            };
+            let test = match j {
+                serde_json::Value::Bool(b) => match backend {
+                    Backend::Sqlite => typed(if *b { "'true'" } else { "'false'" }, "1 = 1", vec![]),
+                    Backend::Postgres => typed("'boolean'", &format!("{text} = '{b}'"), vec![]),
+                },
+                serde_json::Value::Number(_) => typed(number_ty, &format!("{num} {sym} ?"), vec![sql_value(v)]),
+                serde_json::Value::String(s) if sym == "LIKE" => {
+                    typed(string_ty, &format!("{text} LIKE ? ESCAPE '\\'"), vec![like_pattern(*op, s).into()])
+                }
+                _ => typed(string_ty, &format!("{text} {sym} ?"), vec![sql_value(v)]),
+            };
+            if *op == CmpOp::Ne {
+                test.not()
+            } else {
+                test
+            }
+        }
+    }
+}
+
+/// Adds a listing's filter, deletion mode, keyset position, order and limit to a select.
+pub fn page(mut select: SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) -> SelectStatement {
+    restrict(&mut select, resource, query, backend);
+    let order = if query.sort.desc { Order::Desc } else { Order::Asc };
+    let key = sort_expr(resource, query.sort.attr);
+    if let Some(after) = &query.after {
+        let left = Expr::tuple([key.clone(), Expr::col(Alias::new("id")).into()]);
+        let right: SimpleExpr = SimpleExpr::Tuple(vec![Expr::val(sql_value(&after.key)).into(), Expr::val(after.id).into()]);
+        select.and_where(if query.sort.desc { left.lt(right) } else { left.gt(right) });
+    }
+    select
+        .order_by_expr(key, order.clone())
+        .order_by(Alias::new("id"), order)
+        .limit(u64::from(query.limit) + 1);
+    select
+}
+
+/// The same selection without paging, counted.
+pub fn count(mut select: SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) -> SelectStatement {
+    restrict(&mut select, resource, query, backend);
+    select.clear_selects();
+    select.expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"));
+    select
+}
+
+fn restrict(select: &mut SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) {
+    let deleted = Expr::col(Alias::new("deleted_at"));
+    match query.deleted {
+        Deleted::Exclude => select.and_where(deleted.is_null()),
+        Deleted::Only => select.and_where(deleted.is_not_null()),
+        Deleted::Include => select,
+    };
+    if let Some(f) = &query.filter {
+        select.and_where(filter_expr(f, resource, backend));
+    }
+}
+
+/// All of a tenant's users.
+pub fn users(tenant: Uuid) -> SelectStatement {
+    Query::select().column(Asterisk).from(Users::Table).and_where(Expr::col(Users::TenantId).eq(tenant)).to_owned()
+}
+
+/// All of a tenant's groups.
+pub fn groups(tenant: Uuid) -> SelectStatement {
+    Query::select().column(Asterisk).from(Groups::Table).and_where(Expr::col(Groups::TenantId).eq(tenant)).to_owned()
+}
+
+/// Users and groups of a tenant as one relation of principal columns.
+pub fn principals(tenant: Uuid) -> SelectStatement {
+    let kind = |k: &str| Expr::val(k.to_owned());
+    let mut users = Query::select()
+        .expr_as(kind("user"), Alias::new("kind"))
+        .column(Users::Id)
+        .column(Users::Number)
+        .expr_as(Expr::col(Users::UserName), Alias::new("name"))
+        .expr_as(Expr::col(Users::UserNameKey), Alias::new("name_key"))
+        .column(Users::DisplayName)
+        .column(Users::ExternalId)
+        .column(Users::CreatedAt)
+        .column(Users::ModifiedAt)
+        .column(Users::DeletedAt)
+        .from(Users::Table)
+        .and_where(Expr::col(Users::TenantId).eq(tenant))
+        .to_owned();
+    let groups = Query::select()
+        .expr_as(kind("group"), Alias::new("kind"))
+        .column(Groups::Id)
+        .column(Groups::Number)
+        .column(Groups::Name)
+        .column(Groups::NameKey)
+        .column(Groups::DisplayName)
+        .column(Groups::ExternalId)
+        .column(Groups::CreatedAt)
+        .column(Groups::ModifiedAt)
+        .column(Groups::DeletedAt)
+        .from(Groups::Table)
+        .and_where(Expr::col(Groups::TenantId).eq(tenant))
+        .to_owned();
+    let union = users.union(UnionType::All, groups).to_owned();
+    Query::select().column(Asterisk).from_subquery(union, Alias::new("p")).to_owned()
+}
+
+/// `id IN (...)`: the members of a group, directly or through nested groups.
+pub fn members_of(group: Uuid, depth: Depth, backend: Backend) -> SimpleExpr {
+    let sql = match depth {
+        Depth::Direct => "(id IN (SELECT user_id FROM group_users WHERE group_id = ?) \
+                          OR id IN (SELECT child_id FROM group_groups WHERE parent_id = ?))"
+            .to_owned(),
+        Depth::Indirect => format!(
+            "(id IN (WITH RECURSIVE down(gid) AS (SELECT {} UNION SELECT gg.child_id FROM group_groups gg JOIN down ON gg.parent_id = down.gid) \
+             SELECT gu.user_id FROM group_users gu JOIN down ON gu.group_id = down.gid UNION SELECT gid FROM down WHERE gid <> ?))",
+            uuid_param(backend)
+        ),
+    };
+    backend.fragment(&sql, vec![group.into(), group.into()])
+}
+
+/// `id IN (...)`: the groups a user or group belongs to, directly or through nested groups.
+pub fn groups_of(member: MemberRef, depth: Depth, backend: Backend) -> SimpleExpr {
+    let direct = match member.kind {
+        PrincipalKind::User => "SELECT group_id FROM group_users WHERE user_id = ?",
+        PrincipalKind::Group => "SELECT parent_id FROM group_groups WHERE child_id = ?",
+    };
+    match depth {
+        Depth::Direct => backend.fragment(&format!("(id IN ({direct}))"), vec![member.id.into()]),
+        Depth::Indirect => backend.fragment(
+            &format!(
+                "(id IN (WITH RECURSIVE up(gid) AS ({direct} UNION SELECT gg.parent_id FROM group_groups gg JOIN up ON gg.child_id = up.gid) SELECT gid FROM up))"
+            ),
+            vec![member.id.into()],
+        ),
+    }
+}
+
+/// Whether `descendant` is `ancestor` or lies below it; used to refuse membership cycles.
+pub fn reaches(ancestor: Uuid, descendant: Uuid, backend: Backend) -> SelectStatement {
+    Query::select()
+        .expr_as(backend.fragment(
+            &format!(
+                "EXISTS (WITH RECURSIVE down(gid) AS (SELECT {} UNION SELECT gg.child_id FROM group_groups gg JOIN down ON gg.parent_id = down.gid) SELECT 1 FROM down WHERE gid = ?)",
+                uuid_param(backend)
+            ),
+            vec![ancestor.into(), descendant.into()],
+        ), sea_query::Alias::new("hit"))
+        .to_owned()
+}
+
+/// A UUID parameter in a position where PostgreSQL cannot infer its type.
+fn uuid_param(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "?",
+        Backend::Postgres => "CAST(? AS uuid)",
+    }
+}
+

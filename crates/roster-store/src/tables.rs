@@ -1,0 +1,203 @@
+//! Table and column names, and rows turned into core records.
+
+use crate::exec::Row;
+use chrono::DateTime;
+use roster_core::model::{
+    ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind, UserSpec, UserStatus,
+};
+use roster_core::store::{StoreError, StoreResult};
+use sea_query::Iden;
+
+#[derive(Iden, Clone, Copy)]
+pub enum Tenants {
+    Table,
+    Id,
+    Name,
+    CreatedAt,
+    UserSeq,
+    GroupSeq,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ApiKeys {
+    Table,
+    Id,
+    TenantId,
+    Name,
+    Role,
+    Hash,
+    CreatedAt,
+    ExpiresAt,
+    LastUsedAt,
+    RevokedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Users {
+    Table,
+    Id,
+    TenantId,
+    Number,
+    ExternalId,
+    UserName,
+    UserNameKey,
+    DisplayName,
+    GivenName,
+    FamilyName,
+    Email,
+    EmailKey,
+    EmailVerified,
+    Kind,
+    Status,
+    InactiveReason,
+    Claims,
+    UnixUserName,
+    UnixHomeDirectory,
+    UserPrincipalName,
+    DomainName,
+    DistinguishedName,
+    Guest,
+    CreatedAt,
+    ModifiedAt,
+    DeletedAt,
+    Version,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Groups {
+    Table,
+    Id,
+    TenantId,
+    Number,
+    Name,
+    NameKey,
+    ExternalId,
+    DisplayName,
+    Description,
+    System,
+    CreatedAt,
+    ModifiedAt,
+    DeletedAt,
+    Version,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum GroupUsers {
+    Table,
+    TenantId,
+    GroupId,
+    UserId,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum GroupGroups {
+    Table,
+    TenantId,
+    ParentId,
+    ChildId,
+    CreatedAt,
+}
+
+pub fn millis(t: Time) -> i64 {
+    t.timestamp_millis()
+}
+
+fn time(ms: i64) -> StoreResult<Time> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Backend(format!("time out of range: {ms}")))
+}
+
+fn opt_time(ms: Option<i64>) -> StoreResult<Option<Time>> {
+    ms.map(time).transpose()
+}
+
+fn parse_enum<T>(col: &str, s: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
+    parse(s).ok_or_else(|| StoreError::Backend(format!("unknown {col} '{s}' in the database")))
+}
+
+pub fn tenant(r: &Row) -> StoreResult<Tenant> {
+    Ok(Tenant { id: r.uuid("id")?, name: r.text("name")?, created: time(r.i64("created_at")?)? })
+}
+
+pub fn api_key(r: &Row) -> StoreResult<ApiKey> {
+    let hash: [u8; 32] = r.bytes("hash")?.try_into().map_err(|_| StoreError::Backend("api key hash is not 32 bytes".into()))?;
+    Ok(ApiKey {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        name: r.text("name")?,
+        role: r.text("role")?,
+        hash,
+        created: time(r.i64("created_at")?)?,
+        expires: opt_time(r.opt_i64("expires_at")?)?,
+        last_used: opt_time(r.opt_i64("last_used_at")?)?,
+        revoked: opt_time(r.opt_i64("revoked_at")?)?,
+    })
+}
+
+pub fn user(r: &Row) -> StoreResult<User> {
+    let spec = UserSpec {
+        user_name: r.text("user_name")?,
+        external_id: r.opt_text("external_id")?,
+        display_name: r.opt_text("display_name")?,
+        given_name: r.opt_text("given_name")?,
+        family_name: r.opt_text("family_name")?,
+        email: r.opt_text("email")?,
+        email_verified: r.bool("email_verified")?,
+        kind: parse_enum("kind", &r.text("kind")?, UserKind::parse)?,
+        status: parse_enum("status", &r.text("status")?, UserStatus::parse)?,
+        inactive_reason: match r.opt_text("inactive_reason")? {
+            Some(s) => Some(parse_enum("inactive_reason", &s, InactiveReason::parse)?),
+            None => None,
+        },
+        claims: r.json("claims")?,
+        unix_user_name: r.opt_text("unix_user_name")?,
+        unix_home_directory: r.opt_text("unix_home_directory")?,
+        user_principal_name: r.opt_text("user_principal_name")?,
+        domain_name: r.opt_text("domain_name")?,
+        distinguished_name: r.opt_text("distinguished_name")?,
+        guest: r.bool("guest")?,
+    };
+    Ok(User {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        number: r.i64("number")?,
+        spec,
+        created: time(r.i64("created_at")?)?,
+        modified: time(r.i64("modified_at")?)?,
+        deleted: opt_time(r.opt_i64("deleted_at")?)?,
+        version: r.i64("version")?,
+    })
+}
+
+pub fn group(r: &Row) -> StoreResult<Group> {
+    Ok(Group {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        number: r.i64("number")?,
+        spec: GroupSpec {
+            name: r.text("name")?,
+            external_id: r.opt_text("external_id")?,
+            display_name: r.opt_text("display_name")?,
+            description: r.opt_text("description")?,
+        },
+        system: r.bool("system")?,
+        created: time(r.i64("created_at")?)?,
+        modified: time(r.i64("modified_at")?)?,
+        deleted: opt_time(r.opt_i64("deleted_at")?)?,
+        version: r.i64("version")?,
+    })
+}
+
+pub fn principal(r: &Row) -> StoreResult<Principal> {
+    Ok(Principal {
+        kind: parse_enum("kind", &r.text("kind")?, PrincipalKind::parse)?,
+        id: r.uuid("id")?,
+        number: r.i64("number")?,
+        name: r.text("name")?,
+        display_name: r.opt_text("display_name")?,
+        external_id: r.opt_text("external_id")?,
+        created: time(r.i64("created_at")?)?,
+        modified: time(r.i64("modified_at")?)?,
+        deleted: opt_time(r.opt_i64("deleted_at")?)?,
+    })
+}

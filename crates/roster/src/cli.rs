@@ -1,0 +1,369 @@
+//! The command line: `roster serve | migrate | healthcheck | openapi | tenant | user | group | apikey`.
+
+use crate::config::{Config, LogFormat};
+use crate::Error;
+use clap::{Args, Parser, Subcommand};
+use roster_core::directory::{ListRequest, ADMIN_ROLE};
+use roster_core::model::{GroupSpec, MemberRef, PrincipalKind, UserSpec};
+use roster_core::page::{self, Sort};
+use roster_core::schema::Resource;
+use roster_core::{filter, Caller, Directory};
+use roster_http::native::wire;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about = "Roster: a self-hosted user directory and identity server")]
+pub struct Cli {
+    /// A TOML configuration file (also ROSTER_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// The database: postgres://... or sqlite://PATH (also ROSTER_DATABASE_URL).
+    #[arg(long, global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory of the embedded SQLite database (also ROSTER_DATA_DIR).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (also ROSTER_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Ask a running server whether it is ready; exits 0 when it is.
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// Print the OpenAPI document of the native API.
+    Openapi,
+    /// Tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Users of a tenant.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Groups of a tenant.
+    #[command(subcommand)]
+    Group(GroupCmd),
+    /// API keys of a tenant.
+    #[command(subcommand)]
+    Apikey(ApikeyCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCmd {
+    Create { name: String },
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct TenantArg {
+    #[arg(long, default_value = "default")]
+    pub tenant: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    Create {
+        #[command(flatten)]
+        t: TenantArg,
+        #[arg(long)]
+        user_name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        given_name: Option<String>,
+        #[arg(long)]
+        family_name: Option<String>,
+    },
+    Get {
+        #[command(flatten)]
+        t: TenantArg,
+        id: Uuid,
+    },
+    List {
+        #[command(flatten)]
+        t: TenantArg,
+        #[arg(long)]
+        filter: Option<String>,
+        #[arg(long)]
+        sort: Option<String>,
+        #[arg(long)]
+        limit: Option<i64>,
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    Delete {
+        #[command(flatten)]
+        t: TenantArg,
+        id: Uuid,
+        /// Remove for good instead of soft-deleting.
+        #[arg(long)]
+        permanent: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCmd {
+    Create {
+        #[command(flatten)]
+        t: TenantArg,
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    List {
+        #[command(flatten)]
+        t: TenantArg,
+        #[arg(long)]
+        filter: Option<String>,
+        #[arg(long)]
+        limit: Option<i64>,
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    AddMember {
+        #[command(flatten)]
+        t: TenantArg,
+        group: Uuid,
+        #[arg(long, conflicts_with = "member_group", required_unless_present = "member_group")]
+        user: Option<Uuid>,
+        #[arg(long = "group")]
+        member_group: Option<Uuid>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCmd {
+    /// Make an admin key; it is printed once.
+    Create {
+        #[command(flatten)]
+        t: TenantArg,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    List {
+        #[command(flatten)]
+        t: TenantArg,
+    },
+    Revoke {
+        #[command(flatten)]
+        t: TenantArg,
+        id: Uuid,
+    },
+}
+
+impl Cli {
+    /// The configuration, with this invocation's flags as the top layer.
+    pub fn config(&self) -> Result<Config, Error> {
+        let mut overrides = Vec::new();
+        if let Some(u) = &self.database_url {
+            overrides.push(("database_url", u.clone()));
+        }
+        if let Some(d) = &self.data_dir {
+            overrides.push(("data_dir", d.display().to_string()));
+        }
+        if let Command::Serve { listen: Some(l) } = &self.command {
+            overrides.push(("listen", l.clone()));
+        }
+        Ok(Config::load(self.config.as_deref(), &overrides)?)
+    }
+}
+
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log_level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
+    println!("{}", serde_json::to_string_pretty(v).map_err(|e| Error::Other(e.to_string()))?);
+    Ok(())
+}
+
+async fn caller(dir: &Directory, tenant: &str) -> Result<Caller, Error> {
+    let t = dir.tenant(tenant).await?;
+    Ok(Caller { tenant_id: t.id, api_key_id: None, role: ADMIN_ROLE.into() })
+}
+
+fn list_request(resource: Resource, filter: Option<&str>, sort: Option<&str>, limit: Option<i64>, cursor: Option<String>) -> Result<ListRequest, Error> {
+    Ok(ListRequest {
+        filter: filter.map(|f| filter::parse(f, resource)).transpose().map_err(roster_core::CoreError::from)?,
+        sort: Sort::parse(sort, resource)?,
+        limit: page::check_limit(limit)?,
+        cursor,
+        count: false,
+        deleted: Default::default(),
+    })
+}
+
+fn print_page<T, W: serde::Serialize + From<T>>(page: page::Page<T>) -> Result<(), Error> {
+    let items: Vec<W> = page.items.into_iter().map(W::from).collect();
+    print_json(&wire::List { items, next_cursor: page.next_cursor, total: page.total })
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let config = cli.config()?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            crate::open(&config).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Healthcheck { url } => {
+            let resp = reqwest::get(format!("{}/readyz", url.trim_end_matches('/'))).await.map_err(|e| Error::Other(format!("not reachable: {e}")))?;
+            if resp.status().is_success() {
+                println!("ready");
+                Ok(())
+            } else {
+                Err(Error::Other(format!("not ready: {}", resp.status())))
+            }
+        }
+        Command::Openapi => {
+            println!("{}", roster_http::openapi().to_pretty_json().map_err(|e| Error::Other(e.to_string()))?);
+            Ok(())
+        }
+        Command::Tenant(cmd) => {
+            let dir = crate::open(&config).await?;
+            match cmd {
+                TenantCmd::Create { name } => {
+                    let t = dir.create_tenant(&name).await?;
+                    print_json(&serde_json::json!({"id": t.id, "name": t.name, "created": t.created}))
+                }
+                TenantCmd::List => {
+                    let all: Vec<_> = dir.tenants().await?.into_iter().map(|t| serde_json::json!({"id": t.id, "name": t.name, "created": t.created})).collect();
+                    print_json(&all)
+                }
+            }
+        }
+        Command::User(cmd) => {
+            let dir = crate::open(&config).await?;
+            match cmd {
+                UserCmd::Create { t, user_name, email, display_name, given_name, family_name } => {
+                    let c = caller(&dir, &t.tenant).await?;
+                    let spec = UserSpec { user_name, email, display_name, given_name, family_name, claims: roster_core::model::empty_object(), ..Default::default() };
+                    print_json(&wire::User::from(dir.create_user(&c, spec).await?))
+                }
+                UserCmd::Get { t, id } => print_json(&wire::User::from(dir.user(&caller(&dir, &t.tenant).await?, id).await?)),
+                UserCmd::List { t, filter, sort, limit, cursor } => {
+                    let c = caller(&dir, &t.tenant).await?;
+                    let page = dir.list_users(&c, list_request(Resource::User, filter.as_deref(), sort.as_deref(), limit, cursor)?).await?;
+                    print_page::<_, wire::User>(page)
+                }
+                UserCmd::Delete { t, id, permanent } => {
+                    let c = caller(&dir, &t.tenant).await?;
+                    if permanent {
+                        dir.delete_user(&c, id, None).await?;
+                    } else {
+                        dir.soft_delete_user(&c, id, None).await?;
+                    }
+                    eprintln!("deleted");
+                    Ok(())
+                }
+            }
+        }
+        Command::Group(cmd) => {
+            let dir = crate::open(&config).await?;
+            match cmd {
+                GroupCmd::Create { t, name, description } => {
+                    let c = caller(&dir, &t.tenant).await?;
+                    print_json(&wire::Group::from(dir.create_group(&c, GroupSpec { name, description, ..Default::default() }).await?))
+                }
+                GroupCmd::List { t, filter, limit, cursor } => {
+                    let c = caller(&dir, &t.tenant).await?;
+                    let page = dir.list_groups(&c, list_request(Resource::Group, filter.as_deref(), None, limit, cursor)?).await?;
+                    print_page::<_, wire::Group>(page)
+                }
+                GroupCmd::AddMember { t, group, user, member_group } => {
+                    let c = caller(&dir, &t.tenant).await?;
+                    let member = match (user, member_group) {
+                        (Some(id), _) => MemberRef { kind: PrincipalKind::User, id },
+                        (None, Some(id)) => MemberRef { kind: PrincipalKind::Group, id },
+                        (None, None) => return Err(Error::Other("name a --user or a --group".into())),
+                    };
+                    let added = dir.add_member(&c, group, member).await?;
+                    eprintln!("{}", if added { "added" } else { "already a member" });
+                    Ok(())
+                }
+            }
+        }
+        Command::Apikey(cmd) => {
+            let dir = crate::open(&config).await?;
+            match cmd {
+                ApikeyCmd::Create { t, name } => {
+                    let (key, secret) = dir.create_api_key(&t.tenant, &name, None).await?;
+                    eprintln!("API key {} created for tenant {}; it is shown this once:", key.id, t.tenant);
+                    println!("{secret}");
+                    Ok(())
+                }
+                ApikeyCmd::List { t } => {
+                    let keys: Vec<_> = dir
+                        .api_keys(&t.tenant)
+                        .await?
+                        .into_iter()
+                        .map(|k| serde_json::json!({"id": k.id, "name": k.name, "role": k.role, "created": k.created, "expires": k.expires, "last_used": k.last_used, "revoked": k.revoked}))
+                        .collect();
+                    print_json(&keys)
+                }
+                ApikeyCmd::Revoke { t, id } => {
+                    dir.revoke_api_key(&t.tenant, id).await?;
+                    eprintln!("revoked");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), Error> {
+    let running = crate::start(&config).await?;
+    if let Some(key) = &running.bootstrap_key {
+        // Shown once, on the terminal, not in the log stream.
+        eprintln!("\nCreated tenant 'default' with an admin API key. Keep it; it is not shown again:\n\n    {key}\n");
+    }
+    tracing::info!(addr = %running.addr, database = running.directory.store().backend(), "roster is listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

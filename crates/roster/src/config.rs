@@ -1,0 +1,107 @@
+//! Configuration: built-in defaults, then a TOML file, then `ROSTER_` environment variables, then flags.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A secret value: never printed, in logs or in Debug output.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Where the embedded SQLite database lives.
+    pub data_dir: PathBuf,
+    /// `postgres://...` to use PostgreSQL instead of the embedded SQLite (or `sqlite://PATH`).
+    pub database_url: Option<Secret>,
+    /// Database connections (PostgreSQL) or SQLite readers.
+    pub max_connections: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `roster=debug,info`.
+    pub log_level: String,
+    /// An operator-chosen admin API key for the default tenant (32 to 263 printable characters).
+    pub bootstrap_api_key: Option<Secret>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            max_connections: 16,
+            max_body_bytes: 1024 * 1024,
+            log_format: LogFormat::Pretty,
+            log_level: "info".into(),
+            bootstrap_api_key: None,
+        }
+    }
+}
+
+/// Keys that may come from `ROSTER_*` variables (others, like ROSTER_CONFIG, are not settings).
+const ENV_KEYS: &[&str] =
+    &["listen", "data_dir", "database_url", "max_connections", "max_body_bytes", "log_format", "log_level", "bootstrap_api_key"];
+/// Secrets that may also be read from a file named by `ROSTER_<KEY>_FILE`.
+const FILE_SECRETS: &[&str] = &["database_url", "bootstrap_api_key"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads the layers; `file` (or ROSTER_CONFIG) names the TOML file, and `overrides` are the flags given.
+    pub fn load(file: Option<&Path>, overrides: &[(&str, String)]) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        let file = file.map(Path::to_path_buf).or_else(|| std::env::var_os("ROSTER_CONFIG").map(PathBuf::from));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", f.display())));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("ROSTER_").only(ENV_KEYS));
+        for key in FILE_SECRETS {
+            let var = format!("ROSTER_{}_FILE", key.to_uppercase());
+            if let Some(path) = std::env::var_os(&var) {
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Invalid(format!("{var}: cannot read the file: {e}")))?;
+                fig = fig.merge(Serialized::default(key, text.trim_end_matches(['\n', '\r']).to_owned()));
+            }
+        }
+        for (key, value) in overrides {
+            fig = fig.merge(Serialized::default(key, value));
+        }
+        // Figment's messages name the key and its source but never print secret values.
+        fig.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// The database URL: the configured one, or a SQLite file under the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(Secret(url)) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("roster.db").display()),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The `roster` program as a library: configuration, starting the server, and the CLI commands,
+//! so tests start the very server the binary runs.
+
+pub mod cli;
+pub mod config;
+
+use config::Config;
+use roster_core::Directory;
+use roster_store::{SqlStore, StoreConfig};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("database: {0}")]
+    Store(#[from] roster_core::StoreError),
+    #[error("{0}")]
+    Core(#[from] roster_core::CoreError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Opens (and migrates) the configured database and wraps it in the directory service.
+pub async fn open(config: &Config) -> Result<Directory, Error> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") && config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = SqlStore::connect(&StoreConfig { url, max_connections: config.max_connections }).await?;
+    store.migrate().await?;
+    Ok(Directory::new(Arc::new(store)))
+}
+
+/// A server listening and answering.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub directory: Directory,
+    /// The admin key printed on first start, when one was generated.
+    pub bootstrap_key: Option<String>,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), std::io::Error>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests and waits for the server to end.
+    pub async fn stop(self) -> Result<(), Error> {
+        let _ = self.shutdown.send(());
+        self.task.await.map_err(|e| Error::Other(e.to_string()))??;
+        Ok(())
+    }
+}
+
+/// Opens the database, bootstraps an empty one, binds and starts serving in the background.
+pub async fn start(config: &Config) -> Result<Running, Error> {
+    let directory = open(config).await?;
+    let bootstrap_key = directory.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.0.as_str())).await?;
+    let app = roster_http::app(directory.clone(), &roster_http::HttpConfig { max_body_bytes: config.max_body_bytes });
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(Running { addr, directory, bootstrap_key, shutdown, task })
+}
