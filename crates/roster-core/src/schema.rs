@@ -27,7 +27,12 @@ pub struct Attr {
 }
 
 const fn attr(name: &'static str, ty: AttrType, sortable: bool, nullable: bool) -> Attr {
-    Attr { name, ty, sortable, nullable }
+    Attr {
+        name,
+        ty,
+        sortable,
+        nullable,
+    }
 }
 
 use crate::model::{InactiveReason, PrincipalKind, UserKind, UserStatus};

@@ -1,6 +1,8 @@
 //! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
 
-use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
+use crate::model::{
+    ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec,
+};
 use crate::page::{ListQuery, Rows};
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -56,31 +58,110 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()>;
 
     /// Inserts a user, allocating its per-tenant number.
-    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User>;
+    async fn insert_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &UserSpec,
+        at: Time,
+    ) -> StoreResult<User>;
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
-    async fn update_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, spec: &UserSpec, at: Time) -> StoreResult<User>;
+    async fn update_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        expected: ExpectedVersion,
+        spec: &UserSpec,
+        at: Time,
+    ) -> StoreResult<User>;
     /// Sets or clears `deleted` (soft delete and restore).
-    async fn mark_user_deleted(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, deleted: Option<Time>, at: Time) -> StoreResult<User>;
+    async fn mark_user_deleted(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        expected: ExpectedVersion,
+        deleted: Option<Time>,
+        at: Time,
+    ) -> StoreResult<User>;
     /// Removes a user and its memberships for good.
-    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
+    async fn delete_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        expected: ExpectedVersion,
+    ) -> StoreResult<()>;
 
-    async fn insert_group(&self, tenant: Uuid, id: Uuid, spec: &GroupSpec, system: bool, at: Time) -> StoreResult<Group>;
+    async fn insert_group(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &GroupSpec,
+        system: bool,
+        at: Time,
+    ) -> StoreResult<Group>;
     async fn group(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Group>>;
     async fn list_groups(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Group>>;
-    async fn update_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, spec: &GroupSpec, at: Time) -> StoreResult<Group>;
-    async fn mark_group_deleted(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, deleted: Option<Time>, at: Time) -> StoreResult<Group>;
-    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
+    async fn update_group(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        expected: ExpectedVersion,
+        spec: &GroupSpec,
+        at: Time,
+    ) -> StoreResult<Group>;
+    async fn mark_group_deleted(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        expected: ExpectedVersion,
+        deleted: Option<Time>,
+        at: Time,
+    ) -> StoreResult<Group>;
+    async fn delete_group(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        expected: ExpectedVersion,
+    ) -> StoreResult<()>;
 
     /// Adds a direct member; answers false when it was one already. Refuses a group edge that
     /// would close a cycle (`StoreError::Cycle`), atomically with the insert.
-    async fn add_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool>;
+    async fn add_member(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        member: MemberRef,
+        at: Time,
+    ) -> StoreResult<bool>;
     /// Removes a direct member; NotFound("member") when it was not one.
-    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<()>;
+    async fn remove_member(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        member: MemberRef,
+        at: Time,
+    ) -> StoreResult<()>;
     /// Members of a group (direct, or through nested groups), as principals, filtered and paged.
-    async fn list_members(&self, tenant: Uuid, group: Uuid, depth: Depth, query: &ListQuery) -> StoreResult<Rows<Principal>>;
+    async fn list_members(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        depth: Depth,
+        query: &ListQuery,
+    ) -> StoreResult<Rows<Principal>>;
     /// Groups a principal belongs to (directly, or through nested groups), filtered and paged.
-    async fn list_memberships(&self, tenant: Uuid, member: MemberRef, depth: Depth, query: &ListQuery) -> StoreResult<Rows<Group>>;
+    async fn list_memberships(
+        &self,
+        tenant: Uuid,
+        member: MemberRef,
+        depth: Depth,
+        query: &ListQuery,
+    ) -> StoreResult<Rows<Group>>;
     /// Users and groups together.
-    async fn list_principals(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Principal>>;
+    async fn list_principals(
+        &self,
+        tenant: Uuid,
+        query: &ListQuery,
+    ) -> StoreResult<Rows<Principal>>;
 }

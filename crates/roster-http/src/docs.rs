@@ -18,7 +18,10 @@ async fn page(State(s): State<AppState>) -> Html<String> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// A short type name for a schema: `User`, `string (uuid)`, `array of Group`.
@@ -33,12 +36,23 @@ fn type_name(schema: &Value) -> String {
         }
     }
     let ty = match schema.get("type") {
-        Some(Value::Array(types)) => types.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect::<Vec<_>>().join(" | "),
+        Some(Value::Array(types)) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect::<Vec<_>>()
+            .join(" | "),
         Some(Value::String(t)) => t.clone(),
         _ => "any".to_owned(),
     };
     if ty == "array" {
-        return format!("array of {}", schema.get("items").map(type_name).unwrap_or_else(|| "any".into()));
+        return format!(
+            "array of {}",
+            schema
+                .get("items")
+                .map(type_name)
+                .unwrap_or_else(|| "any".into())
+        );
     }
     match schema.get("format").and_then(Value::as_str) {
         Some(f) => format!("{ty} ({f})"),
@@ -49,8 +63,14 @@ fn type_name(schema: &Value) -> String {
 /// Renders the reference page.
 pub fn render(spec: &Value) -> String {
     let mut out = String::new();
-    let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or("API");
-    let version = spec.pointer("/info/version").and_then(Value::as_str).unwrap_or("");
+    let title = spec
+        .pointer("/info/title")
+        .and_then(Value::as_str)
+        .unwrap_or("API");
+    let version = spec
+        .pointer("/info/version")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let _ = write!(
         out,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>\
@@ -68,10 +88,22 @@ pub fn render(spec: &Value) -> String {
     out.push_str("<h2>Operations</h2>");
     if let Some(paths) = spec.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
-            let Some(item) = item.as_object() else { continue };
+            let Some(item) = item.as_object() else {
+                continue;
+            };
             for (method, op) in item {
-                let summary = op.get("summary").or_else(|| op.get("description")).and_then(Value::as_str).unwrap_or("");
-                let _ = write!(out, "<div class=\"op\"><span class=\"m\">{}</span><code>{}</code><p>{}</p>", esc(&method.to_uppercase()), esc(path), esc(summary));
+                let summary = op
+                    .get("summary")
+                    .or_else(|| op.get("description"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let _ = write!(
+                    out,
+                    "<div class=\"op\"><span class=\"m\">{}</span><code>{}</code><p>{}</p>",
+                    esc(&method.to_uppercase()),
+                    esc(path),
+                    esc(summary)
+                );
                 if let Some(params) = op.get("parameters").and_then(Value::as_array) {
                     out.push_str("<table><tr><th>parameter</th><th>in</th><th>type</th><th>description</th></tr>");
                     for p in params {
@@ -79,7 +111,11 @@ pub fn render(spec: &Value) -> String {
                             out,
                             "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                             esc(p.get("name").and_then(Value::as_str).unwrap_or("")),
-                            if p.get("required").and_then(Value::as_bool).unwrap_or(false) { " (required)" } else { "" },
+                            if p.get("required").and_then(Value::as_bool).unwrap_or(false) {
+                                " (required)"
+                            } else {
+                                ""
+                            },
                             esc(p.get("in").and_then(Value::as_str).unwrap_or("")),
                             esc(&p.get("schema").map(type_name).unwrap_or_default()),
                             esc(p.get("description").and_then(Value::as_str).unwrap_or("")),
@@ -87,15 +123,28 @@ pub fn render(spec: &Value) -> String {
                     }
                     out.push_str("</table>");
                 }
-                if let Some(content) = op.pointer("/requestBody/content").and_then(Value::as_object) {
+                if let Some(content) = op
+                    .pointer("/requestBody/content")
+                    .and_then(Value::as_object)
+                {
                     for (ct, media) in content {
-                        let _ = write!(out, "<p>Body <code>{}</code>: {}</p>", esc(ct), esc(&media.get("schema").map(type_name).unwrap_or_default()));
+                        let _ = write!(
+                            out,
+                            "<p>Body <code>{}</code>: {}</p>",
+                            esc(ct),
+                            esc(&media.get("schema").map(type_name).unwrap_or_default())
+                        );
                     }
                 }
                 if let Some(responses) = op.get("responses").and_then(Value::as_object) {
                     out.push_str("<table><tr><th>status</th><th>meaning</th></tr>");
                     for (status, r) in responses {
-                        let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(status), esc(r.get("description").and_then(Value::as_str).unwrap_or("")));
+                        let _ = write!(
+                            out,
+                            "<tr><td>{}</td><td>{}</td></tr>",
+                            esc(status),
+                            esc(r.get("description").and_then(Value::as_str).unwrap_or(""))
+                        );
                     }
                     out.push_str("</table>");
                 }
@@ -104,19 +153,29 @@ pub fn render(spec: &Value) -> String {
         }
     }
     out.push_str("<h2>Schemas</h2>");
-    if let Some(schemas) = spec.pointer("/components/schemas").and_then(Value::as_object) {
+    if let Some(schemas) = spec
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+    {
         for (name, schema) in schemas {
             let _ = write!(out, "<h3 id=\"{n}\">{n}</h3>", n = esc(name));
             if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-                let required: Vec<&str> =
-                    schema.get("required").and_then(Value::as_array).map(|r| r.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+                let required: Vec<&str> = schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .map(|r| r.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
                 out.push_str("<table><tr><th>attribute</th><th>type</th><th>description</th></tr>");
                 for (prop, ps) in props {
                     let _ = write!(
                         out,
                         "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td></tr>",
                         esc(prop),
-                        if required.contains(&prop.as_str()) { " (required)" } else { "" },
+                        if required.contains(&prop.as_str()) {
+                            " (required)"
+                        } else {
+                            ""
+                        },
                         esc(&type_name(ps)),
                         esc(ps.get("description").and_then(Value::as_str).unwrap_or("")),
                     );

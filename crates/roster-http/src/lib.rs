@@ -37,7 +37,9 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024 }
+        Self {
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -59,13 +61,20 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A tenant API key")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A tenant API key"))
+                    .build(),
+            ),
         );
     }
 }
 
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", native::router()).split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", native::router())
+        .split_for_parts()
 }
 
 /// The OpenAPI document of the native API, as served at `/api/v1/openapi.json`.
@@ -79,9 +88,13 @@ fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
-                .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ])
                 .map(|b| b.build_recorder())
-                .unwrap_or_else(|_| metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder());
+                .unwrap_or_else(|_| {
+                    metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder()
+                });
             let handle = recorder.handle();
             // Fails only when another recorder is installed already; then ours just stays empty.
             let _ = metrics::set_global_recorder(recorder);
@@ -94,8 +107,15 @@ fn metrics_handle() -> PrometheusHandle {
 pub fn app(directory: Directory, config: &HttpConfig) -> Router {
     let (api, spec) = routes();
     let json = spec.to_pretty_json().unwrap_or_default();
-    let docs = Arc::new(docs::render(&serde_json::from_str(&json).unwrap_or_default()));
-    let state = AppState { directory, metrics: metrics_handle(), openapi: Arc::new(json), docs };
+    let docs = Arc::new(docs::render(
+        &serde_json::from_str(&json).unwrap_or_default(),
+    ));
+    let state = AppState {
+        directory,
+        metrics: metrics_handle(),
+        openapi: Arc::new(json),
+        docs,
+    };
     let request_id = HeaderName::from_static("x-request-id");
     api.merge(ops::router())
         .merge(docs::router())
@@ -121,7 +141,11 @@ async fn not_found() -> native::ApiError {
 /// Counts requests by route and status and times them; the route is the matched pattern, so
 /// ids do not explode the label space.
 async fn record_metrics(req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let resp = next.run(req).await;

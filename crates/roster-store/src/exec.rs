@@ -46,7 +46,12 @@ macro_rules! statement {
         }
     )+};
 }
-statement!(sea_query::SelectStatement, sea_query::InsertStatement, sea_query::UpdateStatement, sea_query::DeleteStatement);
+statement!(
+    sea_query::SelectStatement,
+    sea_query::InsertStatement,
+    sea_query::UpdateStatement,
+    sea_query::DeleteStatement
+);
 
 /// One connection (pooled or inside a transaction) of either database.
 pub enum Exec<'c> {
@@ -70,8 +75,16 @@ impl Exec<'_> {
     pub async fn execute(&mut self, stmt: &impl Statement) -> StoreResult<u64> {
         let (sql, values) = stmt.build(self.backend());
         Ok(match self {
-            Exec::Sqlite(c) => sqlx::query_with(&sql, SqlxValues(values)).execute(&mut **c).await.map_err(db_error)?.rows_affected(),
-            Exec::Postgres(c) => sqlx::query_with(&sql, SqlxValues(values)).execute(&mut **c).await.map_err(db_error)?.rows_affected(),
+            Exec::Sqlite(c) => sqlx::query_with(&sql, SqlxValues(values))
+                .execute(&mut **c)
+                .await
+                .map_err(db_error)?
+                .rows_affected(),
+            Exec::Postgres(c) => sqlx::query_with(&sql, SqlxValues(values))
+                .execute(&mut **c)
+                .await
+                .map_err(db_error)?
+                .rows_affected(),
         })
     }
 
@@ -98,20 +111,26 @@ impl Exec<'_> {
     pub async fn fetch_optional(&mut self, stmt: &impl Statement) -> StoreResult<Option<Row>> {
         let (sql, values) = stmt.build(self.backend());
         Ok(match self {
-            Exec::Sqlite(c) => sqlx::query_with(&sql, SqlxValues(values)).fetch_optional(&mut **c).await.map_err(db_error)?.map(Row::Sqlite),
-            Exec::Postgres(c) => {
-                sqlx::query_with(&sql, SqlxValues(values)).fetch_optional(&mut **c).await.map_err(db_error)?.map(Row::Postgres)
-            }
+            Exec::Sqlite(c) => sqlx::query_with(&sql, SqlxValues(values))
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(db_error)?
+                .map(Row::Sqlite),
+            Exec::Postgres(c) => sqlx::query_with(&sql, SqlxValues(values))
+                .fetch_optional(&mut **c)
+                .await
+                .map_err(db_error)?
+                .map(Row::Postgres),
         })
     }
 
     /// Runs literal SQL with no parameters (locks, pragmas).
     pub async fn raw(&mut self, sql: &str) -> StoreResult<()> {
         match self {
-            Exec::Sqlite(c) => drop(sqlx::query(sql).execute(&mut **c).await.map_err(db_error)?),
-            Exec::Postgres(c) => drop(sqlx::query(sql).execute(&mut **c).await.map_err(db_error)?),
+            Exec::Sqlite(c) => sqlx::query(sql).execute(&mut **c).await.map(|_| ()),
+            Exec::Postgres(c) => sqlx::query(sql).execute(&mut **c).await.map(|_| ()),
         }
-        Ok(())
+        .map_err(db_error)
     }
 }
 
@@ -213,7 +232,8 @@ impl Row {
         match self {
             Row::Sqlite(r) => {
                 let text: String = r.try_get(col).map_err(|e| decode_error(col, e))?;
-                serde_json::from_str(&text).map_err(|e| StoreError::Backend(format!("column {col} holds bad JSON: {e}")))
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Backend(format!("column {col} holds bad JSON: {e}")))
             }
             Row::Postgres(r) => r.try_get(col).map_err(|e| decode_error(col, e)),
         }

@@ -1,1 +1,230 @@
-//! placeholder
+//! Starts the real Roster server on 127.0.0.1:0 against a fresh database and drives it over HTTP.
+//!
+//! SQLite always; PostgreSQL when `ROSTER_TEST_DATABASE_URL` names a database (each server gets
+//! a schema of its own there, so tests never see each other's rows).
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)] // test support: failing loudly is the point
+
+use reqwest::{Method, RequestBuilder, Response};
+use roster::config::{Config, Secret};
+use roster_core::Directory;
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// The API key every test server is bootstrapped with.
+pub const ADMIN_KEY: &str = "roster_test_admin_key_0123456789abcdefghijklmnop";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL URL tests run against, if any. With `ROSTER_TEST_REQUIRE_POSTGRES=1` a missing
+/// URL is an error rather than a skip, so CI cannot pass while silently testing SQLite alone.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("ROSTER_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var("ROSTER_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "ROSTER_TEST_REQUIRE_POSTGRES=1 but ROSTER_TEST_DATABASE_URL is not set"
+            );
+            None
+        }
+    }
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub backend: Backend,
+    pub client: reqwest::Client,
+    pub directory: Directory,
+    running: Option<roster::Running>,
+    dir: PathBuf,
+}
+
+/// A fresh schema in the test PostgreSQL database, and the URL that makes it the search path.
+async fn fresh_schema(url: &str) -> String {
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach {url}: {e}"));
+    sqlx::query(&format!("CREATE SCHEMA {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("create schema: {e}"));
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-c%20search_path%3D{name}")
+}
+
+impl TestServer {
+    /// Starts a server, or answers None for PostgreSQL when no test database is configured.
+    pub async fn start(backend: Backend) -> Option<TestServer> {
+        let dir =
+            std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4().simple()));
+        let database_url = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(Secret(fresh_schema(&postgres_url()?).await)),
+        };
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
+            data_dir: dir.clone(),
+            database_url,
+            max_connections: 8,
+            max_body_bytes: 64 * 1024,
+            bootstrap_api_key: Some(Secret(ADMIN_KEY.to_owned())),
+            ..Config::default()
+        };
+        let running = roster::start(&config)
+            .await
+            .unwrap_or_else(|e| panic!("server failed to start: {e}"));
+        Some(TestServer {
+            base: format!("http://{}", running.addr),
+            backend,
+            client: reqwest::Client::new(),
+            directory: running.directory.clone(),
+            running: Some(running),
+            dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with the admin key.
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_KEY)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.req(Method::GET, path)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.req(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Response {
+        self.req(Method::PUT, path)
+            .json(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PUT {path}: {e}"))
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.req(Method::DELETE, path)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+    }
+
+    pub async fn patch(&self, path: &str, content_type: &str, body: &Value) -> Response {
+        self.req(Method::PATCH, path)
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("PATCH {path}: {e}"))
+    }
+
+    /// Creates a user and answers its JSON.
+    pub async fn user(&self, body: Value) -> Value {
+        expect(self.post("/api/v1/users", &body).await, 201).await
+    }
+
+    pub async fn group(&self, name: &str) -> Value {
+        expect(
+            self.post("/api/v1/groups", &serde_json::json!({"name": name}))
+                .await,
+            201,
+        )
+        .await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            let _ = r.stop().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Asserts the status and answers the JSON body (Null when empty).
+pub async fn expect(resp: Response, status: u16) -> Value {
+    let got = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+    }
+}
+
+/// Asserts a problem+json answer with this status and code, and answers it.
+pub async fn expect_problem(resp: Response, status: u16, code: &str) -> Value {
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = expect(resp, status).await;
+    assert_eq!(ct, "application/problem+json", "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    body
+}
+
+/// Runs a test body against SQLite and, when configured, PostgreSQL:
+/// `both!(name, |srv: &TestServer| async move { ... })` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, |$srv:ident : &TestServer| async move $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($srv: &$crate::TestServer) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let srv = $crate::TestServer::start($crate::Backend::Sqlite).await.unwrap_or_else(|| unreachable!());
+                run(&srv).await;
+                srv.stop().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(srv) = $crate::TestServer::start($crate::Backend::Postgres).await else {
+                    eprintln!("skipped: ROSTER_TEST_DATABASE_URL is not set");
+                    return;
+                };
+                run(&srv).await;
+                srv.stop().await;
+            }
+        }
+    };
+}

@@ -17,13 +17,22 @@ pub struct Authed(pub Caller);
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let value = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(CoreError::Unauthenticated)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(CoreError::Unauthenticated)?;
         let (scheme, token) = value.split_once(' ').ok_or(CoreError::Unauthenticated)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(CoreError::Unauthenticated.into());
         }
-        Ok(Authed(state.directory.authenticate_api_key(token.trim()).await?))
+        Ok(Authed(
+            state.directory.authenticate_api_key(token.trim()).await?,
+        ))
     }
 }
 
@@ -49,9 +58,15 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
         _ => "request.json",
     };
     // Syntax, type and unknown-field errors are all "bad request" here (axum would say 422 for some).
-    let status = if code == "request.json" { StatusCode::BAD_REQUEST } else { status };
+    let status = if code == "request.json" {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
     let detail = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => "expected a request with Content-Type: application/json".to_owned(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "expected a request with Content-Type: application/json".to_owned()
+        }
         _ => rejection.body_text(),
     };
     ApiError::new(status, code, detail)
@@ -86,7 +101,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPair {
 }
 
 fn path_rejection(e: PathRejection) -> ApiError {
-    ApiError::bad_request("request.path", format!("the id in the path must be a UUID ({})", e.body_text()))
+    ApiError::bad_request(
+        "request.path",
+        format!("the id in the path must be a UUID ({})", e.body_text()),
+    )
 }
 
 /// Query parameters; unknown or malformed ones are refused by name.
@@ -98,7 +116,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Params(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::bad_request("request.query", e.body_text())),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                Err(ApiError::bad_request("request.query", e.body_text()))
+            }
             Err(e) => Err(ApiError::bad_request("request.query", e.body_text())),
         }
     }
@@ -111,7 +131,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let Some(v) = parts.headers.get(header::IF_MATCH) else { return Ok(IfMatch(None)) };
+        let Some(v) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
         let text = v.to_str().unwrap_or_default().trim();
         if text == "*" {
             return Ok(IfMatch(None));
@@ -121,11 +143,17 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             .and_then(|t| t.strip_suffix('"'))
             .and_then(|t| t.parse::<i64>().ok())
             .map(|v| IfMatch(Some(v)))
-            .ok_or_else(|| ApiError::bad_request("request.if_match", "If-Match must be an ETag this server sent, such as \"3\", or *"))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "request.if_match",
+                    "If-Match must be an ETag this server sent, such as \"3\", or *",
+                )
+            })
     }
 }
 
 /// The ETag of a resource at a version.
 pub fn etag(version: i64) -> header::HeaderValue {
-    header::HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or_else(|_| header::HeaderValue::from_static("\"0\""))
+    header::HeaderValue::from_str(&format!("\"{version}\""))
+        .unwrap_or_else(|_| header::HeaderValue::from_static("\"0\""))
 }

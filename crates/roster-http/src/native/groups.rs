@@ -12,16 +12,30 @@ use axum::response::{IntoResponse, Response};
 use roster_core::model::{GroupSpec, MemberRef, PrincipalKind};
 use roster_core::schema::Resource;
 
-fn group_response(status: StatusCode, group: roster_core::model::Group, projection: &Projection, created: bool) -> Response {
+fn group_response(
+    status: StatusCode,
+    group: roster_core::model::Group,
+    projection: &Projection,
+    created: bool,
+) -> Response {
     let location = created.then(|| format!("/api/v1/groups/{}", group.id));
     let version = group.version;
-    one_response(status, version, projection.render(&Group::from(group)), location)
+    one_response(
+        status,
+        version,
+        projection.render(&Group::from(group)),
+        location,
+    )
 }
 
 /// List groups, filtered, sorted and paged by cursor.
 #[utoipa::path(get, path = "/groups", tag = "groups", params(ListParams),
     responses((status = 200, description = "A page of groups", body = List<Group>), ProblemResponses))]
-pub async fn list(State(s): State<AppState>, Authed(caller): Authed, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
     let (req, projection) = list_request(Resource::Group, p)?;
     let page = s.directory.list_groups(&caller, req).await?;
     Ok(list_response::<_, Group>(page, &projection))
@@ -31,16 +45,34 @@ pub async fn list(State(s): State<AppState>, Authed(caller): Authed, Params(p): 
 #[utoipa::path(post, path = "/groups", tag = "groups", request_body = GroupSpec,
     responses((status = 201, description = "The group was created", body = Group,
         headers(("ETag" = String, description = "The group's version"), ("Location" = String, description = "The group's URL"))), ProblemResponses))]
-pub async fn create(State(s): State<AppState>, Authed(caller): Authed, Body(spec): Body<GroupSpec>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Body(spec): Body<GroupSpec>,
+) -> Result<Response, ApiError> {
     let group = s.directory.create_group(&caller, spec).await?;
-    Ok(group_response(StatusCode::CREATED, group, &Projection::default(), true))
+    Ok(group_response(
+        StatusCode::CREATED,
+        group,
+        &Projection::default(),
+        true,
+    ))
 }
 
 /// Read a group.
 #[utoipa::path(get, path = "/groups/{id}", tag = "groups", params(("id" = uuid::Uuid, Path), ReadParams),
     responses((status = 200, description = "The group", body = Group, headers(("ETag" = String))), ProblemResponses))]
-pub async fn get(State(s): State<AppState>, Authed(caller): Authed, IdPath(id): IdPath, Params(p): Params<ReadParams>) -> Result<Response, ApiError> {
-    let projection = Projection::parse(Resource::Group, p.fields.as_deref(), p.exclude_fields.as_deref())?;
+pub async fn get(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    Params(p): Params<ReadParams>,
+) -> Result<Response, ApiError> {
+    let projection = Projection::parse(
+        Resource::Group,
+        p.fields.as_deref(),
+        p.exclude_fields.as_deref(),
+    )?;
     let group = s.directory.group(&caller, id).await?;
     Ok(group_response(StatusCode::OK, group, &projection, false))
 }
@@ -56,8 +88,16 @@ pub async fn replace(
     IfMatch(expected): IfMatch,
     Body(spec): Body<GroupSpec>,
 ) -> Result<Response, ApiError> {
-    let group = s.directory.replace_group(&caller, id, expected, spec).await?;
-    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
+    let group = s
+        .directory
+        .replace_group(&caller, id, expected, spec)
+        .await?;
+    Ok(group_response(
+        StatusCode::OK,
+        group,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// Change some of a group's attributes with a JSON Patch or a JSON Merge Patch.
@@ -75,8 +115,16 @@ pub async fn patch(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let doc = PatchDoc::parse(&headers, &body)?;
-    let group = s.directory.edit_group(&caller, id, expected, |spec| apply_patch(spec, &doc)).await?;
-    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
+    let group = s
+        .directory
+        .edit_group(&caller, id, expected, |spec| apply_patch(spec, &doc))
+        .await?;
+    Ok(group_response(
+        StatusCode::OK,
+        group,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// Soft-delete a group, or with `permanent=true` remove it and its memberships for good.
@@ -95,24 +143,55 @@ pub async fn delete(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let group = s.directory.soft_delete_group(&caller, id, expected).await?;
-    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
+    Ok(group_response(
+        StatusCode::OK,
+        group,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// Restore a soft-deleted group.
 #[utoipa::path(post, path = "/groups/{id}/restore", tag = "groups",
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the group is still at this ETag")),
     responses((status = 200, description = "The restored group", body = Group, headers(("ETag" = String))), ProblemResponses))]
-pub async fn restore(State(s): State<AppState>, Authed(caller): Authed, IdPath(id): IdPath, IfMatch(expected): IfMatch) -> Result<Response, ApiError> {
+pub async fn restore(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    IfMatch(expected): IfMatch,
+) -> Result<Response, ApiError> {
     let group = s.directory.restore_group(&caller, id, expected).await?;
-    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
+    Ok(group_response(
+        StatusCode::OK,
+        group,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// The groups this group is a member of, directly or (`depth=indirect`) through nested groups.
 #[utoipa::path(get, path = "/groups/{id}/groups", tag = "groups", params(("id" = uuid::Uuid, Path), MembershipParams),
     responses((status = 200, description = "A page of groups", body = List<Group>), ProblemResponses))]
-pub async fn groups(State(s): State<AppState>, Authed(caller): Authed, IdPath(id): IdPath, Params(p): Params<MembershipParams>) -> Result<Response, ApiError> {
+pub async fn groups(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    Params(p): Params<MembershipParams>,
+) -> Result<Response, ApiError> {
     let (depth, p) = p.split();
     let (req, projection) = list_request(Resource::Group, p)?;
-    let page = s.directory.list_memberships(&caller, MemberRef { kind: PrincipalKind::Group, id }, depth, req).await?;
+    let page = s
+        .directory
+        .list_memberships(
+            &caller,
+            MemberRef {
+                kind: PrincipalKind::Group,
+                id,
+            },
+            depth,
+            req,
+        )
+        .await?;
     Ok(list_response::<_, Group>(page, &projection))
 }

@@ -26,11 +26,21 @@ use wire::ListParams;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(users::list, users::create))
-        .routes(routes!(users::get, users::replace, users::patch, users::delete))
+        .routes(routes!(
+            users::get,
+            users::replace,
+            users::patch,
+            users::delete
+        ))
         .routes(routes!(users::restore))
         .routes(routes!(users::groups))
         .routes(routes!(groups::list, groups::create))
-        .routes(routes!(groups::get, groups::replace, groups::patch, groups::delete))
+        .routes(routes!(
+            groups::get,
+            groups::replace,
+            groups::patch,
+            groups::delete
+        ))
         .routes(routes!(groups::restore))
         .routes(routes!(groups::groups))
         .routes(routes!(members::list, members::add))
@@ -47,7 +57,11 @@ pub(crate) struct Projection {
 }
 
 impl Projection {
-    pub(crate) fn parse(resource: Resource, fields: Option<&str>, exclude: Option<&str>) -> Result<Projection, ApiError> {
+    pub(crate) fn parse(
+        resource: Resource,
+        fields: Option<&str>,
+        exclude: Option<&str>,
+    ) -> Result<Projection, ApiError> {
         let names = |param: &str, text: &str| -> Result<Vec<String>, ApiError> {
             text.split(',')
                 .map(str::trim)
@@ -56,14 +70,20 @@ impl Projection {
                     if n == "version" || resource.attr(n).is_some() {
                         Ok(n.to_owned())
                     } else {
-                        Err(ApiError::invalid_field(param, format!("unknown attribute '{n}'")))
+                        Err(ApiError::invalid_field(
+                            param,
+                            format!("unknown attribute '{n}'"),
+                        ))
                     }
                 })
                 .collect()
         };
         Ok(Projection {
             only: fields.map(|f| names("fields", f)).transpose()?,
-            except: exclude.map(|f| names("exclude_fields", f)).transpose()?.unwrap_or_default(),
+            except: exclude
+                .map(|f| names("exclude_fields", f))
+                .transpose()?
+                .unwrap_or_default(),
         })
     }
 
@@ -81,9 +101,18 @@ impl Projection {
 }
 
 /// Parses a listing's parameters against a resource's catalogue.
-pub(crate) fn list_request(resource: Resource, p: ListParams) -> Result<(ListRequest, Projection), ApiError> {
+pub(crate) fn list_request(
+    resource: Resource,
+    p: ListParams,
+) -> Result<(ListRequest, Projection), ApiError> {
     let projection = Projection::parse(resource, p.fields.as_deref(), p.exclude_fields.as_deref())?;
-    let filter = p.filter.as_deref().filter(|f| !f.trim().is_empty()).map(|f| filter::parse(f, resource)).transpose().map_err(roster_core::CoreError::from)?;
+    let filter = p
+        .filter
+        .as_deref()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| filter::parse(f, resource))
+        .transpose()
+        .map_err(roster_core::CoreError::from)?;
     let req = ListRequest {
         filter,
         sort: Sort::parse(p.sort.as_deref(), resource)?,
@@ -96,14 +125,30 @@ pub(crate) fn list_request(resource: Resource, p: ListParams) -> Result<(ListReq
 }
 
 /// A page of records as the native list envelope.
-pub(crate) fn list_response<T, W: Serialize + From<T>>(page: page::Page<T>, projection: &Projection) -> Response {
-    let items: Vec<serde_json::Value> = page.items.into_iter().map(|r| projection.render(&W::from(r))).collect();
-    let body = wire::List { items, next_cursor: page.next_cursor, total: page.total };
+pub(crate) fn list_response<T, W: Serialize + From<T>>(
+    page: page::Page<T>,
+    projection: &Projection,
+) -> Response {
+    let items: Vec<serde_json::Value> = page
+        .items
+        .into_iter()
+        .map(|r| projection.render(&W::from(r)))
+        .collect();
+    let body = wire::List {
+        items,
+        next_cursor: page.next_cursor,
+        total: page.total,
+    };
     axum::Json(body).into_response()
 }
 
 /// One record with its ETag.
-pub(crate) fn one_response(status: StatusCode, version: i64, body: serde_json::Value, location: Option<String>) -> Response {
+pub(crate) fn one_response(
+    status: StatusCode,
+    version: i64,
+    body: serde_json::Value,
+    location: Option<String>,
+) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::ETAG, extract::etag(version));
     if let Some(loc) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
@@ -114,17 +159,23 @@ pub(crate) fn one_response(status: StatusCode, version: i64, body: serde_json::V
 
 /// Applies a JSON Patch (RFC 6902) or JSON Merge Patch (RFC 7396) to a record's writable
 /// attributes, chosen by the request's content type, and reads the result back strictly.
-pub(crate) fn apply_patch<T: Serialize + serde::de::DeserializeOwned>(current: &T, patch: &PatchDoc) -> Result<T, roster_core::CoreError> {
+pub(crate) fn apply_patch<T: Serialize + serde::de::DeserializeOwned>(
+    current: &T,
+    patch: &PatchDoc,
+) -> Result<T, roster_core::CoreError> {
     use roster_core::CoreError;
     let mut doc = serde_json::to_value(current).map_err(|e| CoreError::Internal(e.to_string()))?;
     match patch {
         PatchDoc::Json(p) => json_patch::patch(&mut doc, p).map_err(|e| match e.kind {
-            json_patch::PatchErrorKind::TestFailed => CoreError::Conflict(format!("patch test failed: {e}")),
+            json_patch::PatchErrorKind::TestFailed => {
+                CoreError::Conflict(format!("patch test failed: {e}"))
+            }
             _ => CoreError::invalid("patch", e.to_string()),
         })?,
         PatchDoc::Merge(m) => json_patch::merge(&mut doc, m),
     }
-    serde_json::from_value(doc).map_err(|e| CoreError::invalid("patch", format!("the patched record is not valid: {e}")))
+    serde_json::from_value(doc)
+        .map_err(|e| CoreError::invalid("patch", format!("the patched record is not valid: {e}")))
 }
 
 /// A parsed patch document.
@@ -138,15 +189,32 @@ pub(crate) const MERGE_PATCH: &str = "application/merge-patch+json";
 
 impl PatchDoc {
     pub(crate) fn parse(headers: &HeaderMap, body: &[u8]) -> Result<PatchDoc, ApiError> {
-        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        let bad_json = |e: serde_json::Error| ApiError::bad_request("request.json", format!("the patch is not valid: {e}"));
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let essence = ct
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let bad_json = |e: serde_json::Error| {
+            ApiError::bad_request("request.json", format!("the patch is not valid: {e}"))
+        };
         match essence.as_str() {
-            JSON_PATCH => serde_json::from_slice(body).map(PatchDoc::Json).map_err(bad_json),
-            MERGE_PATCH => match serde_json::from_slice::<serde_json::Value>(body).map_err(bad_json)? {
-                v @ serde_json::Value::Object(_) => Ok(PatchDoc::Merge(v)),
-                _ => Err(ApiError::bad_request("request.json", "a merge patch must be a JSON object")),
-            },
+            JSON_PATCH => serde_json::from_slice(body)
+                .map(PatchDoc::Json)
+                .map_err(bad_json),
+            MERGE_PATCH => {
+                match serde_json::from_slice::<serde_json::Value>(body).map_err(bad_json)? {
+                    v @ serde_json::Value::Object(_) => Ok(PatchDoc::Merge(v)),
+                    _ => Err(ApiError::bad_request(
+                        "request.json",
+                        "a merge patch must be a JSON object",
+                    )),
+                }
+            }
             _ => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "request.media_type",

@@ -12,16 +12,30 @@ use axum::response::{IntoResponse, Response};
 use roster_core::model::{MemberRef, PrincipalKind, UserSpec};
 use roster_core::schema::Resource;
 
-fn user_response(status: StatusCode, user: roster_core::model::User, projection: &Projection, created: bool) -> Response {
+fn user_response(
+    status: StatusCode,
+    user: roster_core::model::User,
+    projection: &Projection,
+    created: bool,
+) -> Response {
     let location = created.then(|| format!("/api/v1/users/{}", user.id));
     let version = user.version;
-    one_response(status, version, projection.render(&User::from(user)), location)
+    one_response(
+        status,
+        version,
+        projection.render(&User::from(user)),
+        location,
+    )
 }
 
 /// List users, filtered, sorted and paged by cursor.
 #[utoipa::path(get, path = "/users", tag = "users", params(ListParams),
     responses((status = 200, description = "A page of users", body = List<User>), ProblemResponses))]
-pub async fn list(State(s): State<AppState>, Authed(caller): Authed, Params(p): Params<ListParams>) -> Result<Response, ApiError> {
+pub async fn list(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Params(p): Params<ListParams>,
+) -> Result<Response, ApiError> {
     let (req, projection) = list_request(Resource::User, p)?;
     let page = s.directory.list_users(&caller, req).await?;
     Ok(list_response::<_, User>(page, &projection))
@@ -31,16 +45,34 @@ pub async fn list(State(s): State<AppState>, Authed(caller): Authed, Params(p): 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = UserSpec,
     responses((status = 201, description = "The user was created", body = User,
         headers(("ETag" = String, description = "The user's version"), ("Location" = String, description = "The user's URL"))), ProblemResponses))]
-pub async fn create(State(s): State<AppState>, Authed(caller): Authed, Body(spec): Body<UserSpec>) -> Result<Response, ApiError> {
+pub async fn create(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Body(spec): Body<UserSpec>,
+) -> Result<Response, ApiError> {
     let user = s.directory.create_user(&caller, spec).await?;
-    Ok(user_response(StatusCode::CREATED, user, &Projection::default(), true))
+    Ok(user_response(
+        StatusCode::CREATED,
+        user,
+        &Projection::default(),
+        true,
+    ))
 }
 
 /// Read a user (soft-deleted users too: `deleted` says when).
 #[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = uuid::Uuid, Path), ReadParams),
     responses((status = 200, description = "The user", body = User, headers(("ETag" = String))), ProblemResponses))]
-pub async fn get(State(s): State<AppState>, Authed(caller): Authed, IdPath(id): IdPath, Params(p): Params<ReadParams>) -> Result<Response, ApiError> {
-    let projection = Projection::parse(Resource::User, p.fields.as_deref(), p.exclude_fields.as_deref())?;
+pub async fn get(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    Params(p): Params<ReadParams>,
+) -> Result<Response, ApiError> {
+    let projection = Projection::parse(
+        Resource::User,
+        p.fields.as_deref(),
+        p.exclude_fields.as_deref(),
+    )?;
     let user = s.directory.user(&caller, id).await?;
     Ok(user_response(StatusCode::OK, user, &projection, false))
 }
@@ -56,8 +88,16 @@ pub async fn replace(
     IfMatch(expected): IfMatch,
     Body(spec): Body<UserSpec>,
 ) -> Result<Response, ApiError> {
-    let user = s.directory.replace_user(&caller, id, expected, spec).await?;
-    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
+    let user = s
+        .directory
+        .replace_user(&caller, id, expected, spec)
+        .await?;
+    Ok(user_response(
+        StatusCode::OK,
+        user,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// Change some of a user's attributes with a JSON Patch (`application/json-patch+json`) or a JSON Merge Patch (`application/merge-patch+json`).
@@ -75,8 +115,16 @@ pub async fn patch(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let doc = PatchDoc::parse(&headers, &body)?;
-    let user = s.directory.edit_user(&caller, id, expected, |spec| apply_patch(spec, &doc)).await?;
-    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
+    let user = s
+        .directory
+        .edit_user(&caller, id, expected, |spec| apply_patch(spec, &doc))
+        .await?;
+    Ok(user_response(
+        StatusCode::OK,
+        user,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// Soft-delete a user (it can be restored), or with `permanent=true` remove it for good.
@@ -95,24 +143,55 @@ pub async fn delete(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let user = s.directory.soft_delete_user(&caller, id, expected).await?;
-    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
+    Ok(user_response(
+        StatusCode::OK,
+        user,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// Restore a soft-deleted user.
 #[utoipa::path(post, path = "/users/{id}/restore", tag = "users",
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the user is still at this ETag")),
     responses((status = 200, description = "The restored user", body = User, headers(("ETag" = String))), ProblemResponses))]
-pub async fn restore(State(s): State<AppState>, Authed(caller): Authed, IdPath(id): IdPath, IfMatch(expected): IfMatch) -> Result<Response, ApiError> {
+pub async fn restore(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    IfMatch(expected): IfMatch,
+) -> Result<Response, ApiError> {
     let user = s.directory.restore_user(&caller, id, expected).await?;
-    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
+    Ok(user_response(
+        StatusCode::OK,
+        user,
+        &Projection::default(),
+        false,
+    ))
 }
 
 /// The groups a user belongs to, directly or (`depth=indirect`) through nested groups.
 #[utoipa::path(get, path = "/users/{id}/groups", tag = "users", params(("id" = uuid::Uuid, Path), MembershipParams),
     responses((status = 200, description = "A page of groups", body = List<Group>), ProblemResponses))]
-pub async fn groups(State(s): State<AppState>, Authed(caller): Authed, IdPath(id): IdPath, Params(p): Params<MembershipParams>) -> Result<Response, ApiError> {
+pub async fn groups(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    Params(p): Params<MembershipParams>,
+) -> Result<Response, ApiError> {
     let (depth, p) = p.split();
     let (req, projection) = list_request(Resource::Group, p)?;
-    let page = s.directory.list_memberships(&caller, MemberRef { kind: PrincipalKind::User, id }, depth, req).await?;
+    let page = s
+        .directory
+        .list_memberships(
+            &caller,
+            MemberRef {
+                kind: PrincipalKind::User,
+                id,
+            },
+            depth,
+            req,
+        )
+        .await?;
     Ok(list_response::<_, Group>(page, &projection))
 }

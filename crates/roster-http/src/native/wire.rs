@@ -1,7 +1,9 @@
 //! The native face's wire types: snake_case JSON, UUID ids, RFC 3339 times.
 
 use chrono::{DateTime, Utc};
-use roster_core::model::{self, Deleted, Depth, InactiveReason, PrincipalKind, UserKind, UserStatus};
+use roster_core::model::{
+    self, Deleted, Depth, InactiveReason, PrincipalKind, UserKind, UserStatus,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
