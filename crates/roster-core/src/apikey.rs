@@ -15,10 +15,7 @@ pub fn generate() -> String {
     use base64::Engine;
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// Keys carry at least 256 bits of entropy (or 32+ operator-chosen characters), so one SHA-256
@@ -34,9 +31,7 @@ pub fn hashes_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
 /// Checks an operator-chosen key: 32 to 263 printable ASCII characters, no spaces.
 pub fn check_chosen(key: &str) -> Result<(), String> {
     if !(MIN_LEN..=MAX_LEN).contains(&key.len()) {
-        return Err(format!(
-            "an API key must be {MIN_LEN} to {MAX_LEN} characters long"
-        ));
+        return Err(format!("an API key must be {MIN_LEN} to {MAX_LEN} characters long"));
     }
     if !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("an API key must be printable ASCII without spaces".into());

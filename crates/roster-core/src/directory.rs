@@ -4,8 +4,7 @@ use crate::apikey;
 use crate::error::CoreError;
 use crate::filter::{Filter, Value};
 use crate::model::{
-    self, ApiKey, Deleted, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant,
-    Time, User, UserSpec,
+    self, ApiKey, Deleted, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
 use crate::page::{self, After, ListQuery, Page, Rows, Sort};
 use crate::schema::AttrType;
@@ -48,9 +47,7 @@ pub struct Directory {
 
 impl std::fmt::Debug for Directory {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Directory")
-            .field("backend", &self.store.backend())
-            .finish()
+        f.debug_struct("Directory").field("backend", &self.store.backend()).finish()
     }
 }
 
@@ -76,13 +73,7 @@ impl SortKey for User {
         match attr {
             "number" => Value::Int(self.number),
             "user_name" => ci_text(&self.spec.user_name),
-            "email" => Value::Text(
-                self.spec
-                    .email
-                    .as_deref()
-                    .unwrap_or_default()
-                    .to_lowercase(),
-            ),
+            "email" => Value::Text(self.spec.email.as_deref().unwrap_or_default().to_lowercase()),
             "display_name" => opt_text(self.spec.display_name.as_deref()),
             "given_name" => opt_text(self.spec.given_name.as_deref()),
             "family_name" => opt_text(self.spec.family_name.as_deref()),
@@ -151,18 +142,11 @@ fn to_page<T: SortKey>(query: &ListQuery, fp: &str, rows: Rows<T>) -> Page<T> {
         (true, Some(last)) => Some(page::encode_cursor(
             &query.sort,
             fp,
-            &After {
-                key: last.sort_key(query.sort.attr.name),
-                id: last.id(),
-            },
+            &After { key: last.sort_key(query.sort.attr.name), id: last.id() },
         )),
         _ => None,
     };
-    Page {
-        items,
-        next_cursor,
-        total: rows.total,
-    }
+    Page { items, next_cursor, total: rows.total }
 }
 
 impl Directory {
@@ -184,29 +168,17 @@ impl Directory {
         let name = name.trim();
         if name.is_empty()
             || name.len() > 64
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
-            return Err(CoreError::invalid(
-                "name",
-                "a tenant name is 1 to 64 letters, digits, '-' or '_'",
-            ));
+            return Err(CoreError::invalid("name", "a tenant name is 1 to 64 letters, digits, '-' or '_'"));
         }
-        let tenant = Tenant {
-            id: Uuid::now_v7(),
-            name: name.to_owned(),
-            created: model::now(),
-        };
+        let tenant = Tenant { id: Uuid::now_v7(), name: name.to_owned(), created: model::now() };
         self.store.insert_tenant(&tenant).await?;
         Ok(tenant)
     }
 
     pub async fn tenant(&self, name: &str) -> Result<Tenant, CoreError> {
-        self.store
-            .tenant_by_name(name)
-            .await?
-            .ok_or(CoreError::NotFound { what: "tenant" })
+        self.store.tenant_by_name(name).await?.ok_or(CoreError::NotFound { what: "tenant" })
     }
 
     pub async fn tenants(&self) -> Result<Vec<Tenant>, CoreError> {
@@ -217,21 +189,14 @@ impl Directory {
     /// key to show once, or None when the database was not empty or the operator chose the key.
     pub async fn bootstrap(&self, chosen_key: Option<&str>) -> Result<Option<String>, CoreError> {
         if let Some(k) = chosen_key {
-            apikey::check_chosen(k)
-                .map_err(|m| CoreError::invalid("ROSTER_BOOTSTRAP_API_KEY", m))?;
+            apikey::check_chosen(k).map_err(|m| CoreError::invalid("ROSTER_BOOTSTRAP_API_KEY", m))?;
         }
         if !self.store.list_tenants().await?.is_empty() {
             // An operator-chosen key is honoured on every start, so automation can rely on it.
             if let Some(k) = chosen_key {
-                if self
-                    .store
-                    .api_key_by_hash(&apikey::hash(k))
-                    .await?
-                    .is_none()
-                {
+                if self.store.api_key_by_hash(&apikey::hash(k)).await?.is_none() {
                     let tenant = self.tenant(DEFAULT_TENANT).await?;
-                    self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, k)
-                        .await?;
+                    self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, k).await?;
                 }
             }
             return Ok(None);
@@ -239,14 +204,12 @@ impl Directory {
         let tenant = self.create_tenant(DEFAULT_TENANT).await?;
         match chosen_key {
             Some(k) => {
-                self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, k)
-                    .await?;
+                self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, k).await?;
                 Ok(None)
             }
             None => {
                 let secret = apikey::generate();
-                self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, &secret)
-                    .await?;
+                self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, &secret).await?;
                 Ok(Some(secret))
             }
         }
@@ -284,15 +247,10 @@ impl Directory {
     ) -> Result<(ApiKey, String), CoreError> {
         let tenant = self.tenant(tenant_name).await?;
         if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-            return Err(CoreError::invalid(
-                "name",
-                "a key name is 1 to 128 printable characters",
-            ));
+            return Err(CoreError::invalid("name", "a key name is 1 to 128 printable characters"));
         }
         let secret = apikey::generate();
-        let key = self
-            .insert_key(&tenant, name, ADMIN_ROLE, expires, &secret)
-            .await?;
+        let key = self.insert_key(&tenant, name, ADMIN_ROLE, expires, &secret).await?;
         Ok((key, secret))
     }
 
@@ -303,10 +261,7 @@ impl Directory {
 
     pub async fn revoke_api_key(&self, tenant_name: &str, id: Uuid) -> Result<(), CoreError> {
         let tenant = self.tenant(tenant_name).await?;
-        Ok(self
-            .store
-            .revoke_api_key(tenant.id, id, model::now())
-            .await?)
+        Ok(self.store.revoke_api_key(tenant.id, id, model::now()).await?)
     }
 
     /// Resolves a bearer secret to its caller. Unknown, revoked and expired keys all answer the
@@ -316,57 +271,29 @@ impl Directory {
             return Err(CoreError::Unauthenticated);
         }
         let hash = apikey::hash(secret);
-        let key = self
-            .store
-            .api_key_by_hash(&hash)
-            .await?
-            .ok_or(CoreError::Unauthenticated)?;
+        let key = self.store.api_key_by_hash(&hash).await?.ok_or(CoreError::Unauthenticated)?;
         let now = model::now();
-        if !apikey::hashes_equal(&key.hash, &hash)
-            || key.revoked.is_some()
-            || key.expires.is_some_and(|e| e <= now)
-        {
+        if !apikey::hashes_equal(&key.hash, &hash) || key.revoked.is_some() || key.expires.is_some_and(|e| e <= now) {
             return Err(CoreError::Unauthenticated);
         }
-        if key
-            .last_used
-            .is_none_or(|t| (now - t).num_milliseconds() >= TOUCH_INTERVAL_MS)
-        {
+        if key.last_used.is_none_or(|t| (now - t).num_milliseconds() >= TOUCH_INTERVAL_MS) {
             self.store.touch_api_key(key.id, now).await?;
         }
-        Ok(Caller {
-            tenant_id: key.tenant_id,
-            api_key_id: Some(key.id),
-            role: key.role,
-        })
+        Ok(Caller { tenant_id: key.tenant_id, api_key_id: Some(key.id), role: key.role })
     }
 
     // --- users ------------------------------------------------------------------------------
 
-    pub async fn create_user(
-        &self,
-        caller: &Caller,
-        mut spec: UserSpec,
-    ) -> Result<User, CoreError> {
+    pub async fn create_user(&self, caller: &Caller, mut spec: UserSpec) -> Result<User, CoreError> {
         validate::user(&mut spec)?;
-        Ok(self
-            .store
-            .insert_user(caller.tenant_id, Uuid::now_v7(), &spec, model::now())
-            .await?)
+        Ok(self.store.insert_user(caller.tenant_id, Uuid::now_v7(), &spec, model::now()).await?)
     }
 
     pub async fn user(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
-        self.store
-            .user(caller.tenant_id, id)
-            .await?
-            .ok_or(CoreError::NotFound { what: "user" })
+        self.store.user(caller.tenant_id, id).await?.ok_or(CoreError::NotFound { what: "user" })
     }
 
-    pub async fn list_users(
-        &self,
-        caller: &Caller,
-        req: ListRequest,
-    ) -> Result<Page<User>, CoreError> {
+    pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>, CoreError> {
         let (query, fp) = to_query(req)?;
         let rows = self.store.list_users(caller.tenant_id, &query).await?;
         Ok(to_page(&query, &fp, rows))
@@ -379,8 +306,7 @@ impl Directory {
         expected: ExpectedVersion,
         spec: UserSpec,
     ) -> Result<User, CoreError> {
-        self.edit_user(caller, id, expected, |_| Ok(spec.clone()))
-            .await
+        self.edit_user(caller, id, expected, |_| Ok(spec.clone())).await
     }
 
     /// Applies `edit` to the user's current attributes and writes the result. With an expected
@@ -399,9 +325,7 @@ impl Directory {
         for _ in 0..EDIT_RETRIES {
             let current = self.user(caller, id).await?;
             if current.deleted.is_some() {
-                return Err(CoreError::Conflict(
-                    "the user is deleted; restore it before changing it".into(),
-                ));
+                return Err(CoreError::Conflict("the user is deleted; restore it before changing it".into()));
             }
             if expected.is_some_and(|v| v != current.version) {
                 return Err(CoreError::VersionMismatch);
@@ -411,17 +335,7 @@ impl Directory {
             if spec == current.spec {
                 return Ok(current);
             }
-            match self
-                .store
-                .update_user(
-                    caller.tenant_id,
-                    id,
-                    Some(current.version),
-                    &spec,
-                    model::now(),
-                )
-                .await
-            {
+            match self.store.update_user(caller.tenant_id, id, Some(current.version), &spec, model::now()).await {
                 Err(crate::StoreError::VersionMismatch) if expected.is_none() => continue,
                 other => return Ok(other?),
             }
@@ -436,62 +350,29 @@ impl Directory {
         expected: ExpectedVersion,
     ) -> Result<User, CoreError> {
         let now = model::now();
-        Ok(self
-            .store
-            .mark_user_deleted(caller.tenant_id, id, expected, Some(now), now)
-            .await?)
+        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, Some(now), now).await?)
     }
 
-    pub async fn restore_user(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        expected: ExpectedVersion,
-    ) -> Result<User, CoreError> {
-        Ok(self
-            .store
-            .mark_user_deleted(caller.tenant_id, id, expected, None, model::now())
-            .await?)
+    pub async fn restore_user(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<User, CoreError> {
+        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, None, model::now()).await?)
     }
 
-    pub async fn delete_user(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        expected: ExpectedVersion,
-    ) -> Result<(), CoreError> {
-        Ok(self
-            .store
-            .delete_user(caller.tenant_id, id, expected)
-            .await?)
+    pub async fn delete_user(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<(), CoreError> {
+        Ok(self.store.delete_user(caller.tenant_id, id, expected).await?)
     }
 
     // --- groups -----------------------------------------------------------------------------
 
-    pub async fn create_group(
-        &self,
-        caller: &Caller,
-        mut spec: GroupSpec,
-    ) -> Result<Group, CoreError> {
+    pub async fn create_group(&self, caller: &Caller, mut spec: GroupSpec) -> Result<Group, CoreError> {
         validate::group(&mut spec)?;
-        Ok(self
-            .store
-            .insert_group(caller.tenant_id, Uuid::now_v7(), &spec, false, model::now())
-            .await?)
+        Ok(self.store.insert_group(caller.tenant_id, Uuid::now_v7(), &spec, false, model::now()).await?)
     }
 
     pub async fn group(&self, caller: &Caller, id: Uuid) -> Result<Group, CoreError> {
-        self.store
-            .group(caller.tenant_id, id)
-            .await?
-            .ok_or(CoreError::NotFound { what: "group" })
+        self.store.group(caller.tenant_id, id).await?.ok_or(CoreError::NotFound { what: "group" })
     }
 
-    pub async fn list_groups(
-        &self,
-        caller: &Caller,
-        req: ListRequest,
-    ) -> Result<Page<Group>, CoreError> {
+    pub async fn list_groups(&self, caller: &Caller, req: ListRequest) -> Result<Page<Group>, CoreError> {
         let (query, fp) = to_query(req)?;
         let rows = self.store.list_groups(caller.tenant_id, &query).await?;
         Ok(to_page(&query, &fp, rows))
@@ -500,9 +381,7 @@ impl Directory {
     async fn changeable_group(&self, caller: &Caller, id: Uuid) -> Result<Group, CoreError> {
         let group = self.group(caller, id).await?;
         if group.system {
-            return Err(CoreError::Conflict(
-                "system groups cannot be changed".into(),
-            ));
+            return Err(CoreError::Conflict("system groups cannot be changed".into()));
         }
         Ok(group)
     }
@@ -514,8 +393,7 @@ impl Directory {
         expected: ExpectedVersion,
         spec: GroupSpec,
     ) -> Result<Group, CoreError> {
-        self.edit_group(caller, id, expected, |_| Ok(spec.clone()))
-            .await
+        self.edit_group(caller, id, expected, |_| Ok(spec.clone())).await
     }
 
     /// As [`Directory::edit_user`], for groups.
@@ -532,9 +410,7 @@ impl Directory {
         for _ in 0..EDIT_RETRIES {
             let current = self.changeable_group(caller, id).await?;
             if current.deleted.is_some() {
-                return Err(CoreError::Conflict(
-                    "the group is deleted; restore it before changing it".into(),
-                ));
+                return Err(CoreError::Conflict("the group is deleted; restore it before changing it".into()));
             }
             if expected.is_some_and(|v| v != current.version) {
                 return Err(CoreError::VersionMismatch);
@@ -544,17 +420,7 @@ impl Directory {
             if spec == current.spec {
                 return Ok(current);
             }
-            match self
-                .store
-                .update_group(
-                    caller.tenant_id,
-                    id,
-                    Some(current.version),
-                    &spec,
-                    model::now(),
-                )
-                .await
-            {
+            match self.store.update_group(caller.tenant_id, id, Some(current.version), &spec, model::now()).await {
                 Err(crate::StoreError::VersionMismatch) if expected.is_none() => continue,
                 other => return Ok(other?),
             }
@@ -570,10 +436,7 @@ impl Directory {
     ) -> Result<Group, CoreError> {
         self.changeable_group(caller, id).await?;
         let now = model::now();
-        Ok(self
-            .store
-            .mark_group_deleted(caller.tenant_id, id, expected, Some(now), now)
-            .await?)
+        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, Some(now), now).await?)
     }
 
     pub async fn restore_group(
@@ -583,60 +446,31 @@ impl Directory {
         expected: ExpectedVersion,
     ) -> Result<Group, CoreError> {
         self.changeable_group(caller, id).await?;
-        Ok(self
-            .store
-            .mark_group_deleted(caller.tenant_id, id, expected, None, model::now())
-            .await?)
+        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, None, model::now()).await?)
     }
 
-    pub async fn delete_group(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        expected: ExpectedVersion,
-    ) -> Result<(), CoreError> {
+    pub async fn delete_group(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<(), CoreError> {
         self.changeable_group(caller, id).await?;
-        Ok(self
-            .store
-            .delete_group(caller.tenant_id, id, expected)
-            .await?)
+        Ok(self.store.delete_group(caller.tenant_id, id, expected).await?)
     }
 
     // --- memberships and principals ----------------------------------------------------------
 
     /// Adds a user or group to a group. Answers whether it was added (false: it was a member already).
-    pub async fn add_member(
-        &self,
-        caller: &Caller,
-        group: Uuid,
-        member: MemberRef,
-    ) -> Result<bool, CoreError> {
+    pub async fn add_member(&self, caller: &Caller, group: Uuid, member: MemberRef) -> Result<bool, CoreError> {
         let g = self.group(caller, group).await?;
         if g.deleted.is_some() {
-            return Err(CoreError::Conflict(
-                "the group is deleted; restore it before adding members".into(),
-            ));
+            return Err(CoreError::Conflict("the group is deleted; restore it before adding members".into()));
         }
         if member.kind == PrincipalKind::Group && member.id == group {
             return Err(CoreError::Cycle);
         }
-        Ok(self
-            .store
-            .add_member(caller.tenant_id, group, member, model::now())
-            .await?)
+        Ok(self.store.add_member(caller.tenant_id, group, member, model::now()).await?)
     }
 
-    pub async fn remove_member(
-        &self,
-        caller: &Caller,
-        group: Uuid,
-        member: MemberRef,
-    ) -> Result<(), CoreError> {
+    pub async fn remove_member(&self, caller: &Caller, group: Uuid, member: MemberRef) -> Result<(), CoreError> {
         self.group(caller, group).await?;
-        Ok(self
-            .store
-            .remove_member(caller.tenant_id, group, member, model::now())
-            .await?)
+        Ok(self.store.remove_member(caller.tenant_id, group, member, model::now()).await?)
     }
 
     pub async fn list_members(
@@ -648,10 +482,7 @@ impl Directory {
     ) -> Result<Page<Principal>, CoreError> {
         self.group(caller, group).await?;
         let (query, fp) = to_query(req)?;
-        let rows = self
-            .store
-            .list_members(caller.tenant_id, group, depth, &query)
-            .await?;
+        let rows = self.store.list_members(caller.tenant_id, group, depth, &query).await?;
         Ok(to_page(&query, &fp, rows))
     }
 
@@ -668,18 +499,11 @@ impl Directory {
             PrincipalKind::Group => drop(self.group(caller, member.id).await?),
         }
         let (query, fp) = to_query(req)?;
-        let rows = self
-            .store
-            .list_memberships(caller.tenant_id, member, depth, &query)
-            .await?;
+        let rows = self.store.list_memberships(caller.tenant_id, member, depth, &query).await?;
         Ok(to_page(&query, &fp, rows))
     }
 
-    pub async fn list_principals(
-        &self,
-        caller: &Caller,
-        req: ListRequest,
-    ) -> Result<Page<Principal>, CoreError> {
+    pub async fn list_principals(&self, caller: &Caller, req: ListRequest) -> Result<Page<Principal>, CoreError> {
         let (query, fp) = to_query(req)?;
         let rows = self.store.list_principals(caller.tenant_id, &query).await?;
         Ok(to_page(&query, &fp, rows))

@@ -159,10 +159,7 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn err(&self, at: usize, message: impl Into<String>) -> FilterError {
-        FilterError::Syntax {
-            at,
-            message: message.into(),
-        }
+        FilterError::Syntax { at, message: message.into() }
     }
 
     fn tokens(mut self) -> Result<Vec<(usize, Tok)>, FilterError> {
@@ -189,17 +186,13 @@ impl<'a> Lexer<'a> {
                 b'"' => out.push((start, Tok::Str(self.string()?))),
                 b'-' | b'0'..=b'9' => {
                     while self.pos < bytes.len()
-                        && matches!(
-                            bytes[self.pos],
-                            b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
-                        )
+                        && matches!(bytes[self.pos], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
                     {
                         self.pos += 1;
                     }
                     let text = &self.src[start..self.pos];
-                    let n: serde_json::Number = text
-                        .parse()
-                        .map_err(|_| self.err(start, format!("'{text}' is not a number")))?;
+                    let n: serde_json::Number =
+                        text.parse().map_err(|_| self.err(start, format!("'{text}' is not a number")))?;
                     out.push((start, Tok::Num(n)));
                 }
                 c if c.is_ascii_alphabetic() || c == b'_' => {
@@ -231,8 +224,7 @@ impl<'a> Lexer<'a> {
                 b'"' => {
                     let lit = &self.src[start..=i];
                     self.pos = i + 1;
-                    return serde_json::from_str(lit)
-                        .map_err(|_| self.err(start, "invalid escape in string"));
+                    return serde_json::from_str(lit).map_err(|_| self.err(start, "invalid escape in string"));
                 }
                 _ => i += 1,
             }
@@ -264,25 +256,13 @@ pub fn parse(text: &str, resource: Resource) -> Result<Filter, FilterError> {
         return Err(FilterError::TooLong);
     }
     let toks = Lexer { src: text, pos: 0 }.tokens()?;
-    let mut p = Parser {
-        toks,
-        i: 0,
-        end: text.len(),
-        tests: 0,
-        resource,
-    };
+    let mut p = Parser { toks, i: 0, end: text.len(), tests: 0, resource };
     if p.toks.is_empty() {
-        return Err(FilterError::Syntax {
-            at: 0,
-            message: "the filter is empty".into(),
-        });
+        return Err(FilterError::Syntax { at: 0, message: "the filter is empty".into() });
     }
     let f = p.or(0)?;
     if let Some((at, _)) = p.toks.get(p.i) {
-        return Err(FilterError::Syntax {
-            at: *at,
-            message: "expected 'and', 'or' or the end of the filter".into(),
-        });
+        return Err(FilterError::Syntax { at: *at, message: "expected 'and', 'or' or the end of the filter".into() });
     }
     Ok(f)
 }
@@ -297,10 +277,7 @@ impl Parser {
     }
 
     fn err(&self, message: impl Into<String>) -> FilterError {
-        FilterError::Syntax {
-            at: self.at(),
-            message: message.into(),
-        }
+        FilterError::Syntax { at: self.at(), message: message.into() }
     }
 
     fn keyword(&self, kw: &str) -> bool {
@@ -322,11 +299,7 @@ impl Parser {
             self.i += 1;
             parts.push(self.and(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Filter::Or(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::Or(parts) })
     }
 
     fn and(&mut self, depth: usize) -> Result<Filter, FilterError> {
@@ -335,11 +308,7 @@ impl Parser {
             self.i += 1;
             parts.push(self.factor(depth)?);
         }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Filter::And(parts)
-        })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
     }
 
     fn factor(&mut self, depth: usize) -> Result<Filter, FilterError> {
@@ -348,11 +317,8 @@ impl Parser {
         }
         if self.keyword("not") {
             self.i += 1;
-            let inner = if self.peek() == Some(&Tok::LParen) {
-                self.group(depth + 1)?
-            } else {
-                self.factor(depth + 1)?
-            };
+            let inner =
+                if self.peek() == Some(&Tok::LParen) { self.group(depth + 1)? } else { self.factor(depth + 1)? };
             return Ok(Filter::Not(Box::new(inner)));
         }
         if self.peek() == Some(&Tok::LParen) {
@@ -391,15 +357,11 @@ impl Parser {
                 if lits.is_empty() || lits.len() > MAX_IN_VALUES {
                     return Err(FilterError::TooComplex);
                 }
-                let values = lits
-                    .into_iter()
-                    .map(|l| typed(&target, CmpOp::Eq, l))
-                    .collect::<Result<_, _>>()?;
+                let values = lits.into_iter().map(|l| typed(&target, CmpOp::Eq, l)).collect::<Result<_, _>>()?;
                 Cond::In(values)
             }
             other => {
-                let op = CmpOp::parse(other)
-                    .ok_or_else(|| FilterError::UnknownOperator(other.to_owned()))?;
+                let op = CmpOp::parse(other).ok_or_else(|| FilterError::UnknownOperator(other.to_owned()))?;
                 let lit = self.literal()?;
                 check_op(&target, op)?;
                 Cond::Cmp(op, typed(&target, op, lit)?)
@@ -416,11 +378,7 @@ impl Parser {
         }
         // `claims.a.b`: a path into a JSON attribute.
         if let Some((head, rest)) = name.split_once('.') {
-            if self
-                .resource
-                .attr(head)
-                .is_some_and(|a| a.ty == AttrType::Json)
-            {
+            if self.resource.attr(head).is_some_and(|a| a.ty == AttrType::Json) {
                 let path: Vec<String> = rest.split('.').map(str::to_owned).collect();
                 if path.len() > MAX_CLAIM_PATH || path.iter().any(|p| p.is_empty()) {
                     return Err(FilterError::UnknownAttribute(name.to_owned()));
@@ -438,11 +396,7 @@ impl Parser {
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("true") => Lit::Bool(true),
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("false") => Lit::Bool(false),
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("null") => Lit::Null,
-            _ => {
-                return Err(
-                    self.err("expected a value (a \"string\", a number, true, false or null)")
-                )
-            }
+            _ => return Err(self.err("expected a value (a \"string\", a number, true, false or null)")),
         };
         self.i += 1;
         Ok(lit)
@@ -486,38 +440,26 @@ fn check_op(target: &Target, op: CmpOp) -> Result<(), FilterError> {
     let allowed = match ty {
         AttrType::Text | AttrType::CaseInsensitive => true,
         AttrType::Int | AttrType::Time => !op.is_substring(),
-        AttrType::Bool | AttrType::Uuid | AttrType::Enum(_) => {
-            !op.is_substring() && !op.is_ordering()
-        }
+        AttrType::Bool | AttrType::Uuid | AttrType::Enum(_) => !op.is_substring() && !op.is_ordering(),
         AttrType::Json => false,
     };
     if allowed {
         Ok(())
     } else {
-        Err(FilterError::OperatorNotAllowed {
-            attr: name_of(target),
-            op: op.as_str(),
-        })
+        Err(FilterError::OperatorNotAllowed { attr: name_of(target), op: op.as_str() })
     }
 }
 
 fn typed(target: &Target, op: CmpOp, lit: Lit) -> Result<Value, FilterError> {
-    let bad = |expected: &str| FilterError::BadValue {
-        attr: name_of(target),
-        expected: expected.to_owned(),
-    };
+    let bad = |expected: &str| FilterError::BadValue { attr: name_of(target), expected: expected.to_owned() };
     let ty = match target {
         Target::Attr(a) => a.ty,
         Target::Claim(_) => {
             return match lit {
                 Lit::Str(s) => Ok(Value::Json(serde_json::Value::String(s))),
                 Lit::Num(n) => Ok(Value::Json(serde_json::Value::Number(n))),
-                Lit::Bool(b) if !op.is_substring() && !op.is_ordering() => {
-                    Ok(Value::Json(serde_json::Value::Bool(b)))
-                }
-                _ => Err(bad(
-                    "a string, a number or a boolean (use 'pr' to test for presence)",
-                )),
+                Lit::Bool(b) if !op.is_substring() && !op.is_ordering() => Ok(Value::Json(serde_json::Value::Bool(b))),
+                _ => Err(bad("a string, a number or a boolean (use 'pr' to test for presence)")),
             }
             .and_then(|v| match (&v, op.is_substring()) {
                 (Value::Json(serde_json::Value::String(_)), _) | (_, false) => Ok(v),
@@ -533,12 +475,8 @@ fn typed(target: &Target, op: CmpOp, lit: Lit) -> Result<Value, FilterError> {
         (AttrType::Time, Lit::Str(s)) => DateTime::parse_from_rfc3339(&s)
             .map(|t| Value::Time(t.with_timezone(&Utc)))
             .map_err(|_| bad("an RFC 3339 date-time string")),
-        (AttrType::Uuid, Lit::Str(s)) => Uuid::parse_str(&s)
-            .map(Value::Uuid)
-            .map_err(|_| bad("a UUID string")),
-        (AttrType::Enum(allowed), Lit::Str(s)) if allowed.contains(&s.as_str()) => {
-            Ok(Value::Text(s))
-        }
+        (AttrType::Uuid, Lit::Str(s)) => Uuid::parse_str(&s).map(Value::Uuid).map_err(|_| bad("a UUID string")),
+        (AttrType::Enum(allowed), Lit::Str(s)) if allowed.contains(&s.as_str()) => Ok(Value::Text(s)),
         (AttrType::Enum(allowed), _) => Err(bad(&format!("one of {}", allowed.join(", ")))),
         (AttrType::Text | AttrType::CaseInsensitive, _) => Err(bad("a string")),
         (AttrType::Bool, _) => Err(bad("true or false")),
@@ -561,35 +499,20 @@ mod tests {
 
     #[test]
     fn precedence_and_binds_tighter_than_or() {
-        let f = parse(
-            r#"user_name sw "Al" or status eq "active" and guest eq true"#,
-            User,
-        )
-        .unwrap();
-        let Filter::Or(parts) = f else {
-            unreachable!("expected or, got {f:?}")
-        };
+        let f = parse(r#"user_name sw "Al" or status eq "active" and guest eq true"#, User).unwrap();
+        let Filter::Or(parts) = f else { unreachable!("expected or, got {f:?}") };
         assert_eq!(parts.len(), 2);
         assert_eq!(
             parts[0],
-            Filter::Test {
-                target: attr("user_name"),
-                cond: Cond::Cmp(CmpOp::Sw, Value::Text("al".into()))
-            }
+            Filter::Test { target: attr("user_name"), cond: Cond::Cmp(CmpOp::Sw, Value::Text("al".into())) }
         );
         assert!(matches!(&parts[1], Filter::And(v) if v.len() == 2));
     }
 
     #[test]
     fn claims_paths_in_lists_and_not() {
-        let f = parse(
-            r#"not (claims.address.city eq "Paris") and kind in ["local", "directory"]"#,
-            User,
-        )
-        .unwrap();
-        let Filter::And(parts) = f else {
-            unreachable!()
-        };
+        let f = parse(r#"not (claims.address.city eq "Paris") and kind in ["local", "directory"]"#, User).unwrap();
+        let Filter::And(parts) = f else { unreachable!() };
         assert_eq!(
             parts[0],
             Filter::Not(Box::new(Filter::Test {
@@ -601,42 +524,24 @@ mod tests {
             parts[1],
             Filter::Test {
                 target: attr("kind"),
-                cond: Cond::In(vec![
-                    Value::Text("local".into()),
-                    Value::Text("directory".into())
-                ])
+                cond: Cond::In(vec![Value::Text("local".into()), Value::Text("directory".into())])
             }
         );
     }
 
     #[test]
     fn errors_name_the_problem() {
-        assert_eq!(
-            parse(r#"nick eq "x""#, User),
-            Err(FilterError::UnknownAttribute("nick".into()))
-        );
-        assert_eq!(
-            parse(r#"user_name like "x""#, User),
-            Err(FilterError::UnknownOperator("like".into()))
-        );
+        assert_eq!(parse(r#"nick eq "x""#, User), Err(FilterError::UnknownAttribute("nick".into())));
+        assert_eq!(parse(r#"user_name like "x""#, User), Err(FilterError::UnknownOperator("like".into())));
         assert_eq!(
             parse(r#"guest co "t""#, User),
-            Err(FilterError::OperatorNotAllowed {
-                attr: "guest".into(),
-                op: "co"
-            })
+            Err(FilterError::OperatorNotAllowed { attr: "guest".into(), op: "co" })
         );
         assert!(
             matches!(parse(r#"created gt "yesterday""#, User), Err(FilterError::BadValue { attr, .. }) if attr == "created")
         );
-        assert!(matches!(
-            parse(r#"status eq "sleeping""#, User),
-            Err(FilterError::BadValue { .. })
-        ));
-        assert!(matches!(
-            parse(r#"user_name eq "x"#, User),
-            Err(FilterError::Syntax { .. })
-        ));
+        assert!(matches!(parse(r#"status eq "sleeping""#, User), Err(FilterError::BadValue { .. })));
+        assert!(matches!(parse(r#"user_name eq "x"#, User), Err(FilterError::Syntax { .. })));
         assert!(matches!(parse("", User), Err(FilterError::Syntax { .. })));
         let deep = format!("{}user_name pr{}", "(".repeat(40), ")".repeat(40));
         assert_eq!(parse(&deep, User), Err(FilterError::TooDeep));

@@ -24,10 +24,7 @@ impl Sort {
     /// Parses `name` or `-name` against a resource's sortable attributes.
     pub fn parse(text: Option<&str>, resource: Resource) -> Result<Sort, CoreError> {
         let Some(text) = text.filter(|t| !t.is_empty()) else {
-            return Ok(Sort {
-                attr: resource.default_sort(),
-                desc: false,
-            });
+            return Ok(Sort { attr: resource.default_sort(), desc: false });
         };
         let (name, desc) = match text.strip_prefix('-') {
             Some(rest) => (rest, true),
@@ -36,16 +33,8 @@ impl Sort {
         match resource.attr(name) {
             Some(attr) if attr.sortable => Ok(Sort { attr, desc }),
             _ => {
-                let sortable: Vec<&str> = resource
-                    .attrs()
-                    .iter()
-                    .filter(|a| a.sortable)
-                    .map(|a| a.name)
-                    .collect();
-                Err(CoreError::invalid(
-                    "sort",
-                    format!("cannot sort by '{name}'; sortable: {}", sortable.join(", ")),
-                ))
+                let sortable: Vec<&str> = resource.attrs().iter().filter(|a| a.sortable).map(|a| a.name).collect();
+                Err(CoreError::invalid("sort", format!("cannot sort by '{name}'; sortable: {}", sortable.join(", "))))
             }
         }
     }
@@ -121,12 +110,7 @@ pub fn encode_cursor(sort: &Sort, fp: &str, after: &After) -> String {
         Value::Uuid(u) => serde_json::Value::from(u.to_string()),
         Value::Json(v) => v.clone(),
     };
-    let body = CursorBody {
-        s: sort_label(sort),
-        f: fp.to_owned(),
-        k,
-        i: after.id,
-    };
+    let body = CursorBody { s: sort_label(sort), f: fp.to_owned(), k, i: after.id };
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
 }
 
@@ -135,23 +119,15 @@ pub fn decode_cursor(text: &str, sort: &Sort, fp: &str) -> Result<After, CoreErr
     if text.len() > 1024 {
         return Err(CoreError::Cursor);
     }
-    let bytes = URL_SAFE_NO_PAD
-        .decode(text.trim_end_matches('='))
-        .map_err(|_| CoreError::Cursor)?;
+    let bytes = URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).map_err(|_| CoreError::Cursor)?;
     let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| CoreError::Cursor)?;
     if body.s != sort_label(sort) || body.f != fp {
         return Err(CoreError::Cursor);
     }
     let key = match sort.attr.ty {
         AttrType::Int => body.k.as_i64().map(Value::Int),
-        AttrType::Time => body
-            .k
-            .as_i64()
-            .and_then(DateTime::from_timestamp_millis)
-            .map(Value::Time),
-        AttrType::Text | AttrType::CaseInsensitive => {
-            body.k.as_str().map(|s| Value::Text(s.to_owned()))
-        }
+        AttrType::Time => body.k.as_i64().and_then(DateTime::from_timestamp_millis).map(Value::Time),
+        AttrType::Text | AttrType::CaseInsensitive => body.k.as_str().map(|s| Value::Text(s.to_owned())),
         _ => None,
     }
     .ok_or(CoreError::Cursor)?;
@@ -163,10 +139,7 @@ pub fn check_limit(limit: Option<i64>) -> Result<u32, CoreError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=i64::from(MAX_LIMIT)).contains(&n) => Ok(n as u32),
-        Some(_) => Err(CoreError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        )),
+        Some(_) => Err(CoreError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}"))),
     }
 }
 
@@ -177,25 +150,13 @@ mod tests {
     #[test]
     fn cursor_round_trips_and_is_bound_to_its_query() {
         let sort = Sort::parse(Some("-user_name"), Resource::User).unwrap();
-        let after = After {
-            key: Value::Text("alice".into()),
-            id: Uuid::now_v7(),
-        };
+        let after = After { key: Value::Text("alice".into()), id: Uuid::now_v7() };
         let c = encode_cursor(&sort, "fp1", &after);
         assert_eq!(decode_cursor(&c, &sort, "fp1").unwrap(), after);
-        assert!(matches!(
-            decode_cursor(&c, &sort, "fp2"),
-            Err(CoreError::Cursor)
-        ));
+        assert!(matches!(decode_cursor(&c, &sort, "fp2"), Err(CoreError::Cursor)));
         let other = Sort::parse(Some("user_name"), Resource::User).unwrap();
-        assert!(matches!(
-            decode_cursor(&c, &other, "fp1"),
-            Err(CoreError::Cursor)
-        ));
-        assert!(matches!(
-            decode_cursor("not a cursor!", &sort, "fp1"),
-            Err(CoreError::Cursor)
-        ));
+        assert!(matches!(decode_cursor(&c, &other, "fp1"), Err(CoreError::Cursor)));
+        assert!(matches!(decode_cursor("not a cursor!", &sort, "fp1"), Err(CoreError::Cursor)));
     }
 
     #[test]

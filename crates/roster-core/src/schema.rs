@@ -27,12 +27,7 @@ pub struct Attr {
 }
 
 const fn attr(name: &'static str, ty: AttrType, sortable: bool, nullable: bool) -> Attr {
-    Attr {
-        name,
-        ty,
-        sortable,
-        nullable,
-    }
+    Attr { name, ty, sortable, nullable }
 }
 
 use crate::model::{InactiveReason, PrincipalKind, UserKind, UserStatus};

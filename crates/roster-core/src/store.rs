@@ -1,8 +1,6 @@
 //! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
 
-use crate::model::{
-    ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec,
-};
+use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -58,13 +56,7 @@ pub trait Store: Send + Sync + 'static {
     async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()>;
 
     /// Inserts a user, allocating its per-tenant number.
-    async fn insert_user(
-        &self,
-        tenant: Uuid,
-        id: Uuid,
-        spec: &UserSpec,
-        at: Time,
-    ) -> StoreResult<User>;
+    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User>;
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
     async fn update_user(
@@ -85,12 +77,7 @@ pub trait Store: Send + Sync + 'static {
         at: Time,
     ) -> StoreResult<User>;
     /// Removes a user and its memberships for good.
-    async fn delete_user(
-        &self,
-        tenant: Uuid,
-        id: Uuid,
-        expected: ExpectedVersion,
-    ) -> StoreResult<()>;
+    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
 
     async fn insert_group(
         &self,
@@ -118,30 +105,13 @@ pub trait Store: Send + Sync + 'static {
         deleted: Option<Time>,
         at: Time,
     ) -> StoreResult<Group>;
-    async fn delete_group(
-        &self,
-        tenant: Uuid,
-        id: Uuid,
-        expected: ExpectedVersion,
-    ) -> StoreResult<()>;
+    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
 
     /// Adds a direct member; answers false when it was one already. Refuses a group edge that
     /// would close a cycle (`StoreError::Cycle`), atomically with the insert.
-    async fn add_member(
-        &self,
-        tenant: Uuid,
-        group: Uuid,
-        member: MemberRef,
-        at: Time,
-    ) -> StoreResult<bool>;
+    async fn add_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool>;
     /// Removes a direct member; NotFound("member") when it was not one.
-    async fn remove_member(
-        &self,
-        tenant: Uuid,
-        group: Uuid,
-        member: MemberRef,
-        at: Time,
-    ) -> StoreResult<()>;
+    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<()>;
     /// Members of a group (direct, or through nested groups), as principals, filtered and paged.
     async fn list_members(
         &self,
@@ -159,9 +129,5 @@ pub trait Store: Send + Sync + 'static {
         query: &ListQuery,
     ) -> StoreResult<Rows<Group>>;
     /// Users and groups together.
-    async fn list_principals(
-        &self,
-        tenant: Uuid,
-        query: &ListQuery,
-    ) -> StoreResult<Rows<Principal>>;
+    async fn list_principals(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Principal>>;
 }

@@ -95,47 +95,23 @@ pub(crate) fn user(spec: &mut UserSpec) -> Result<(), CoreError> {
     c.text("family_name", spec.family_name.as_deref(), NAME_MAX);
     c.email("email", spec.email.as_deref());
     c.text("unix_user_name", spec.unix_user_name.as_deref(), NAME_MAX);
-    c.text(
-        "unix_home_directory",
-        spec.unix_home_directory.as_deref(),
-        TEXT_MAX,
-    );
-    c.text(
-        "user_principal_name",
-        spec.user_principal_name.as_deref(),
-        NAME_MAX,
-    );
+    c.text("unix_home_directory", spec.unix_home_directory.as_deref(), TEXT_MAX);
+    c.text("user_principal_name", spec.user_principal_name.as_deref(), NAME_MAX);
     c.text("domain_name", spec.domain_name.as_deref(), NAME_MAX);
-    c.text(
-        "distinguished_name",
-        spec.distinguished_name.as_deref(),
-        TEXT_MAX,
-    );
+    c.text("distinguished_name", spec.distinguished_name.as_deref(), TEXT_MAX);
     if spec.status == UserStatus::Invited {
-        c.fail(
-            "status",
-            "'invited' is set by sending an invitation, not directly",
-        );
+        c.fail("status", "'invited' is set by sending an invitation, not directly");
     }
     if spec.inactive_reason.is_some() && spec.status != UserStatus::Deactivated {
-        c.fail(
-            "inactive_reason",
-            "is only allowed when status is 'deactivated'",
-        );
+        c.fail("inactive_reason", "is only allowed when status is 'deactivated'");
     }
     match &spec.claims {
         serde_json::Value::Object(_) => {
             if json_depth(&spec.claims) > CLAIMS_MAX_DEPTH {
-                c.fail(
-                    "claims",
-                    format!("must nest at most {CLAIMS_MAX_DEPTH} levels"),
-                );
+                c.fail("claims", format!("must nest at most {CLAIMS_MAX_DEPTH} levels"));
             }
             if serde_json::to_vec(&spec.claims).map_or(usize::MAX, |v| v.len()) > CLAIMS_MAX_BYTES {
-                c.fail(
-                    "claims",
-                    format!("must be at most {CLAIMS_MAX_BYTES} bytes as JSON"),
-                );
+                c.fail("claims", format!("must be at most {CLAIMS_MAX_BYTES} bytes as JSON"));
             }
         }
         _ => c.fail("claims", "must be a JSON object"),
@@ -144,11 +120,7 @@ pub(crate) fn user(spec: &mut UserSpec) -> Result<(), CoreError> {
 }
 
 pub(crate) fn group(spec: &mut GroupSpec) -> Result<(), CoreError> {
-    for opt in [
-        &mut spec.external_id,
-        &mut spec.display_name,
-        &mut spec.description,
-    ] {
+    for opt in [&mut spec.external_id, &mut spec.display_name, &mut spec.description] {
         if opt.as_deref() == Some("") {
             *opt = None;
         }
@@ -174,9 +146,7 @@ mod tests {
             inactive_reason: Some(InactiveReason::Manual),
             ..Default::default()
         };
-        let Err(CoreError::Validation(errors)) = user(&mut spec) else {
-            unreachable!()
-        };
+        let Err(CoreError::Validation(errors)) = user(&mut spec) else { unreachable!() };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["user_name", "email", "inactive_reason", "claims"]);
     }
@@ -204,15 +174,7 @@ mod tests {
         };
         assert!(check("a@example.com"));
         assert!(check("first.last+tag@sub.example.org"));
-        for bad in [
-            "a",
-            "@example.com",
-            "a@",
-            "a b@example.com",
-            "a@exa mple.com",
-            "a@.com",
-            "a@b@c",
-        ] {
+        for bad in ["a", "@example.com", "a@", "a b@example.com", "a@exa mple.com", "a@.com", "a@b@c"] {
             assert!(!check(bad), "{bad}");
         }
     }

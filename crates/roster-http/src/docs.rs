@@ -18,10 +18,7 @@ async fn page(State(s): State<AppState>) -> Html<String> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A short type name for a schema: `User`, `string (uuid)`, `array of Group`.
@@ -36,23 +33,14 @@ fn type_name(schema: &Value) -> String {
         }
     }
     let ty = match schema.get("type") {
-        Some(Value::Array(types)) => types
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != "null")
-            .collect::<Vec<_>>()
-            .join(" | "),
+        Some(Value::Array(types)) => {
+            types.iter().filter_map(Value::as_str).filter(|t| *t != "null").collect::<Vec<_>>().join(" | ")
+        }
         Some(Value::String(t)) => t.clone(),
         _ => "any".to_owned(),
     };
     if ty == "array" {
-        return format!(
-            "array of {}",
-            schema
-                .get("items")
-                .map(type_name)
-                .unwrap_or_else(|| "any".into())
-        );
+        return format!("array of {}", schema.get("items").map(type_name).unwrap_or_else(|| "any".into()));
     }
     match schema.get("format").and_then(Value::as_str) {
         Some(f) => format!("{ty} ({f})"),
@@ -63,14 +51,8 @@ fn type_name(schema: &Value) -> String {
 /// Renders the reference page.
 pub fn render(spec: &Value) -> String {
     let mut out = String::new();
-    let title = spec
-        .pointer("/info/title")
-        .and_then(Value::as_str)
-        .unwrap_or("API");
-    let version = spec
-        .pointer("/info/version")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let title = spec.pointer("/info/title").and_then(Value::as_str).unwrap_or("API");
+    let version = spec.pointer("/info/version").and_then(Value::as_str).unwrap_or("");
     let _ = write!(
         out,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>\
@@ -92,11 +74,7 @@ pub fn render(spec: &Value) -> String {
                 continue;
             };
             for (method, op) in item {
-                let summary = op
-                    .get("summary")
-                    .or_else(|| op.get("description"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                let summary = op.get("summary").or_else(|| op.get("description")).and_then(Value::as_str).unwrap_or("");
                 let _ = write!(
                     out,
                     "<div class=\"op\"><span class=\"m\">{}</span><code>{}</code><p>{}</p>",
@@ -123,10 +101,7 @@ pub fn render(spec: &Value) -> String {
                     }
                     out.push_str("</table>");
                 }
-                if let Some(content) = op
-                    .pointer("/requestBody/content")
-                    .and_then(Value::as_object)
-                {
+                if let Some(content) = op.pointer("/requestBody/content").and_then(Value::as_object) {
                     for (ct, media) in content {
                         let _ = write!(
                             out,
@@ -153,10 +128,7 @@ pub fn render(spec: &Value) -> String {
         }
     }
     out.push_str("<h2>Schemas</h2>");
-    if let Some(schemas) = spec
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    {
+    if let Some(schemas) = spec.pointer("/components/schemas").and_then(Value::as_object) {
         for (name, schema) in schemas {
             let _ = write!(out, "<h3 id=\"{n}\">{n}</h3>", n = esc(name));
             if let Some(props) = schema.get("properties").and_then(Value::as_object) {
@@ -171,11 +143,7 @@ pub fn render(spec: &Value) -> String {
                         out,
                         "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td></tr>",
                         esc(prop),
-                        if required.contains(&prop.as_str()) {
-                            " (required)"
-                        } else {
-                            ""
-                        },
+                        if required.contains(&prop.as_str()) { " (required)" } else { "" },
                         esc(&type_name(ps)),
                         esc(ps.get("description").and_then(Value::as_str).unwrap_or("")),
                     );

@@ -37,9 +37,7 @@ pub struct HttpConfig {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self {
-            max_body_bytes: 1024 * 1024,
-        }
+        Self { max_body_bytes: 1024 * 1024 }
     }
 }
 
@@ -62,19 +60,14 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("A tenant API key"))
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A tenant API key")).build(),
             ),
         );
     }
 }
 
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", native::router())
-        .split_for_parts()
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", native::router()).split_for_parts()
 }
 
 /// The OpenAPI document of the native API, as served at `/api/v1/openapi.json`.
@@ -88,13 +81,9 @@ fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
-                .set_buckets(&[
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-                ])
+                .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
                 .map(|b| b.build_recorder())
-                .unwrap_or_else(|_| {
-                    metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder()
-                });
+                .unwrap_or_else(|_| metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder());
             let handle = recorder.handle();
             // Fails only when another recorder is installed already; then ours just stays empty.
             let _ = metrics::set_global_recorder(recorder);
@@ -107,15 +96,8 @@ fn metrics_handle() -> PrometheusHandle {
 pub fn app(directory: Directory, config: &HttpConfig) -> Router {
     let (api, spec) = routes();
     let json = spec.to_pretty_json().unwrap_or_default();
-    let docs = Arc::new(docs::render(
-        &serde_json::from_str(&json).unwrap_or_default(),
-    ));
-    let state = AppState {
-        directory,
-        metrics: metrics_handle(),
-        openapi: Arc::new(json),
-        docs,
-    };
+    let docs = Arc::new(docs::render(&serde_json::from_str(&json).unwrap_or_default()));
+    let state = AppState { directory, metrics: metrics_handle(), openapi: Arc::new(json), docs };
     let request_id = HeaderName::from_static("x-request-id");
     api.merge(ops::router())
         .merge(docs::router())
@@ -123,7 +105,12 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .layer(middleware::from_fn(record_metrics))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
-            native::ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server could not complete the request").into_response()
+            native::ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server could not complete the request",
+            )
+            .into_response()
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -141,16 +128,14 @@ async fn not_found() -> native::ApiError {
 /// Counts requests by route and status and times them; the route is the matched pattern, so
 /// ids do not explode the label space.
 async fn record_metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".to_owned());
     let method = req.method().as_str().to_owned();
     let start = Instant::now();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     metrics::counter!("roster_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("roster_http_request_duration_seconds", "method" => method, "route" => route).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("roster_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
     resp
 }

@@ -24,16 +24,11 @@ async fn readyz(State(s): State<AppState>) -> impl IntoResponse {
     match s.directory.ready().await {
         Ok(()) => (
             StatusCode::OK,
-            axum::Json(
-                serde_json::json!({"status": "ready", "database": s.directory.store().backend()}),
-            ),
+            axum::Json(serde_json::json!({"status": "ready", "database": s.directory.store().backend()})),
         ),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable"})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "unavailable"})))
         }
     }
 }
@@ -42,15 +37,9 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     let pool = s.directory.store().pool_stats();
     metrics::gauge!("roster_db_pool_connections").set(f64::from(pool.size));
     metrics::gauge!("roster_db_pool_idle_connections").set(f64::from(pool.idle));
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        s.metrics.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render())
 }
 
 async fn openapi(State(s): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        s.openapi.as_str().to_owned(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], s.openapi.as_str().to_owned())
 }

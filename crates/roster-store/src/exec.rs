@@ -75,16 +75,12 @@ impl Exec<'_> {
     pub async fn execute(&mut self, stmt: &impl Statement) -> StoreResult<u64> {
         let (sql, values) = stmt.build(self.backend());
         Ok(match self {
-            Exec::Sqlite(c) => sqlx::query_with(&sql, SqlxValues(values))
-                .execute(&mut **c)
-                .await
-                .map_err(db_error)?
-                .rows_affected(),
-            Exec::Postgres(c) => sqlx::query_with(&sql, SqlxValues(values))
-                .execute(&mut **c)
-                .await
-                .map_err(db_error)?
-                .rows_affected(),
+            Exec::Sqlite(c) => {
+                sqlx::query_with(&sql, SqlxValues(values)).execute(&mut **c).await.map_err(db_error)?.rows_affected()
+            }
+            Exec::Postgres(c) => {
+                sqlx::query_with(&sql, SqlxValues(values)).execute(&mut **c).await.map_err(db_error)?.rows_affected()
+            }
         })
     }
 

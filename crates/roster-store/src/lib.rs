@@ -8,8 +8,7 @@ mod tables;
 use async_trait::async_trait;
 use exec::{db_error, Backend, Exec, Row};
 use roster_core::model::{
-    ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User,
-    UserSpec,
+    ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
 use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
@@ -34,10 +33,7 @@ pub struct StoreConfig {
 }
 
 enum Db {
-    Sqlite {
-        writer: SqlitePool,
-        reader: SqlitePool,
-    },
+    Sqlite { writer: SqlitePool, reader: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -90,8 +86,8 @@ impl SqlStore {
     pub async fn connect(config: &StoreConfig) -> StoreResult<SqlStore> {
         let url = config.url.as_str();
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts = PgConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(config.max_connections.max(2))
                 .acquire_timeout(Duration::from_secs(10))
@@ -111,11 +107,8 @@ impl SqlStore {
                 .pragma("case_sensitive_like", "ON");
             // One writer: SQLite serialises writes anyway, and one connection makes transactions
             // that read then write (cycle checks, counters) safe without upgrade conflicts.
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(opts.clone())
-                .await
-                .map_err(db_error)?;
+            let writer =
+                SqlitePoolOptions::new().max_connections(1).connect_with(opts.clone()).await.map_err(db_error)?;
             let reader = SqlitePoolOptions::new()
                 .max_connections(config.max_connections.max(1))
                 .connect_with(opts.read_only(true))
@@ -123,9 +116,7 @@ impl SqlStore {
                 .map_err(db_error)?;
             Db::Sqlite { writer, reader }
         } else {
-            return Err(StoreError::Backend(
-                "the database URL must start with sqlite: or postgres://".into(),
-            ));
+            return Err(StoreError::Backend("the database URL must start with sqlite: or postgres://".into()));
         };
         Ok(SqlStore { db })
     }
@@ -182,18 +173,9 @@ impl SqlStore {
         })
     }
 
-    async fn one<T>(
-        &self,
-        stmt: &SelectStatement,
-        map: fn(&Row) -> StoreResult<T>,
-    ) -> StoreResult<Option<T>> {
+    async fn one<T>(&self, stmt: &SelectStatement, map: fn(&Row) -> StoreResult<T>) -> StoreResult<Option<T>> {
         let mut conn = self.read().await?;
-        conn.exec()
-            .fetch_optional(stmt)
-            .await?
-            .as_ref()
-            .map(map)
-            .transpose()
+        conn.exec().fetch_optional(stmt).await?.as_ref().map(map).transpose()
     }
 
     async fn rows<T>(
@@ -207,9 +189,7 @@ impl SqlStore {
         let mut x = conn.exec();
         let backend = x.backend();
         let total = if query.count {
-            let row = x
-                .fetch_optional(&query::count(base.clone(), resource, query, backend))
-                .await?;
+            let row = x.fetch_optional(&query::count(base.clone(), resource, query, backend)).await?;
             Some(row.map(|r| r.i64("n")).transpose()?.unwrap_or(0).max(0) as u64)
         } else {
             None
@@ -233,10 +213,7 @@ async fn next_number(x: &mut Exec<'_>, tenant: Uuid, seq: Tenants) -> StoreResul
         .and_where(Expr::col(Tenants::Id).eq(tenant))
         .returning(Query::returning().column(seq))
         .to_owned();
-    let row = x
-        .fetch_optional(&stmt)
-        .await?
-        .ok_or(StoreError::NotFound("tenant"))?;
+    let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("tenant"))?;
     row.i64(&sea_query::Iden::to_string(&seq))
 }
 
@@ -250,32 +227,17 @@ fn user_values(spec: &UserSpec) -> Vec<(Users, sea_query::SimpleExpr)> {
         (Users::GivenName, spec.given_name.clone().into()),
         (Users::FamilyName, spec.family_name.clone().into()),
         (Users::Email, spec.email.clone().into()),
-        (
-            Users::EmailKey,
-            spec.email.as_deref().map(str::to_lowercase).into(),
-        ),
+        (Users::EmailKey, spec.email.as_deref().map(str::to_lowercase).into()),
         (Users::EmailVerified, spec.email_verified.into()),
         (Users::Kind, spec.kind.as_str().into()),
         (Users::Status, spec.status.as_str().into()),
-        (
-            Users::InactiveReason,
-            spec.inactive_reason.map(|r| r.as_str()).into(),
-        ),
+        (Users::InactiveReason, spec.inactive_reason.map(|r| r.as_str()).into()),
         (Users::Claims, Expr::val(claims).into()),
         (Users::UnixUserName, spec.unix_user_name.clone().into()),
-        (
-            Users::UnixHomeDirectory,
-            spec.unix_home_directory.clone().into(),
-        ),
-        (
-            Users::UserPrincipalName,
-            spec.user_principal_name.clone().into(),
-        ),
+        (Users::UnixHomeDirectory, spec.unix_home_directory.clone().into()),
+        (Users::UserPrincipalName, spec.user_principal_name.clone().into()),
         (Users::DomainName, spec.domain_name.clone().into()),
-        (
-            Users::DistinguishedName,
-            spec.distinguished_name.clone().into(),
-        ),
+        (Users::DistinguishedName, spec.distinguished_name.clone().into()),
         (Users::Guest, spec.guest.into()),
     ]
 }
@@ -291,11 +253,7 @@ fn group_values(spec: &GroupSpec) -> Vec<(Groups, sea_query::SimpleExpr)> {
 }
 
 /// Distinguishes "no such row" from "another version" after a guarded write touched nothing.
-async fn missing_or_stale(
-    x: &mut Exec<'_>,
-    table: SelectStatement,
-    what: &'static str,
-) -> StoreError {
+async fn missing_or_stale(x: &mut Exec<'_>, table: SelectStatement, what: &'static str) -> StoreError {
     match x.fetch_optional(&table).await {
         Ok(Some(_)) => StoreError::VersionMismatch,
         Ok(None) => StoreError::NotFound(what),
@@ -324,16 +282,10 @@ impl Store for SqlStore {
 
     fn pool_stats(&self) -> PoolStats {
         let (size, idle) = match &self.db {
-            Db::Sqlite { writer, reader } => (
-                writer.size() + reader.size(),
-                writer.num_idle() + reader.num_idle(),
-            ),
+            Db::Sqlite { writer, reader } => (writer.size() + reader.size(), writer.num_idle() + reader.num_idle()),
             Db::Postgres(pool) => (pool.size(), pool.num_idle()),
         };
-        PoolStats {
-            size,
-            idle: u32::try_from(idle).unwrap_or(u32::MAX),
-        }
+        PoolStats { size, idle: u32::try_from(idle).unwrap_or(u32::MAX) }
     }
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
@@ -341,11 +293,7 @@ impl Store for SqlStore {
         let stmt = Query::insert()
             .into_table(Tenants::Table)
             .columns([Tenants::Id, Tenants::Name, Tenants::CreatedAt])
-            .values([
-                tenant.id.into(),
-                tenant.name.clone().into(),
-                tables::millis(tenant.created).into(),
-            ])
+            .values([tenant.id.into(), tenant.name.clone().into(), tables::millis(tenant.created).into()])
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .to_owned();
         tx.exec().execute(&stmt).await?;
@@ -368,12 +316,7 @@ impl Store for SqlStore {
             .order_by(Tenants::Name, sea_query::Order::Asc)
             .to_owned();
         let mut conn = self.read().await?;
-        conn.exec()
-            .fetch_all(&stmt)
-            .await?
-            .iter()
-            .map(tables::tenant)
-            .collect()
+        conn.exec().fetch_all(&stmt).await?.iter().map(tables::tenant).collect()
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
@@ -421,12 +364,7 @@ impl Store for SqlStore {
             .order_by(ApiKeys::Id, sea_query::Order::Asc)
             .to_owned();
         let mut conn = self.read().await?;
-        conn.exec()
-            .fetch_all(&stmt)
-            .await?
-            .iter()
-            .map(tables::api_key)
-            .collect()
+        conn.exec().fetch_all(&stmt).await?.iter().map(tables::api_key).collect()
     }
 
     async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()> {
@@ -455,24 +393,12 @@ impl Store for SqlStore {
         tx.commit().await
     }
 
-    async fn insert_user(
-        &self,
-        tenant: Uuid,
-        id: Uuid,
-        spec: &UserSpec,
-        at: Time,
-    ) -> StoreResult<User> {
+    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
-        let mut cols = vec![
-            Users::Id,
-            Users::TenantId,
-            Users::Number,
-            Users::CreatedAt,
-            Users::ModifiedAt,
-            Users::Version,
-        ];
+        let mut cols =
+            vec![Users::Id, Users::TenantId, Users::Number, Users::CreatedAt, Users::ModifiedAt, Users::Version];
         let mut vals: Vec<sea_query::SimpleExpr> = vec![
             id.into(),
             tenant.into(),
@@ -492,23 +418,18 @@ impl Store for SqlStore {
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .returning_all()
             .to_owned();
-        let row = x
-            .fetch_optional(&stmt)
-            .await?
-            .ok_or(StoreError::NotFound("user"))?;
+        let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
         let user = tables::user(&row)?;
         tx.commit().await?;
         Ok(user)
     }
 
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>> {
-        self.one(&by_id(query::users(tenant), id), tables::user)
-            .await
+        self.one(&by_id(query::users(tenant), id), tables::user).await
     }
 
     async fn list_users(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<Rows<User>> {
-        self.rows(Resource::User, query::users(tenant), q, tables::user)
-            .await
+        self.rows(Resource::User, query::users(tenant), q, tables::user).await
     }
 
     async fn update_user(
@@ -521,9 +442,7 @@ impl Store for SqlStore {
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).values(user_values(spec));
-        self.guarded_update(Resource::User, stmt, tenant, id, expected, at)
-            .await
-            .and_then(|r| tables::user(&r))
+        self.guarded_update(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
     }
 
     async fn mark_user_deleted(
@@ -535,21 +454,12 @@ impl Store for SqlStore {
         at: Time,
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
-        stmt.table(Users::Table)
-            .value(Users::DeletedAt, deleted.map(tables::millis));
-        self.guarded_update(Resource::User, stmt, tenant, id, expected, at)
-            .await
-            .and_then(|r| tables::user(&r))
+        stmt.table(Users::Table).value(Users::DeletedAt, deleted.map(tables::millis));
+        self.guarded_update(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
     }
 
-    async fn delete_user(
-        &self,
-        tenant: Uuid,
-        id: Uuid,
-        expected: ExpectedVersion,
-    ) -> StoreResult<()> {
-        self.guarded_delete(Resource::User, tenant, id, expected)
-            .await
+    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()> {
+        self.guarded_delete(Resource::User, tenant, id, expected).await
     }
 
     async fn insert_group(
@@ -592,23 +502,18 @@ impl Store for SqlStore {
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .returning_all()
             .to_owned();
-        let row = x
-            .fetch_optional(&stmt)
-            .await?
-            .ok_or(StoreError::NotFound("group"))?;
+        let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("group"))?;
         let group = tables::group(&row)?;
         tx.commit().await?;
         Ok(group)
     }
 
     async fn group(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Group>> {
-        self.one(&by_id(query::groups(tenant), id), tables::group)
-            .await
+        self.one(&by_id(query::groups(tenant), id), tables::group).await
     }
 
     async fn list_groups(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<Rows<Group>> {
-        self.rows(Resource::Group, query::groups(tenant), q, tables::group)
-            .await
+        self.rows(Resource::Group, query::groups(tenant), q, tables::group).await
     }
 
     async fn update_group(
@@ -621,9 +526,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Group> {
         let mut stmt = Query::update();
         stmt.table(Groups::Table).values(group_values(spec));
-        self.guarded_update(Resource::Group, stmt, tenant, id, expected, at)
-            .await
-            .and_then(|r| tables::group(&r))
+        self.guarded_update(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
     }
 
     async fn mark_group_deleted(
@@ -635,74 +538,36 @@ impl Store for SqlStore {
         at: Time,
     ) -> StoreResult<Group> {
         let mut stmt = Query::update();
-        stmt.table(Groups::Table)
-            .value(Groups::DeletedAt, deleted.map(tables::millis));
-        self.guarded_update(Resource::Group, stmt, tenant, id, expected, at)
-            .await
-            .and_then(|r| tables::group(&r))
+        stmt.table(Groups::Table).value(Groups::DeletedAt, deleted.map(tables::millis));
+        self.guarded_update(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
     }
 
-    async fn delete_group(
-        &self,
-        tenant: Uuid,
-        id: Uuid,
-        expected: ExpectedVersion,
-    ) -> StoreResult<()> {
-        self.guarded_delete(Resource::Group, tenant, id, expected)
-            .await
+    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()> {
+        self.guarded_delete(Resource::Group, tenant, id, expected).await
     }
 
-    async fn add_member(
-        &self,
-        tenant: Uuid,
-        group: Uuid,
-        member: MemberRef,
-        at: Time,
-    ) -> StoreResult<bool> {
+    async fn add_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let backend = x.backend();
-        if x.fetch_optional(&by_id(query::groups(tenant), group))
-            .await?
-            .is_none()
-        {
+        if x.fetch_optional(&by_id(query::groups(tenant), group)).await?.is_none() {
             return Err(StoreError::NotFound("group"));
         }
         let stmt = match member.kind {
             PrincipalKind::User => {
-                if x.fetch_optional(&by_id(query::users(tenant), member.id))
-                    .await?
-                    .is_none()
-                {
+                if x.fetch_optional(&by_id(query::users(tenant), member.id)).await?.is_none() {
                     return Err(StoreError::NotFound("user"));
                 }
                 Query::insert()
                     .into_table(GroupUsers::Table)
-                    .columns([
-                        GroupUsers::TenantId,
-                        GroupUsers::GroupId,
-                        GroupUsers::UserId,
-                        GroupUsers::CreatedAt,
-                    ])
-                    .values([
-                        tenant.into(),
-                        group.into(),
-                        member.id.into(),
-                        tables::millis(at).into(),
-                    ])
+                    .columns([GroupUsers::TenantId, GroupUsers::GroupId, GroupUsers::UserId, GroupUsers::CreatedAt])
+                    .values([tenant.into(), group.into(), member.id.into(), tables::millis(at).into()])
                     .map_err(|e| StoreError::Backend(e.to_string()))?
-                    .on_conflict(
-                        OnConflict::columns([GroupUsers::GroupId, GroupUsers::UserId])
-                            .do_nothing()
-                            .to_owned(),
-                    )
+                    .on_conflict(OnConflict::columns([GroupUsers::GroupId, GroupUsers::UserId]).do_nothing().to_owned())
                     .to_owned()
             }
             PrincipalKind::Group => {
-                if x.fetch_optional(&by_id(query::groups(tenant), member.id))
-                    .await?
-                    .is_none()
-                {
+                if x.fetch_optional(&by_id(query::groups(tenant), member.id)).await?.is_none() {
                     return Err(StoreError::NotFound("group"));
                 }
                 if backend == Backend::Postgres {
@@ -715,9 +580,7 @@ impl Store for SqlStore {
                         .to_owned();
                     x.fetch_optional(&lock).await?;
                 }
-                let cycle = x
-                    .fetch_optional(&query::reaches(member.id, group, backend))
-                    .await?;
+                let cycle = x.fetch_optional(&query::reaches(member.id, group, backend)).await?;
                 if cycle.map(|r| r.flag("hit")).transpose()?.unwrap_or(false) {
                     return Err(StoreError::Cycle);
                 }
@@ -729,17 +592,10 @@ impl Store for SqlStore {
                         GroupGroups::ChildId,
                         GroupGroups::CreatedAt,
                     ])
-                    .values([
-                        tenant.into(),
-                        group.into(),
-                        member.id.into(),
-                        tables::millis(at).into(),
-                    ])
+                    .values([tenant.into(), group.into(), member.id.into(), tables::millis(at).into()])
                     .map_err(|e| StoreError::Backend(e.to_string()))?
                     .on_conflict(
-                        OnConflict::columns([GroupGroups::ParentId, GroupGroups::ChildId])
-                            .do_nothing()
-                            .to_owned(),
+                        OnConflict::columns([GroupGroups::ParentId, GroupGroups::ChildId]).do_nothing().to_owned(),
                     )
                     .to_owned()
             }
@@ -749,13 +605,7 @@ impl Store for SqlStore {
         Ok(added)
     }
 
-    async fn remove_member(
-        &self,
-        tenant: Uuid,
-        group: Uuid,
-        member: MemberRef,
-        _at: Time,
-    ) -> StoreResult<()> {
+    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, _at: Time) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let stmt = match member.kind {
             PrincipalKind::User => Query::delete()
@@ -786,8 +636,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Rows<Principal>> {
         let mut base = query::principals(tenant);
         base.and_where(query::members_of(group, depth, self.backend_kind()));
-        self.rows(Resource::Principal, base, q, tables::principal)
-            .await
+        self.rows(Resource::Principal, base, q, tables::principal).await
     }
 
     async fn list_memberships(
@@ -803,13 +652,7 @@ impl Store for SqlStore {
     }
 
     async fn list_principals(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<Rows<Principal>> {
-        self.rows(
-            Resource::Principal,
-            query::principals(tenant),
-            q,
-            tables::principal,
-        )
-        .await
+        self.rows(Resource::Principal, query::principals(tenant), q, tables::principal).await
     }
 }
 
@@ -855,22 +698,12 @@ impl SqlStore {
         expected: ExpectedVersion,
     ) -> StoreResult<()> {
         let (base, what, table): (_, _, sea_query::DynIden) = match resource {
-            Resource::Group => (
-                query::groups(tenant),
-                "group",
-                sea_query::SeaRc::new(Groups::Table),
-            ),
-            _ => (
-                query::users(tenant),
-                "user",
-                sea_query::SeaRc::new(Users::Table),
-            ),
+            Resource::Group => (query::groups(tenant), "group", sea_query::SeaRc::new(Groups::Table)),
+            _ => (query::users(tenant), "user", sea_query::SeaRc::new(Users::Table)),
         };
         let col = |n: &str| Expr::col(sea_query::Alias::new(n));
         let mut stmt = Query::delete();
-        stmt.from_table(table)
-            .and_where(col("tenant_id").eq(tenant))
-            .and_where(col("id").eq(id));
+        stmt.from_table(table).and_where(col("tenant_id").eq(tenant)).and_where(col("id").eq(id));
         if let Some(v) = expected {
             stmt.and_where(col("version").eq(v));
         }

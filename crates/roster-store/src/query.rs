@@ -6,9 +6,7 @@ use roster_core::filter::{CmpOp, Cond, Filter, Target, Value};
 use roster_core::model::{Deleted, Depth, MemberRef, PrincipalKind};
 use roster_core::page::ListQuery;
 use roster_core::schema::{Attr, AttrType, Resource};
-use sea_query::{
-    Alias, Asterisk, Expr, Func, LikeExpr, Order, Query, SelectStatement, SimpleExpr, UnionType,
-};
+use sea_query::{Alias, Asterisk, Expr, Func, LikeExpr, Order, Query, SelectStatement, SimpleExpr, UnionType};
 use uuid::Uuid;
 
 /// The column an attribute lives in (core attribute names are column names but for the times).
@@ -56,10 +54,9 @@ fn sql_value(v: &Value) -> sea_query::Value {
         Value::Uuid(u) => (*u).into(),
         Value::Json(j) => match j {
             serde_json::Value::String(s) => s.as_str().into(),
-            serde_json::Value::Number(n) => n
-                .as_i64()
-                .map(sea_query::Value::from)
-                .unwrap_or_else(|| n.as_f64().unwrap_or_default().into()),
+            serde_json::Value::Number(n) => {
+                n.as_i64().map(sea_query::Value::from).unwrap_or_else(|| n.as_f64().unwrap_or_default().into())
+            }
             serde_json::Value::Bool(b) => (*b).into(),
             other => other.to_string().into(),
         },
@@ -110,25 +107,15 @@ pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend) -> SimpleEx
         Filter::And(parts) => fold(parts, resource, backend, SimpleExpr::and),
         Filter::Or(parts) => fold(parts, resource, backend, SimpleExpr::or),
         Filter::Not(inner) => filter_expr(inner, resource, backend).not(),
-        Filter::Test {
-            target: Target::Claim(path),
-            cond,
-        } => claim_test(path, cond, backend),
-        Filter::Test {
-            target: Target::Attr(attr),
-            cond,
-        } => {
+        Filter::Test { target: Target::Claim(path), cond } => claim_test(path, cond, backend),
+        Filter::Test { target: Target::Attr(attr), cond } => {
             let e = attr_expr(resource, attr);
             let test = match cond {
                 Cond::Present => return Expr::expr(e).is_not_null(),
                 Cond::Cmp(CmpOp::Ne, v) => {
                     // ne is "not eq": a NULL attribute is not equal to anything.
                     let eq = compare(e.clone(), CmpOp::Eq, v);
-                    return if attr.nullable {
-                        Expr::expr(e).is_null().or(eq.not())
-                    } else {
-                        eq.not()
-                    };
+                    return if attr.nullable { Expr::expr(e).is_null().or(eq.not()) } else { eq.not() };
                 }
                 Cond::Cmp(op, v) => compare(e.clone(), *op, v),
                 Cond::In(values) => Expr::expr(e.clone()).is_in(values.iter().map(sql_value)),
@@ -184,51 +171,34 @@ fn claim_fragment(
 /// "1" does not equal the number 1, and a missing path matches nothing but `ne` and `not`.
 fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
     // How each database reads the JSON type, the text and the number at the path.
-    let (loc, ty, text, num, string_ty, number_ty): (Vec<sea_query::Value>, _, _, _, _, _) =
-        match backend {
-            Backend::Sqlite => (
-                vec![format!(
-                    "${}",
-                    path.iter().map(|k| format!(".\"{k}\"")).collect::<String>()
-                )
-                .into()],
-                "json_type(claims, @)",
-                "json_extract(claims, @)",
-                "json_extract(claims, @)",
-                "'text'",
-                "('integer', 'real')",
-            ),
-            Backend::Postgres => (
-                path.iter().map(|k| k.as_str().into()).collect(),
-                // Variadic path functions rather than `#>` with an ARRAY[...]: sea-query reads square
-                // brackets as quoting and would not bind parameters inside them.
-                "jsonb_typeof(jsonb_extract_path(claims, @))",
-                "jsonb_extract_path_text(claims, @)",
-                "jsonb_extract_path_text(claims, @)::numeric",
-                "'string'",
-                "('number')",
-            ),
-        };
+    let (loc, ty, text, num, string_ty, number_ty): (Vec<sea_query::Value>, _, _, _, _, _) = match backend {
+        Backend::Sqlite => (
+            vec![format!("${}", path.iter().map(|k| format!(".\"{k}\"")).collect::<String>()).into()],
+            "json_type(claims, @)",
+            "json_extract(claims, @)",
+            "json_extract(claims, @)",
+            "'text'",
+            "('integer', 'real')",
+        ),
+        Backend::Postgres => (
+            path.iter().map(|k| k.as_str().into()).collect(),
+            // Variadic path functions rather than `#>` with an ARRAY[...]: sea-query reads square
+            // brackets as quoting and would not bind parameters inside them.
+            "jsonb_typeof(jsonb_extract_path(claims, @))",
+            "jsonb_extract_path_text(claims, @)",
+            "jsonb_extract_path_text(claims, @)::numeric",
+            "'string'",
+            "('number')",
+        ),
+    };
     let typed = |json_ty: &str, rhs: &str, extra: Vec<sea_query::Value>| {
         let in_or_eq = if json_ty.starts_with('(') { "IN" } else { "=" };
-        claim_fragment(
-            backend,
-            &format!("({ty} IS NOT NULL AND {ty} {in_or_eq} {json_ty} AND {rhs})"),
-            &loc,
-            extra,
-        )
+        claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} {in_or_eq} {json_ty} AND {rhs})"), &loc, extra)
     };
     match cond {
-        Cond::Present => claim_fragment(
-            backend,
-            &format!("({ty} IS NOT NULL AND {ty} <> 'null')"),
-            &loc,
-            vec![],
-        ),
+        Cond::Present => claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} <> 'null')"), &loc, vec![]),
         Cond::In(values) => {
-            let mut it = values
-                .iter()
-                .map(|v| claim_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend));
+            let mut it = values.iter().map(|v| claim_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend));
             let first = it.next().unwrap_or_else(|| Expr::val(false).into());
             it.fold(first, SimpleExpr::or)
         }
@@ -246,19 +216,13 @@ fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
             };
             let test = match j {
                 serde_json::Value::Bool(b) => match backend {
-                    Backend::Sqlite => {
-                        typed(if *b { "'true'" } else { "'false'" }, "1 = 1", vec![])
-                    }
+                    Backend::Sqlite => typed(if *b { "'true'" } else { "'false'" }, "1 = 1", vec![]),
                     Backend::Postgres => typed("'boolean'", &format!("{text} = '{b}'"), vec![]),
                 },
-                serde_json::Value::Number(_) => {
-                    typed(number_ty, &format!("{num} {sym} ?"), vec![sql_value(v)])
+                serde_json::Value::Number(_) => typed(number_ty, &format!("{num} {sym} ?"), vec![sql_value(v)]),
+                serde_json::Value::String(s) if sym == "LIKE" => {
+                    typed(string_ty, &format!("{text} LIKE ? ESCAPE '\\'"), vec![like_pattern(*op, s).into()])
                 }
-                serde_json::Value::String(s) if sym == "LIKE" => typed(
-                    string_ty,
-                    &format!("{text} LIKE ? ESCAPE '\\'"),
-                    vec![like_pattern(*op, s).into()],
-                ),
                 _ => typed(string_ty, &format!("{text} {sym} ?"), vec![sql_value(v)]),
             };
             if *op == CmpOp::Ne {
@@ -271,45 +235,22 @@ fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
 }
 
 /// Adds a listing's filter, deletion mode, keyset position, order and limit to a select.
-pub fn page(
-    mut select: SelectStatement,
-    resource: Resource,
-    query: &ListQuery,
-    backend: Backend,
-) -> SelectStatement {
+pub fn page(mut select: SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) -> SelectStatement {
     restrict(&mut select, resource, query, backend);
-    let order = if query.sort.desc {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
+    let order = if query.sort.desc { Order::Desc } else { Order::Asc };
     let key = sort_expr(resource, query.sort.attr);
     if let Some(after) = &query.after {
         let left = Expr::tuple([key.clone(), Expr::col(Alias::new("id")).into()]);
-        let right: SimpleExpr = SimpleExpr::Tuple(vec![
-            Expr::val(sql_value(&after.key)).into(),
-            Expr::val(after.id).into(),
-        ]);
-        select.and_where(if query.sort.desc {
-            left.lt(right)
-        } else {
-            left.gt(right)
-        });
+        let right: SimpleExpr =
+            SimpleExpr::Tuple(vec![Expr::val(sql_value(&after.key)).into(), Expr::val(after.id).into()]);
+        select.and_where(if query.sort.desc { left.lt(right) } else { left.gt(right) });
     }
-    select
-        .order_by_expr(key, order.clone())
-        .order_by(Alias::new("id"), order)
-        .limit(u64::from(query.limit) + 1);
+    select.order_by_expr(key, order.clone()).order_by(Alias::new("id"), order).limit(u64::from(query.limit) + 1);
     select
 }
 
 /// The same selection without paging, counted.
-pub fn count(
-    mut select: SelectStatement,
-    resource: Resource,
-    query: &ListQuery,
-    backend: Backend,
-) -> SelectStatement {
+pub fn count(mut select: SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) -> SelectStatement {
     restrict(&mut select, resource, query, backend);
     select.clear_selects();
     select.expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"));
@@ -330,20 +271,12 @@ fn restrict(select: &mut SelectStatement, resource: Resource, query: &ListQuery,
 
 /// All of a tenant's users.
 pub fn users(tenant: Uuid) -> SelectStatement {
-    Query::select()
-        .column(Asterisk)
-        .from(Users::Table)
-        .and_where(Expr::col(Users::TenantId).eq(tenant))
-        .to_owned()
+    Query::select().column(Asterisk).from(Users::Table).and_where(Expr::col(Users::TenantId).eq(tenant)).to_owned()
 }
 
 /// All of a tenant's groups.
 pub fn groups(tenant: Uuid) -> SelectStatement {
-    Query::select()
-        .column(Asterisk)
-        .from(Groups::Table)
-        .and_where(Expr::col(Groups::TenantId).eq(tenant))
-        .to_owned()
+    Query::select().column(Asterisk).from(Groups::Table).and_where(Expr::col(Groups::TenantId).eq(tenant)).to_owned()
 }
 
 /// Users and groups of a tenant as one relation of principal columns.
@@ -378,10 +311,7 @@ pub fn principals(tenant: Uuid) -> SelectStatement {
         .and_where(Expr::col(Groups::TenantId).eq(tenant))
         .to_owned();
     let union = users.union(UnionType::All, groups).to_owned();
-    Query::select()
-        .column(Asterisk)
-        .from_subquery(union, Alias::new("p"))
-        .to_owned()
+    Query::select().column(Asterisk).from_subquery(union, Alias::new("p")).to_owned()
 }
 
 /// `id IN (...)`: the members of a group, directly or through nested groups.

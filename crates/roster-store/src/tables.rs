@@ -3,8 +3,8 @@
 use crate::exec::Row;
 use chrono::DateTime;
 use roster_core::model::{
-    ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User,
-    UserKind, UserSpec, UserStatus,
+    ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind, UserSpec,
+    UserStatus,
 };
 use roster_core::store::{StoreError, StoreResult};
 use sea_query::Iden;
@@ -105,8 +105,7 @@ pub fn millis(t: Time) -> i64 {
 }
 
 fn time(ms: i64) -> StoreResult<Time> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| StoreError::Backend(format!("time out of range: {ms}")))
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Backend(format!("time out of range: {ms}")))
 }
 
 fn opt_time(ms: Option<i64>) -> StoreResult<Option<Time>> {
@@ -118,18 +117,12 @@ fn parse_enum<T>(col: &str, s: &str, parse: fn(&str) -> Option<T>) -> StoreResul
 }
 
 pub fn tenant(r: &Row) -> StoreResult<Tenant> {
-    Ok(Tenant {
-        id: r.uuid("id")?,
-        name: r.text("name")?,
-        created: time(r.i64("created_at")?)?,
-    })
+    Ok(Tenant { id: r.uuid("id")?, name: r.text("name")?, created: time(r.i64("created_at")?)? })
 }
 
 pub fn api_key(r: &Row) -> StoreResult<ApiKey> {
-    let hash: [u8; 32] = r
-        .bytes("hash")?
-        .try_into()
-        .map_err(|_| StoreError::Backend("api key hash is not 32 bytes".into()))?;
+    let hash: [u8; 32] =
+        r.bytes("hash")?.try_into().map_err(|_| StoreError::Backend("api key hash is not 32 bytes".into()))?;
     Ok(ApiKey {
         id: r.uuid("id")?,
         tenant_id: r.uuid("tenant_id")?,

@@ -61,8 +61,7 @@ async fn fresh_schema(url: &str) -> String {
 impl TestServer {
     /// Starts a server, or answers None for PostgreSQL when no test database is configured.
     pub async fn start(backend: Backend) -> Option<TestServer> {
-        let dir =
-            std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4().simple()));
         let database_url = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(Secret(fresh_schema(&postgres_url()?).await)),
@@ -76,9 +75,7 @@ impl TestServer {
             bootstrap_api_key: Some(Secret(ADMIN_KEY.to_owned())),
             ..Config::default()
         };
-        let running = roster::start(&config)
-            .await
-            .unwrap_or_else(|e| panic!("server failed to start: {e}"));
+        let running = roster::start(&config).await.unwrap_or_else(|e| panic!("server failed to start: {e}"));
         Some(TestServer {
             base: format!("http://{}", running.addr),
             backend,
@@ -95,39 +92,23 @@ impl TestServer {
 
     /// A request with the admin key.
     pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
-        self.client
-            .request(method, self.url(path))
-            .bearer_auth(ADMIN_KEY)
+        self.client.request(method, self.url(path)).bearer_auth(ADMIN_KEY)
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.req(Method::GET, path)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        self.req(Method::GET, path).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Response {
-        self.req(Method::POST, path)
-            .json(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+        self.req(Method::POST, path).json(body).send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Response {
-        self.req(Method::PUT, path)
-            .json(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("PUT {path}: {e}"))
+        self.req(Method::PUT, path).json(body).send().await.unwrap_or_else(|e| panic!("PUT {path}: {e}"))
     }
 
     pub async fn delete(&self, path: &str) -> Response {
-        self.req(Method::DELETE, path)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
+        self.req(Method::DELETE, path).send().await.unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
     }
 
     pub async fn patch(&self, path: &str, content_type: &str, body: &Value) -> Response {
@@ -145,12 +126,7 @@ impl TestServer {
     }
 
     pub async fn group(&self, name: &str) -> Value {
-        expect(
-            self.post("/api/v1/groups", &serde_json::json!({"name": name}))
-                .await,
-            201,
-        )
-        .await
+        expect(self.post("/api/v1/groups", &serde_json::json!({"name": name})).await, 201).await
     }
 
     pub async fn stop(mut self) {
@@ -181,20 +157,12 @@ pub async fn expect(resp: Response, status: u16) -> Value {
 
 /// Asserts a problem+json answer with this status and code, and answers it.
 pub async fn expect_problem(resp: Response, status: u16, code: &str) -> Value {
-    let ct = resp
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let body = expect(resp, status).await;
     assert_eq!(ct, "application/problem+json", "{body}");
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status, "{body}");
-    assert!(
-        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "{body}"
-    );
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
     body
 }
 

@@ -13,11 +13,7 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "roster",
-    version,
-    about = "Roster: a self-hosted user directory and identity server"
-)]
+#[command(name = "roster", version, about = "Roster: a self-hosted user directory and identity server")]
 pub struct Cli {
     /// A TOML configuration file (also ROSTER_CONFIG).
     #[arg(long, global = true)]
@@ -141,11 +137,7 @@ pub enum GroupCmd {
         #[command(flatten)]
         t: TenantArg,
         group: Uuid,
-        #[arg(
-            long,
-            conflicts_with = "member_group",
-            required_unless_present = "member_group"
-        )]
+        #[arg(long, conflicts_with = "member_group", required_unless_present = "member_group")]
         user: Option<Uuid>,
         #[arg(long = "group")]
         member_group: Option<Uuid>,
@@ -193,9 +185,7 @@ pub fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Pretty => builder.try_init(),
@@ -203,20 +193,13 @@ pub fn init_logging(config: &Config) {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(v).map_err(|e| Error::Other(e.to_string()))?
-    );
+    println!("{}", serde_json::to_string_pretty(v).map_err(|e| Error::Other(e.to_string()))?);
     Ok(())
 }
 
 async fn caller(dir: &Directory, tenant: &str) -> Result<Caller, Error> {
     let t = dir.tenant(tenant).await?;
-    Ok(Caller {
-        tenant_id: t.id,
-        api_key_id: None,
-        role: ADMIN_ROLE.into(),
-    })
+    Ok(Caller { tenant_id: t.id, api_key_id: None, role: ADMIN_ROLE.into() })
 }
 
 fn list_request(
@@ -227,10 +210,7 @@ fn list_request(
     cursor: Option<String>,
 ) -> Result<ListRequest, Error> {
     Ok(ListRequest {
-        filter: filter
-            .map(|f| filter::parse(f, resource))
-            .transpose()
-            .map_err(roster_core::CoreError::from)?,
+        filter: filter.map(|f| filter::parse(f, resource)).transpose().map_err(roster_core::CoreError::from)?,
         sort: Sort::parse(sort, resource)?,
         limit: page::check_limit(limit)?,
         cursor,
@@ -241,11 +221,7 @@ fn list_request(
 
 fn print_page<T, W: serde::Serialize + From<T>>(page: page::Page<T>) -> Result<(), Error> {
     let items: Vec<W> = page.items.into_iter().map(W::from).collect();
-    print_json(&wire::List {
-        items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    })
+    print_json(&wire::List { items, next_cursor: page.next_cursor, total: page.total })
 }
 
 /// Runs one command to completion.
@@ -271,12 +247,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Openapi => {
-            println!(
-                "{}",
-                roster_http::openapi()
-                    .to_pretty_json()
-                    .map_err(|e| Error::Other(e.to_string()))?
-            );
+            println!("{}", roster_http::openapi().to_pretty_json().map_err(|e| Error::Other(e.to_string()))?);
             Ok(())
         }
         Command::Tenant(cmd) => {
@@ -284,12 +255,15 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             match cmd {
                 TenantCmd::Create { name } => {
                     let t = dir.create_tenant(&name).await?;
-                    print_json(
-                        &serde_json::json!({"id": t.id, "name": t.name, "created": t.created}),
-                    )
+                    print_json(&serde_json::json!({"id": t.id, "name": t.name, "created": t.created}))
                 }
                 TenantCmd::List => {
-                    let all: Vec<_> = dir.tenants().await?.into_iter().map(|t| serde_json::json!({"id": t.id, "name": t.name, "created": t.created})).collect();
+                    let all: Vec<_> = dir
+                        .tenants()
+                        .await?
+                        .into_iter()
+                        .map(|t| serde_json::json!({"id": t.id, "name": t.name, "created": t.created}))
+                        .collect();
                     print_json(&all)
                 }
             }
@@ -297,14 +271,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::User(cmd) => {
             let dir = crate::open(&config).await?;
             match cmd {
-                UserCmd::Create {
-                    t,
-                    user_name,
-                    email,
-                    display_name,
-                    given_name,
-                    family_name,
-                } => {
+                UserCmd::Create { t, user_name, email, display_name, given_name, family_name } => {
                     let c = caller(&dir, &t.tenant).await?;
                     let spec = UserSpec {
                         user_name,
@@ -317,27 +284,15 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     };
                     print_json(&wire::User::from(dir.create_user(&c, spec).await?))
                 }
-                UserCmd::Get { t, id } => print_json(&wire::User::from(
-                    dir.user(&caller(&dir, &t.tenant).await?, id).await?,
-                )),
-                UserCmd::List {
-                    t,
-                    filter,
-                    sort,
-                    limit,
-                    cursor,
-                } => {
+                UserCmd::Get { t, id } => {
+                    print_json(&wire::User::from(dir.user(&caller(&dir, &t.tenant).await?, id).await?))
+                }
+                UserCmd::List { t, filter, sort, limit, cursor } => {
                     let c = caller(&dir, &t.tenant).await?;
                     let page = dir
                         .list_users(
                             &c,
-                            list_request(
-                                Resource::User,
-                                filter.as_deref(),
-                                sort.as_deref(),
-                                limit,
-                                cursor,
-                            )?,
+                            list_request(Resource::User, filter.as_deref(), sort.as_deref(), limit, cursor)?,
                         )
                         .await?;
                     print_page::<_, wire::User>(page)
@@ -357,58 +312,25 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Group(cmd) => {
             let dir = crate::open(&config).await?;
             match cmd {
-                GroupCmd::Create {
-                    t,
-                    name,
-                    description,
-                } => {
+                GroupCmd::Create { t, name, description } => {
                     let c = caller(&dir, &t.tenant).await?;
                     print_json(&wire::Group::from(
-                        dir.create_group(
-                            &c,
-                            GroupSpec {
-                                name,
-                                description,
-                                ..Default::default()
-                            },
-                        )
-                        .await?,
+                        dir.create_group(&c, GroupSpec { name, description, ..Default::default() }).await?,
                     ))
                 }
-                GroupCmd::List {
-                    t,
-                    filter,
-                    limit,
-                    cursor,
-                } => {
+                GroupCmd::List { t, filter, limit, cursor } => {
                     let c = caller(&dir, &t.tenant).await?;
                     let page = dir
-                        .list_groups(
-                            &c,
-                            list_request(Resource::Group, filter.as_deref(), None, limit, cursor)?,
-                        )
+                        .list_groups(&c, list_request(Resource::Group, filter.as_deref(), None, limit, cursor)?)
                         .await?;
                     print_page::<_, wire::Group>(page)
                 }
-                GroupCmd::AddMember {
-                    t,
-                    group,
-                    user,
-                    member_group,
-                } => {
+                GroupCmd::AddMember { t, group, user, member_group } => {
                     let c = caller(&dir, &t.tenant).await?;
                     let member = match (user, member_group) {
-                        (Some(id), _) => MemberRef {
-                            kind: PrincipalKind::User,
-                            id,
-                        },
-                        (None, Some(id)) => MemberRef {
-                            kind: PrincipalKind::Group,
-                            id,
-                        },
-                        (None, None) => {
-                            return Err(Error::Other("name a --user or a --group".into()))
-                        }
+                        (Some(id), _) => MemberRef { kind: PrincipalKind::User, id },
+                        (None, Some(id)) => MemberRef { kind: PrincipalKind::Group, id },
+                        (None, None) => return Err(Error::Other("name a --user or a --group".into())),
                     };
                     let added = dir.add_member(&c, group, member).await?;
                     eprintln!("{}", if added { "added" } else { "already a member" });
@@ -421,10 +343,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             match cmd {
                 ApikeyCmd::Create { t, name } => {
                     let (key, secret) = dir.create_api_key(&t.tenant, &name, None).await?;
-                    eprintln!(
-                        "API key {} created for tenant {}; it is shown this once:",
-                        key.id, t.tenant
-                    );
+                    eprintln!("API key {} created for tenant {}; it is shown this once:", key.id, t.tenant);
                     println!("{secret}");
                     Ok(())
                 }
@@ -463,14 +382,13 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

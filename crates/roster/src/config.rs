@@ -83,15 +83,10 @@ impl Config {
     /// Loads the layers; `file` (or ROSTER_CONFIG) names the TOML file, and `overrides` are the flags given.
     pub fn load(file: Option<&Path>, overrides: &[(&str, String)]) -> Result<Config, ConfigError> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
-        let file = file
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("ROSTER_CONFIG").map(PathBuf::from));
+        let file = file.map(Path::to_path_buf).or_else(|| std::env::var_os("ROSTER_CONFIG").map(PathBuf::from));
         if let Some(f) = file {
             if !f.exists() {
-                return Err(ConfigError::Invalid(format!(
-                    "config file {} does not exist",
-                    f.display()
-                )));
+                return Err(ConfigError::Invalid(format!("config file {} does not exist", f.display())));
             }
             fig = fig.merge(Toml::file(f));
         }
@@ -99,21 +94,16 @@ impl Config {
         for key in FILE_SECRETS {
             let var = format!("ROSTER_{}_FILE", key.to_uppercase());
             if let Some(path) = std::env::var_os(&var) {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    ConfigError::Invalid(format!("{var}: cannot read the file: {e}"))
-                })?;
-                fig = fig.merge(Serialized::default(
-                    key,
-                    text.trim_end_matches(['\n', '\r']).to_owned(),
-                ));
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| ConfigError::Invalid(format!("{var}: cannot read the file: {e}")))?;
+                fig = fig.merge(Serialized::default(key, text.trim_end_matches(['\n', '\r']).to_owned()));
             }
         }
         for (key, value) in overrides {
             fig = fig.merge(Serialized::default(key, value));
         }
         // Figment's messages name the key and its source but never print secret values.
-        fig.extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))
+        fig.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
     }
 
     /// The database URL: the configured one, or a SQLite file under the data directory.

@@ -30,11 +30,7 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
     if url.starts_with("sqlite:") && config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)?;
     }
-    let store = SqlStore::connect(&StoreConfig {
-        url,
-        max_connections: config.max_connections,
-    })
-    .await?;
+    let store = SqlStore::connect(&StoreConfig { url, max_connections: config.max_connections }).await?;
     store.migrate().await?;
     Ok(Directory::new(Arc::new(store)))
 }
@@ -61,15 +57,8 @@ impl Running {
 /// Opens the database, bootstraps an empty one, binds and starts serving in the background.
 pub async fn start(config: &Config) -> Result<Running, Error> {
     let directory = open(config).await?;
-    let bootstrap_key = directory
-        .bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.0.as_str()))
-        .await?;
-    let app = roster_http::app(
-        directory.clone(),
-        &roster_http::HttpConfig {
-            max_body_bytes: config.max_body_bytes,
-        },
-    );
+    let bootstrap_key = directory.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.0.as_str())).await?;
+    let app = roster_http::app(directory.clone(), &roster_http::HttpConfig { max_body_bytes: config.max_body_bytes });
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
@@ -80,11 +69,5 @@ pub async fn start(config: &Config) -> Result<Running, Error> {
             })
             .await
     });
-    Ok(Running {
-        addr,
-        directory,
-        bootstrap_key,
-        shutdown,
-        task,
-    })
+    Ok(Running { addr, directory, bootstrap_key, shutdown, task })
 }

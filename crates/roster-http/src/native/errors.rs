@@ -43,12 +43,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        Self { status, code, detail: detail.into(), errors: Vec::new() }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -64,12 +59,8 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         let status = match &e {
             CoreError::NotFound { .. } => StatusCode::NOT_FOUND,
-            CoreError::Validation(_) | CoreError::Filter(_) | CoreError::Cursor => {
-                StatusCode::BAD_REQUEST
-            }
-            CoreError::Unique { .. } | CoreError::Cycle | CoreError::Conflict(_) => {
-                StatusCode::CONFLICT
-            }
+            CoreError::Validation(_) | CoreError::Filter(_) | CoreError::Cursor => StatusCode::BAD_REQUEST,
+            CoreError::Unique { .. } | CoreError::Cycle | CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
             CoreError::Forbidden => StatusCode::FORBIDDEN,
@@ -92,12 +83,7 @@ impl From<CoreError> for ApiError {
             CoreError::Validation(errs) => errs,
             _ => Vec::new(),
         };
-        ApiError {
-            status,
-            code,
-            detail,
-            errors,
-        }
+        ApiError { status, code, detail, errors }
     }
 }
 
@@ -113,15 +99,9 @@ impl IntoResponse for ApiError {
             errors: self.errors,
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/problem+json"),
-        );
+        resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         resp
     }
@@ -131,45 +111,26 @@ impl IntoResponse for ApiError {
 pub struct ProblemResponses;
 
 impl utoipa::IntoResponses for ProblemResponses {
-    fn responses() -> std::collections::BTreeMap<
-        String,
-        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
-    > {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
         use utoipa::openapi::content::ContentBuilder;
         use utoipa::openapi::response::ResponseBuilder;
         use utoipa::openapi::Ref;
         [
-            (
-                "400",
-                "Malformed or invalid input; `errors` names each offending field",
-            ),
-            (
-                "401",
-                "No API key, or one that is unknown, revoked or expired",
-            ),
+            ("400", "Malformed or invalid input; `errors` names each offending field"),
+            ("401", "No API key, or one that is unknown, revoked or expired"),
             ("403", "The credential does not grant this operation"),
             ("404", "No such record in the caller's tenant"),
-            (
-                "409",
-                "A uniqueness rule, a membership cycle or the record's state refuses the change",
-            ),
+            ("409", "A uniqueness rule, a membership cycle or the record's state refuses the change"),
             ("412", "If-Match names a version that is no longer current"),
             ("413", "The request body is larger than the server accepts"),
             ("415", "The request body has an unsupported content type"),
-            (
-                "500",
-                "The server failed; the log has the cause under the request id",
-            ),
+            ("500", "The server failed; the log has the cause under the request id"),
         ]
         .into_iter()
         .map(|(status, description)| {
-            let content = ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build();
-            let resp = ResponseBuilder::new()
-                .description(description)
-                .content("application/problem+json", content)
-                .build();
+            let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+            let resp =
+                ResponseBuilder::new().description(description).content("application/problem+json", content).build();
             (status.to_owned(), resp.into())
         })
         .collect()

@@ -17,22 +17,14 @@ pub struct Authed(pub Caller);
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(CoreError::Unauthenticated)?;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let value =
+            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(CoreError::Unauthenticated)?;
         let (scheme, token) = value.split_once(' ').ok_or(CoreError::Unauthenticated)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(CoreError::Unauthenticated.into());
         }
-        Ok(Authed(
-            state.directory.authenticate_api_key(token.trim()).await?,
-        ))
+        Ok(Authed(state.directory.authenticate_api_key(token.trim()).await?))
     }
 }
 
@@ -58,15 +50,9 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
         _ => "request.json",
     };
     // Syntax, type and unknown-field errors are all "bad request" here (axum would say 422 for some).
-    let status = if code == "request.json" {
-        StatusCode::BAD_REQUEST
-    } else {
-        status
-    };
+    let status = if code == "request.json" { StatusCode::BAD_REQUEST } else { status };
     let detail = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "expected a request with Content-Type: application/json".to_owned()
-        }
+        JsonRejection::MissingJsonContentType(_) => "expected a request with Content-Type: application/json".to_owned(),
         _ => rejection.body_text(),
     };
     ApiError::new(status, code, detail)
@@ -101,10 +87,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPair {
 }
 
 fn path_rejection(e: PathRejection) -> ApiError {
-    ApiError::bad_request(
-        "request.path",
-        format!("the id in the path must be a UUID ({})", e.body_text()),
-    )
+    ApiError::bad_request("request.path", format!("the id in the path must be a UUID ({})", e.body_text()))
 }
 
 /// Query parameters; unknown or malformed ones are refused by name.
@@ -135,7 +118,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(IfMatch(None));
         };
         let text = v.to_str().unwrap_or_default().trim();
-        if text == "*" {
+        if text == "*" || text.is_empty() {
             return Ok(IfMatch(None));
         }
         let tag = text.strip_prefix("W/").unwrap_or(text);

@@ -20,12 +20,7 @@ fn group_response(
 ) -> Response {
     let location = created.then(|| format!("/api/v1/groups/{}", group.id));
     let version = group.version;
-    one_response(
-        status,
-        version,
-        projection.render(&Group::from(group)),
-        location,
-    )
+    one_response(status, version, projection.render(&Group::from(group)), location)
 }
 
 /// List groups, filtered, sorted and paged by cursor.
@@ -51,12 +46,7 @@ pub async fn create(
     Body(spec): Body<GroupSpec>,
 ) -> Result<Response, ApiError> {
     let group = s.directory.create_group(&caller, spec).await?;
-    Ok(group_response(
-        StatusCode::CREATED,
-        group,
-        &Projection::default(),
-        true,
-    ))
+    Ok(group_response(StatusCode::CREATED, group, &Projection::default(), true))
 }
 
 /// Read a group.
@@ -68,11 +58,7 @@ pub async fn get(
     IdPath(id): IdPath,
     Params(p): Params<ReadParams>,
 ) -> Result<Response, ApiError> {
-    let projection = Projection::parse(
-        Resource::Group,
-        p.fields.as_deref(),
-        p.exclude_fields.as_deref(),
-    )?;
+    let projection = Projection::parse(Resource::Group, p.fields.as_deref(), p.exclude_fields.as_deref())?;
     let group = s.directory.group(&caller, id).await?;
     Ok(group_response(StatusCode::OK, group, &projection, false))
 }
@@ -88,16 +74,8 @@ pub async fn replace(
     IfMatch(expected): IfMatch,
     Body(spec): Body<GroupSpec>,
 ) -> Result<Response, ApiError> {
-    let group = s
-        .directory
-        .replace_group(&caller, id, expected, spec)
-        .await?;
-    Ok(group_response(
-        StatusCode::OK,
-        group,
-        &Projection::default(),
-        false,
-    ))
+    let group = s.directory.replace_group(&caller, id, expected, spec).await?;
+    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
 }
 
 /// Change some of a group's attributes with a JSON Patch or a JSON Merge Patch.
@@ -115,16 +93,8 @@ pub async fn patch(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let doc = PatchDoc::parse(&headers, &body)?;
-    let group = s
-        .directory
-        .edit_group(&caller, id, expected, |spec| apply_patch(spec, &doc))
-        .await?;
-    Ok(group_response(
-        StatusCode::OK,
-        group,
-        &Projection::default(),
-        false,
-    ))
+    let group = s.directory.edit_group(&caller, id, expected, |spec| apply_patch(spec, &doc)).await?;
+    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
 }
 
 /// Soft-delete a group, or with `permanent=true` remove it and its memberships for good.
@@ -143,12 +113,7 @@ pub async fn delete(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let group = s.directory.soft_delete_group(&caller, id, expected).await?;
-    Ok(group_response(
-        StatusCode::OK,
-        group,
-        &Projection::default(),
-        false,
-    ))
+    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
 }
 
 /// Restore a soft-deleted group.
@@ -162,12 +127,7 @@ pub async fn restore(
     IfMatch(expected): IfMatch,
 ) -> Result<Response, ApiError> {
     let group = s.directory.restore_group(&caller, id, expected).await?;
-    Ok(group_response(
-        StatusCode::OK,
-        group,
-        &Projection::default(),
-        false,
-    ))
+    Ok(group_response(StatusCode::OK, group, &Projection::default(), false))
 }
 
 /// The groups this group is a member of, directly or (`depth=indirect`) through nested groups.
@@ -181,17 +141,6 @@ pub async fn groups(
 ) -> Result<Response, ApiError> {
     let (depth, p) = p.split();
     let (req, projection) = list_request(Resource::Group, p)?;
-    let page = s
-        .directory
-        .list_memberships(
-            &caller,
-            MemberRef {
-                kind: PrincipalKind::Group,
-                id,
-            },
-            depth,
-            req,
-        )
-        .await?;
+    let page = s.directory.list_memberships(&caller, MemberRef { kind: PrincipalKind::Group, id }, depth, req).await?;
     Ok(list_response::<_, Group>(page, &projection))
 }

@@ -36,17 +36,7 @@ pub async fn add(
     IdPath(id): IdPath,
     Body(m): Body<NewMember>,
 ) -> Result<Response, ApiError> {
-    let added = s
-        .directory
-        .add_member(
-            &caller,
-            id,
-            MemberRef {
-                kind: m.kind,
-                id: m.id,
-            },
-        )
-        .await?;
+    let added = s.directory.add_member(&caller, id, MemberRef { kind: m.kind, id: m.id }).await?;
     Ok(axum::Json(MemberAdded { added }).into_response())
 }
 
@@ -59,16 +49,7 @@ pub async fn remove_user(
     Authed(caller): Authed,
     IdPair(id, member): IdPair,
 ) -> Result<Response, ApiError> {
-    s.directory
-        .remove_member(
-            &caller,
-            id,
-            MemberRef {
-                kind: PrincipalKind::User,
-                id: member,
-            },
-        )
-        .await?;
+    s.directory.remove_member(&caller, id, MemberRef { kind: PrincipalKind::User, id: member }).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -81,15 +62,6 @@ pub async fn remove_group(
     Authed(caller): Authed,
     IdPair(id, member): IdPair,
 ) -> Result<Response, ApiError> {
-    s.directory
-        .remove_member(
-            &caller,
-            id,
-            MemberRef {
-                kind: PrincipalKind::Group,
-                id: member,
-            },
-        )
-        .await?;
+    s.directory.remove_member(&caller, id, MemberRef { kind: PrincipalKind::Group, id: member }).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -26,21 +26,11 @@ use wire::ListParams;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(users::list, users::create))
-        .routes(routes!(
-            users::get,
-            users::replace,
-            users::patch,
-            users::delete
-        ))
+        .routes(routes!(users::get, users::replace, users::patch, users::delete))
         .routes(routes!(users::restore))
         .routes(routes!(users::groups))
         .routes(routes!(groups::list, groups::create))
-        .routes(routes!(
-            groups::get,
-            groups::replace,
-            groups::patch,
-            groups::delete
-        ))
+        .routes(routes!(groups::get, groups::replace, groups::patch, groups::delete))
         .routes(routes!(groups::restore))
         .routes(routes!(groups::groups))
         .routes(routes!(members::list, members::add))
@@ -70,20 +60,15 @@ impl Projection {
                     if n == "version" || resource.attr(n).is_some() {
                         Ok(n.to_owned())
                     } else {
-                        Err(ApiError::invalid_field(
-                            param,
-                            format!("unknown attribute '{n}'"),
-                        ))
+                        Err(ApiError::invalid_field(param, format!("unknown attribute '{n}'")))
                     }
                 })
                 .collect()
         };
         Ok(Projection {
-            only: fields.map(|f| names("fields", f)).transpose()?,
-            except: exclude
-                .map(|f| names("exclude_fields", f))
-                .transpose()?
-                .unwrap_or_default(),
+            // An empty `fields=` asks for no projection rather than for nothing.
+            only: fields.filter(|f| !f.trim().is_empty()).map(|f| names("fields", f)).transpose()?,
+            except: exclude.map(|f| names("exclude_fields", f)).transpose()?.unwrap_or_default(),
         })
     }
 
@@ -101,10 +86,7 @@ impl Projection {
 }
 
 /// Parses a listing's parameters against a resource's catalogue.
-pub(crate) fn list_request(
-    resource: Resource,
-    p: ListParams,
-) -> Result<(ListRequest, Projection), ApiError> {
+pub(crate) fn list_request(resource: Resource, p: ListParams) -> Result<(ListRequest, Projection), ApiError> {
     let projection = Projection::parse(resource, p.fields.as_deref(), p.exclude_fields.as_deref())?;
     let filter = p
         .filter
@@ -125,20 +107,9 @@ pub(crate) fn list_request(
 }
 
 /// A page of records as the native list envelope.
-pub(crate) fn list_response<T, W: Serialize + From<T>>(
-    page: page::Page<T>,
-    projection: &Projection,
-) -> Response {
-    let items: Vec<serde_json::Value> = page
-        .items
-        .into_iter()
-        .map(|r| projection.render(&W::from(r)))
-        .collect();
-    let body = wire::List {
-        items,
-        next_cursor: page.next_cursor,
-        total: page.total,
-    };
+pub(crate) fn list_response<T, W: Serialize + From<T>>(page: page::Page<T>, projection: &Projection) -> Response {
+    let items: Vec<serde_json::Value> = page.items.into_iter().map(|r| projection.render(&W::from(r))).collect();
+    let body = wire::List { items, next_cursor: page.next_cursor, total: page.total };
     axum::Json(body).into_response()
 }
 
@@ -167,9 +138,7 @@ pub(crate) fn apply_patch<T: Serialize + serde::de::DeserializeOwned>(
     let mut doc = serde_json::to_value(current).map_err(|e| CoreError::Internal(e.to_string()))?;
     match patch {
         PatchDoc::Json(p) => json_patch::patch(&mut doc, p).map_err(|e| match e.kind {
-            json_patch::PatchErrorKind::TestFailed => {
-                CoreError::Conflict(format!("patch test failed: {e}"))
-            }
+            json_patch::PatchErrorKind::TestFailed => CoreError::Conflict(format!("patch test failed: {e}")),
             _ => CoreError::invalid("patch", e.to_string()),
         })?,
         PatchDoc::Merge(m) => json_patch::merge(&mut doc, m),
@@ -189,32 +158,16 @@ pub(crate) const MERGE_PATCH: &str = "application/merge-patch+json";
 
 impl PatchDoc {
     pub(crate) fn parse(headers: &HeaderMap, body: &[u8]) -> Result<PatchDoc, ApiError> {
-        let ct = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let essence = ct
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        let bad_json = |e: serde_json::Error| {
-            ApiError::bad_request("request.json", format!("the patch is not valid: {e}"))
-        };
+        let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let bad_json =
+            |e: serde_json::Error| ApiError::bad_request("request.json", format!("the patch is not valid: {e}"));
         match essence.as_str() {
-            JSON_PATCH => serde_json::from_slice(body)
-                .map(PatchDoc::Json)
-                .map_err(bad_json),
-            MERGE_PATCH => {
-                match serde_json::from_slice::<serde_json::Value>(body).map_err(bad_json)? {
-                    v @ serde_json::Value::Object(_) => Ok(PatchDoc::Merge(v)),
-                    _ => Err(ApiError::bad_request(
-                        "request.json",
-                        "a merge patch must be a JSON object",
-                    )),
-                }
-            }
+            JSON_PATCH => serde_json::from_slice(body).map(PatchDoc::Json).map_err(bad_json),
+            MERGE_PATCH => match serde_json::from_slice::<serde_json::Value>(body).map_err(bad_json)? {
+                v @ serde_json::Value::Object(_) => Ok(PatchDoc::Merge(v)),
+                _ => Err(ApiError::bad_request("request.json", "a merge patch must be a JSON object")),
+            },
             _ => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "request.media_type",

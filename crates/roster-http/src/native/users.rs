@@ -20,12 +20,7 @@ fn user_response(
 ) -> Response {
     let location = created.then(|| format!("/api/v1/users/{}", user.id));
     let version = user.version;
-    one_response(
-        status,
-        version,
-        projection.render(&User::from(user)),
-        location,
-    )
+    one_response(status, version, projection.render(&User::from(user)), location)
 }
 
 /// List users, filtered, sorted and paged by cursor.
@@ -51,12 +46,7 @@ pub async fn create(
     Body(spec): Body<UserSpec>,
 ) -> Result<Response, ApiError> {
     let user = s.directory.create_user(&caller, spec).await?;
-    Ok(user_response(
-        StatusCode::CREATED,
-        user,
-        &Projection::default(),
-        true,
-    ))
+    Ok(user_response(StatusCode::CREATED, user, &Projection::default(), true))
 }
 
 /// Read a user (soft-deleted users too: `deleted` says when).
@@ -68,11 +58,7 @@ pub async fn get(
     IdPath(id): IdPath,
     Params(p): Params<ReadParams>,
 ) -> Result<Response, ApiError> {
-    let projection = Projection::parse(
-        Resource::User,
-        p.fields.as_deref(),
-        p.exclude_fields.as_deref(),
-    )?;
+    let projection = Projection::parse(Resource::User, p.fields.as_deref(), p.exclude_fields.as_deref())?;
     let user = s.directory.user(&caller, id).await?;
     Ok(user_response(StatusCode::OK, user, &projection, false))
 }
@@ -88,16 +74,8 @@ pub async fn replace(
     IfMatch(expected): IfMatch,
     Body(spec): Body<UserSpec>,
 ) -> Result<Response, ApiError> {
-    let user = s
-        .directory
-        .replace_user(&caller, id, expected, spec)
-        .await?;
-    Ok(user_response(
-        StatusCode::OK,
-        user,
-        &Projection::default(),
-        false,
-    ))
+    let user = s.directory.replace_user(&caller, id, expected, spec).await?;
+    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
 }
 
 /// Change some of a user's attributes with a JSON Patch (`application/json-patch+json`) or a JSON Merge Patch (`application/merge-patch+json`).
@@ -115,16 +93,8 @@ pub async fn patch(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let doc = PatchDoc::parse(&headers, &body)?;
-    let user = s
-        .directory
-        .edit_user(&caller, id, expected, |spec| apply_patch(spec, &doc))
-        .await?;
-    Ok(user_response(
-        StatusCode::OK,
-        user,
-        &Projection::default(),
-        false,
-    ))
+    let user = s.directory.edit_user(&caller, id, expected, |spec| apply_patch(spec, &doc)).await?;
+    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
 }
 
 /// Soft-delete a user (it can be restored), or with `permanent=true` remove it for good.
@@ -143,12 +113,7 @@ pub async fn delete(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let user = s.directory.soft_delete_user(&caller, id, expected).await?;
-    Ok(user_response(
-        StatusCode::OK,
-        user,
-        &Projection::default(),
-        false,
-    ))
+    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
 }
 
 /// Restore a soft-deleted user.
@@ -162,12 +127,7 @@ pub async fn restore(
     IfMatch(expected): IfMatch,
 ) -> Result<Response, ApiError> {
     let user = s.directory.restore_user(&caller, id, expected).await?;
-    Ok(user_response(
-        StatusCode::OK,
-        user,
-        &Projection::default(),
-        false,
-    ))
+    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
 }
 
 /// The groups a user belongs to, directly or (`depth=indirect`) through nested groups.
@@ -181,17 +141,6 @@ pub async fn groups(
 ) -> Result<Response, ApiError> {
     let (depth, p) = p.split();
     let (req, projection) = list_request(Resource::Group, p)?;
-    let page = s
-        .directory
-        .list_memberships(
-            &caller,
-            MemberRef {
-                kind: PrincipalKind::User,
-                id,
-            },
-            depth,
-            req,
-        )
-        .await?;
+    let page = s.directory.list_memberships(&caller, MemberRef { kind: PrincipalKind::User, id }, depth, req).await?;
     Ok(list_response::<_, Group>(page, &projection))
 }

@@ -1,42 +1,51 @@
 //! The native face's wire types: snake_case JSON, UUID ids, RFC 3339 times.
 
 use chrono::{DateTime, Utc};
-use roster_core::model::{
-    self, Deleted, Depth, InactiveReason, PrincipalKind, UserKind, UserStatus,
-};
+use roster_core::model::{self, Deleted, Depth, InactiveReason, PrincipalKind, UserKind, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// A user as the native API shows it.
+/// A user as the native API shows it. Every attribute is present unless `fields` or
+/// `exclude_fields` leave it out; `id` always is.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct User {
     pub id: Uuid,
     /// Per-tenant integer id.
+    #[schema(required = false)]
     pub number: i64,
     pub external_id: Option<String>,
+    #[schema(required = false)]
     pub user_name: String,
     pub display_name: Option<String>,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub email: Option<String>,
+    #[schema(required = false)]
     pub email_verified: bool,
+    #[schema(required = false)]
     pub kind: UserKind,
+    #[schema(required = false)]
     pub status: UserStatus,
     pub inactive_reason: Option<InactiveReason>,
     #[schema(value_type = Object)]
+    #[schema(required = false)]
     pub claims: serde_json::Value,
     pub unix_user_name: Option<String>,
     pub unix_home_directory: Option<String>,
     pub user_principal_name: Option<String>,
     pub domain_name: Option<String>,
     pub distinguished_name: Option<String>,
+    #[schema(required = false)]
     pub guest: bool,
+    #[schema(required = false)]
     pub created: DateTime<Utc>,
+    #[schema(required = false)]
     pub modified: DateTime<Utc>,
     /// When the user was soft-deleted; absent while it is not.
     pub deleted: Option<DateTime<Utc>>,
     /// Increases with every change; the ETag carries it.
+    #[schema(required = false)]
     pub version: i64,
 }
 
@@ -71,20 +80,26 @@ impl From<model::User> for User {
     }
 }
 
-/// A group as the native API shows it.
+/// A group as the native API shows it (every attribute unless a projection leaves it out).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Group {
     pub id: Uuid,
+    #[schema(required = false)]
     pub number: i64,
+    #[schema(required = false)]
     pub name: String,
     pub external_id: Option<String>,
     pub display_name: Option<String>,
     pub description: Option<String>,
     /// Kept by the system; cannot be changed or deleted.
+    #[schema(required = false)]
     pub system: bool,
+    #[schema(required = false)]
     pub created: DateTime<Utc>,
+    #[schema(required = false)]
     pub modified: DateTime<Utc>,
     pub deleted: Option<DateTime<Utc>>,
+    #[schema(required = false)]
     pub version: i64,
 }
 
@@ -106,17 +121,22 @@ impl From<model::Group> for Group {
     }
 }
 
-/// A user or a group, by the attributes both have.
+/// A user or a group, by the attributes both have (every attribute unless a projection leaves it out).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Principal {
+    #[schema(required = false)]
     pub kind: PrincipalKind,
     pub id: Uuid,
+    #[schema(required = false)]
     pub number: i64,
     /// The user's user_name or the group's name.
+    #[schema(required = false)]
     pub name: String,
     pub display_name: Option<String>,
     pub external_id: Option<String>,
+    #[schema(required = false)]
     pub created: DateTime<Utc>,
+    #[schema(required = false)]
     pub modified: DateTime<Utc>,
     pub deleted: Option<DateTime<Utc>>,
 }
@@ -159,6 +179,7 @@ pub struct ListParams {
     /// The attribute to sort by, `-` first for descending (e.g. `-created`).
     pub sort: Option<String>,
     /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -183,6 +204,7 @@ pub struct MembershipParams {
     pub depth: Option<Depth>,
     pub filter: Option<String>,
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
     pub count: Option<bool>,

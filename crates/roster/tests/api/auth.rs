@@ -3,54 +3,24 @@
 use crate::*;
 
 both!(api_keys, |srv: &TestServer| async move {
-    let no_key = srv
-        .client
-        .get(srv.url("/api/v1/users"))
-        .send()
-        .await
-        .unwrap();
+    let no_key = srv.client.get(srv.url("/api/v1/users")).send().await.unwrap();
     assert_eq!(no_key.headers()["www-authenticate"], "Bearer");
     expect_problem(no_key, 401, "auth.unauthenticated").await;
     for header in ["Bearer wrong-key", "Basic dXNlcjpwYXNz", "Bearer", ""] {
-        let r = srv
-            .client
-            .get(srv.url("/api/v1/users"))
-            .header("authorization", header)
-            .send()
-            .await
-            .unwrap();
+        let r = srv.client.get(srv.url("/api/v1/users")).header("authorization", header).send().await.unwrap();
         expect_problem(r, 401, "auth.unauthenticated").await;
     }
-    let (key, secret) = srv
-        .directory
-        .create_api_key("default", "temp", None)
-        .await
-        .unwrap();
-    let with = |s: &str| {
-        srv.client
-            .get(srv.url("/api/v1/users"))
-            .bearer_auth(s.to_owned())
-            .send()
-    };
+    let (key, secret) = srv.directory.create_api_key("default", "temp", None).await.unwrap();
+    let with = |s: &str| srv.client.get(srv.url("/api/v1/users")).bearer_auth(s.to_owned()).send();
     expect(with(&secret).await.unwrap(), 200).await;
-    srv.directory
-        .revoke_api_key("default", key.id)
-        .await
-        .unwrap();
+    srv.directory.revoke_api_key("default", key.id).await.unwrap();
     expect_problem(with(&secret).await.unwrap(), 401, "auth.unauthenticated").await;
     // An expired key is refused too.
     let past = chrono::Utc::now() - chrono::Duration::seconds(5);
-    let (_, expired) = srv
-        .directory
-        .create_api_key("default", "old", Some(past))
-        .await
-        .unwrap();
+    let (_, expired) = srv.directory.create_api_key("default", "old", Some(past)).await.unwrap();
     expect_problem(with(&expired).await.unwrap(), 401, "auth.unauthenticated").await;
     // Keys are stored hashed: the secret is nowhere in the key record.
     let listed = srv.directory.api_keys("default").await.unwrap();
     assert!(listed.iter().all(|k| !format!("{k:?}").contains(&secret)));
-    assert!(
-        listed.iter().any(|k| k.last_used.is_some()),
-        "last use is recorded"
-    );
+    assert!(listed.iter().any(|k| k.last_used.is_some()), "last use is recorded");
 });

@@ -18,22 +18,12 @@ pub use serde_json::{json, Value};
 
 /// The ids of a list answer's items.
 pub fn ids(list: &Value) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .collect()
+    list["items"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_owned()).collect()
 }
 
 /// The values of one attribute over a list answer's items.
 pub fn names(list: &Value, attr: &str) -> Vec<String> {
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u[attr].as_str().unwrap_or_default().to_owned())
-        .collect()
+    list["items"].as_array().unwrap().iter().map(|u| u[attr].as_str().unwrap_or_default().to_owned()).collect()
 }
 
 /// Percent-encodes a query value.

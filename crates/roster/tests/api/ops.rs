@@ -6,66 +6,30 @@ both!(health_ready_metrics_docs, |srv: &TestServer| async move {
     let health = srv.client.get(srv.url("/healthz")).send().await.unwrap();
     assert!(health.headers().contains_key("x-request-id"));
     expect(health, 200).await;
-    let ready = expect(
-        srv.client.get(srv.url("/readyz")).send().await.unwrap(),
-        200,
-    )
-    .await;
+    let ready = expect(srv.client.get(srv.url("/readyz")).send().await.unwrap(), 200).await;
     let backend = match srv.backend {
         roster_testkit::Backend::Sqlite => "sqlite",
         roster_testkit::Backend::Postgres => "postgres",
     };
     assert_eq!(ready["database"], backend);
     // A request id sent in is echoed back.
-    let echoed = srv
-        .client
-        .get(srv.url("/healthz"))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .unwrap();
+    let echoed = srv.client.get(srv.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "abc-123");
     srv.get("/api/v1/users").await;
-    let metrics = srv
-        .client
-        .get(srv.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = srv.client.get(srv.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(
-        metrics.contains(
-            r#"roster_http_requests_total{method="GET",route="/api/v1/users",status="200"}"#
-        ),
+        metrics.contains(r#"roster_http_requests_total{method="GET",route="/api/v1/users",status="200"}"#),
         "{metrics}"
     );
     assert!(metrics.contains("roster_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("roster_db_pool_connections"));
-    let docs = srv
-        .client
-        .get(srv.url("/api/docs"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let docs = srv.client.get(srv.url("/api/docs")).send().await.unwrap().text().await.unwrap();
     assert!(
         docs.contains("/api/v1/users/{id}") && docs.contains("<h3 id=\"User\">"),
         "docs page lists operations and schemas"
     );
     assert!(!docs.contains("<script"), "the docs page needs no scripts");
-    let spec = expect(
-        srv.client
-            .get(srv.url("/api/v1/openapi.json"))
-            .send()
-            .await
-            .unwrap(),
-        200,
-    )
-    .await;
+    let spec = expect(srv.client.get(srv.url("/api/v1/openapi.json")).send().await.unwrap(), 200).await;
     assert_eq!(spec, serde_json::to_value(roster_http::openapi()).unwrap());
 });
 

@@ -16,15 +16,7 @@ both!(lifecycle, |srv: &TestServer| async move {
     assert_eq!(got, u);
 
     // PUT replaces: attributes left out become empty.
-    let put = expect(
-        srv.put(
-            &path,
-            &json!({"user_name": "alice", "display_name": "Alice A"}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let put = expect(srv.put(&path, &json!({"user_name": "alice", "display_name": "Alice A"})).await, 200).await;
     assert_eq!(put["display_name"], "Alice A");
     assert_eq!(put["email"], Value::Null);
     assert_eq!(put["claims"], json!({}));
@@ -52,12 +44,7 @@ both!(lifecycle, |srv: &TestServer| async move {
 
     // JSON Merge Patch: null removes.
     let merged = expect(
-        srv.patch(
-            &path,
-            "application/merge-patch+json",
-            &json!({"display_name": null, "guest": true}),
-        )
-        .await,
+        srv.patch(&path, "application/merge-patch+json", &json!({"display_name": null, "guest": true})).await,
         200,
     )
     .await;
@@ -67,24 +54,15 @@ both!(lifecycle, |srv: &TestServer| async move {
 
     // A failed JSON Patch test changes nothing.
     expect_problem(
-        srv.patch(
-            &path,
-            "application/json-patch+json",
-            &json!([{"op": "test", "path": "/user_name", "value": "bob"}]),
-        )
-        .await,
+        srv.patch(&path, "application/json-patch+json", &json!([{"op": "test", "path": "/user_name", "value": "bob"}]))
+            .await,
         409,
         "conflict",
     )
     .await;
     // Read-only attributes cannot be patched.
     expect_problem(
-        srv.patch(
-            &path,
-            "application/json-patch+json",
-            &json!([{"op": "replace", "path": "/id", "value": "x"}]),
-        )
-        .await,
+        srv.patch(&path, "application/json-patch+json", &json!([{"op": "replace", "path": "/id", "value": "x"}])).await,
         400,
         "validation",
     )
@@ -95,34 +73,15 @@ both!(lifecycle, |srv: &TestServer| async move {
     let deleted = expect(srv.delete(&path).await, 200).await;
     assert!(deleted["deleted"].is_string());
     let listed = expect(srv.get("/api/v1/users").await, 200).await;
-    assert!(
-        ids(&listed).is_empty(),
-        "soft-deleted users are not listed by default"
-    );
+    assert!(ids(&listed).is_empty(), "soft-deleted users are not listed by default");
     let listed = expect(srv.get("/api/v1/users?deleted=only").await, 200).await;
     assert_eq!(ids(&listed), vec![id.clone()]);
-    expect_problem(
-        srv.put(&path, &json!({"user_name": "x"})).await,
-        409,
-        "conflict",
-    )
-    .await;
-    let restored = expect(
-        srv.post(&format!("{path}/restore"), &json!(null)).await,
-        200,
-    )
-    .await;
+    expect_problem(srv.put(&path, &json!({"user_name": "x"})).await, 409, "conflict").await;
+    let restored = expect(srv.post(&format!("{path}/restore"), &json!(null)).await, 200).await;
     assert_eq!(restored["deleted"], Value::Null);
 
     // Hard delete.
-    assert_eq!(
-        srv.req(reqwest::Method::DELETE, &format!("{path}?permanent=true"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    assert_eq!(srv.req(reqwest::Method::DELETE, &format!("{path}?permanent=true")).send().await.unwrap().status(), 204);
     expect_problem(srv.get(&path).await, 404, "user.not_found").await;
     expect_problem(srv.delete(&path).await, 404, "user.not_found").await;
 });
@@ -153,11 +112,7 @@ both!(if_match, |srv: &TestServer| async move {
     )
     .await;
     expect_problem(
-        srv.req(reqwest::Method::DELETE, &path)
-            .header("if-match", "\"1\"")
-            .send()
-            .await
-            .unwrap(),
+        srv.req(reqwest::Method::DELETE, &path).header("if-match", "\"1\"").send().await.unwrap(),
         412,
         "conflict.version",
     )
@@ -165,144 +120,80 @@ both!(if_match, |srv: &TestServer| async move {
     // Weak form and * are accepted.
     expect(with("W/\"2\"").send().await.unwrap(), 200).await;
     expect(with("*").send().await.unwrap(), 200).await;
-    expect_problem(
-        with("garbage").send().await.unwrap(),
-        400,
-        "request.if_match",
-    )
-    .await;
+    expect_problem(with("garbage").send().await.unwrap(), 400, "request.if_match").await;
     assert_eq!(expect(srv.get(&path).await, 200).await["version"], 4);
 });
 
-both!(
-    concurrent_patches_lose_nothing,
-    |srv: &TestServer| async move {
-        let u = srv.user(json!({"user_name": "dave"})).await;
-        let path = format!("/api/v1/users/{}", u["id"].as_str().unwrap());
-        // 20 concurrent merge patches, each setting a different claim: without If-Match every one lands.
-        let tasks: Vec<_> = (0..20)
-            .map(|i| {
-                let req = srv
-                    .req(reqwest::Method::PATCH, &path)
-                    .header("content-type", "application/merge-patch+json")
-                    .body(json!({"claims": {format!("k{i}"): i}}).to_string());
-                tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
-            })
-            .collect();
-        for t in tasks {
-            assert_eq!(t.await.unwrap(), 200);
-        }
-        let after = expect(srv.get(&path).await, 200).await;
-        for i in 0..20 {
-            assert_eq!(
-                after["claims"][format!("k{i}")],
-                i,
-                "patch {i} was lost: {after}"
-            );
-        }
-        assert_eq!(after["version"], 21);
-
-        // With If-Match on the same version, exactly one of 20 wins and the others get 412.
-        let tasks: Vec<_> = (0..20)
-            .map(|i| {
-                let req = srv
-                    .req(reqwest::Method::PATCH, &path)
-                    .header("content-type", "application/merge-patch+json")
-                    .header("if-match", "\"21\"")
-                    .body(json!({"display_name": format!("n{i}")}).to_string());
-                tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
-            })
-            .collect();
-        let mut statuses = Vec::new();
-        for t in tasks {
-            statuses.push(t.await.unwrap());
-        }
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 200).count(),
-            1,
-            "{statuses:?}"
-        );
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 412).count(),
-            19,
-            "{statuses:?}"
-        );
-        assert_eq!(expect(srv.get(&path).await, 200).await["version"], 22);
+both!(concurrent_patches_lose_nothing, |srv: &TestServer| async move {
+    let u = srv.user(json!({"user_name": "dave"})).await;
+    let path = format!("/api/v1/users/{}", u["id"].as_str().unwrap());
+    // 20 concurrent merge patches, each setting a different claim: without If-Match every one lands.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let req = srv
+                .req(reqwest::Method::PATCH, &path)
+                .header("content-type", "application/merge-patch+json")
+                .body(json!({"claims": {format!("k{i}"): i}}).to_string());
+            tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
     }
-);
+    let after = expect(srv.get(&path).await, 200).await;
+    for i in 0..20 {
+        assert_eq!(after["claims"][format!("k{i}")], i, "patch {i} was lost: {after}");
+    }
+    assert_eq!(after["version"], 21);
+
+    // With If-Match on the same version, exactly one of 20 wins and the others get 412.
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let req = srv
+                .req(reqwest::Method::PATCH, &path)
+                .header("content-type", "application/merge-patch+json")
+                .header("if-match", "\"21\"")
+                .body(json!({"display_name": format!("n{i}")}).to_string());
+            tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 19, "{statuses:?}");
+    assert_eq!(expect(srv.get(&path).await, 200).await["version"], 22);
+});
 
 both!(uniqueness_and_validation, |srv: &TestServer| async move {
-    srv.user(json!({"user_name": "erin", "email": "erin@example.com", "external_id": "e-1"}))
-        .await;
+    srv.user(json!({"user_name": "erin", "email": "erin@example.com", "external_id": "e-1"})).await;
     for (body, field) in [
         (json!({"user_name": "ERIN"}), "user_name"),
-        (
-            json!({"user_name": "erin2", "email": "Erin@Example.COM"}),
-            "email",
-        ),
-        (
-            json!({"user_name": "erin3", "external_id": "e-1"}),
-            "external_id",
-        ),
+        (json!({"user_name": "erin2", "email": "Erin@Example.COM"}), "email"),
+        (json!({"user_name": "erin3", "external_id": "e-1"}), "external_id"),
     ] {
-        let p = expect_problem(
-            srv.post("/api/v1/users", &body).await,
-            409,
-            "conflict.unique",
-        )
-        .await;
+        let p = expect_problem(srv.post("/api/v1/users", &body).await, 409, "conflict.unique").await;
         assert!(p["detail"].as_str().unwrap().contains(field), "{p}");
     }
     let p = expect_problem(
-        srv.post(
-            "/api/v1/users",
-            &json!({"user_name": "", "email": "nope", "claims": [1], "status": "invited"}),
-        )
-        .await,
+        srv.post("/api/v1/users", &json!({"user_name": "", "email": "nope", "claims": [1], "status": "invited"})).await,
         400,
         "validation",
     )
     .await;
-    let fields: Vec<&str> = p["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields: Vec<&str> = p["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["user_name", "email", "status", "claims"]);
     let list = expect(srv.get("/api/v1/users?count=true").await, 200).await;
     assert_eq!(list["total"], 1);
 });
 
 both!(projection, |srv: &TestServer| async move {
-    let u = srv
-        .user(json!({"user_name": "fay", "email": "fay@example.com"}))
-        .await;
+    let u = srv.user(json!({"user_name": "fay", "email": "fay@example.com"})).await;
     let path = format!("/api/v1/users/{}", u["id"].as_str().unwrap());
-    let only = expect(
-        srv.get(&format!("{path}?fields=user_name,email")).await,
-        200,
-    )
-    .await;
-    assert_eq!(
-        only,
-        json!({"id": u["id"], "user_name": "fay", "email": "fay@example.com"})
-    );
-    let without = expect(
-        srv.get(&format!("{path}?exclude_fields=claims,email"))
-            .await,
-        200,
-    )
-    .await;
-    assert!(
-        without.get("claims").is_none()
-            && without.get("email").is_none()
-            && without.get("user_name").is_some()
-    );
-    expect_problem(
-        srv.get(&format!("{path}?fields=password")).await,
-        400,
-        "validation",
-    )
-    .await;
+    let only = expect(srv.get(&format!("{path}?fields=user_name,email")).await, 200).await;
+    assert_eq!(only, json!({"id": u["id"], "user_name": "fay", "email": "fay@example.com"}));
+    let without = expect(srv.get(&format!("{path}?exclude_fields=claims,email")).await, 200).await;
+    assert!(without.get("claims").is_none() && without.get("email").is_none() && without.get("user_name").is_some());
+    expect_problem(srv.get(&format!("{path}?fields=password")).await, 400, "validation").await;
 });
