@@ -102,6 +102,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
     api.merge(ops::router())
         .merge(docs::router())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
@@ -123,6 +124,14 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
 
 async fn not_found() -> native::ApiError {
     native::ApiError::new(StatusCode::NOT_FOUND, "route.not_found", "no such route")
+}
+
+async fn method_not_allowed() -> native::ApiError {
+    native::ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "route.method_not_allowed",
+        "this route does not take that method",
+    )
 }
 
 /// Counts requests by route and status and times them; the route is the matched pattern, so

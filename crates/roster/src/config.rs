@@ -114,3 +114,54 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn layers_apply_in_order_and_unknown_keys_are_refused() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "roster.toml",
+                "listen = \"127.0.0.1:9000\"\nlog_level = \"debug\"\nmax_connections = 4\n",
+            )?;
+            jail.set_env("ROSTER_LOG_LEVEL", "warn");
+            jail.set_env("ROSTER_MAX_CONNECTIONS", "6");
+            jail.set_env("ROSTER_UNRELATED_TOOL_SETTING", "ignored");
+            let c = Config::load(Some(Path::new("roster.toml")), &[("log_level", "error".into())])
+                .map_err(|e| e.to_string())?;
+            assert_eq!(c.listen.port(), 9000, "file over defaults");
+            assert_eq!(c.max_connections, 6, "environment over file");
+            assert_eq!(c.log_level, "error", "flags over everything");
+            assert_eq!(c.max_body_bytes, Config::default().max_body_bytes);
+
+            jail.create_file("bad.toml", "listen = \"127.0.0.1:9000\"\nlisten_port = 1\n")?;
+            let err = Config::load(Some(Path::new("bad.toml")), &[]).map(|_| ()).unwrap_err().to_string();
+            assert!(err.contains("listen_port"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_print() {
+        Jail::expect_with(|jail| {
+            jail.create_file("key.txt", "k-0123456789abcdefghijklmnopqrstuvwxyz\n")?;
+            jail.set_env("ROSTER_BOOTSTRAP_API_KEY_FILE", "key.txt");
+            jail.set_env("ROSTER_DATABASE_URL", "postgres://roster:hunter2@127.0.0.1/roster");
+            let c = Config::load(None, &[]).map_err(|e| e.to_string())?;
+            assert_eq!(c.bootstrap_api_key, Some(Secret("k-0123456789abcdefghijklmnopqrstuvwxyz".into())));
+            assert!(c.database_url().starts_with("postgres://"));
+            let shown = format!("{c:?}");
+            assert!(!shown.contains("hunter2") && !shown.contains("k-0123"), "{shown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_default_database_is_sqlite_under_the_data_dir() {
+        let c = Config { data_dir: PathBuf::from("/var/lib/roster"), ..Config::default() };
+        assert_eq!(c.database_url(), "sqlite:///var/lib/roster/roster.db");
+    }
+}

@@ -58,6 +58,23 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     ApiError::new(status, code, detail)
 }
 
+/// A raw body (for PATCH, whose content type decides how it is read), within the size limit.
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(RawBody(b)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request.too_large", e.body_text()))
+            }
+            Err(e) => Err(ApiError::bad_request("request.body", e.body_text())),
+        }
+    }
+}
+
 /// The `{id}` of a path, a UUID.
 pub struct IdPath(pub Uuid);
 

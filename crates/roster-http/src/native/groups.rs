@@ -1,11 +1,10 @@
 //! `/groups`: create, read, list, replace, patch, soft delete, restore and delete groups, and list the groups a group is in.
 
 use super::errors::{ApiError, ProblemResponses};
-use super::extract::{Authed, Body, IdPath, IfMatch, Params};
+use super::extract::{Authed, Body, IdPath, IfMatch, Params, RawBody};
 use super::wire::{DeleteParams, Group, List, ListParams, MembershipParams, ReadParams};
 use super::{apply_patch, list_request, list_response, one_response, PatchDoc, Projection};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -90,7 +89,7 @@ pub async fn patch(
     IdPath(id): IdPath,
     IfMatch(expected): IfMatch,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let doc = PatchDoc::parse(&headers, &body)?;
     let group = s.directory.edit_group(&caller, id, expected, |spec| apply_patch(spec, &doc)).await?;

@@ -1,11 +1,10 @@
 //! `/users`: create, read, list, replace, patch, soft delete, restore and delete users, and list their groups.
 
 use super::errors::{ApiError, ProblemResponses};
-use super::extract::{Authed, Body, IdPath, IfMatch, Params};
+use super::extract::{Authed, Body, IdPath, IfMatch, Params, RawBody};
 use super::wire::{DeleteParams, Group, List, ListParams, MembershipParams, ReadParams, User};
 use super::{apply_patch, list_request, list_response, one_response, PatchDoc, Projection};
 use crate::AppState;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -90,7 +89,7 @@ pub async fn patch(
     IdPath(id): IdPath,
     IfMatch(expected): IfMatch,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let doc = PatchDoc::parse(&headers, &body)?;
     let user = s.directory.edit_user(&caller, id, expected, |spec| apply_patch(spec, &doc)).await?;

@@ -68,6 +68,18 @@ both!(each_class_is_refused_without_a_write, |srv: &TestServer| async move {
             413,
             "request.too_large",
         ),
+        (
+            "oversized patch",
+            raw(
+                Method::PATCH,
+                &upath,
+                "application/merge-patch+json",
+                &format!(r#"{{"display_name": "{}"}}"#, "x".repeat(70_000)),
+            ),
+            413,
+            "request.too_large",
+        ),
+        ("wrong method", srv.req(Method::PATCH, "/api/v1/users"), 405, "route.method_not_allowed"),
         ("patch media type", raw(Method::PATCH, &upath, "application/json", "{}"), 415, "request.media_type"),
         (
             "malformed patch",
