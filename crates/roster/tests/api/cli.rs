@@ -27,7 +27,7 @@ async fn operator_commands_and_first_start() {
         l.local_addr().unwrap().port()
     };
     let listen = format!("127.0.0.1:{port}");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_roster"))
+    let server = Command::new(env!("CARGO_BIN_EXE_roster"))
         .args(["serve", "--listen", &listen])
         .env("ROSTER_DATA_DIR", &dir)
         .env_remove("ROSTER_DATABASE_URL")
