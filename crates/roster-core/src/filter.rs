@@ -452,6 +452,10 @@ fn check_op(target: &Target, op: CmpOp) -> Result<(), FilterError> {
 
 fn typed(target: &Target, op: CmpOp, lit: Lit) -> Result<Value, FilterError> {
     let bad = |expected: &str| FilterError::BadValue { attr: name_of(target), expected: expected.to_owned() };
+    // PostgreSQL stores no NUL in text, so no stored value holds one: say so rather than fail in SQL.
+    if matches!(&lit, Lit::Str(s) if s.contains('\0')) {
+        return Err(bad("text without the NUL character"));
+    }
     let ty = match target {
         Target::Attr(a) => a.ty,
         Target::Claim(_) => {
@@ -543,6 +547,7 @@ mod tests {
         assert!(matches!(parse(r#"status eq "sleeping""#, User), Err(FilterError::BadValue { .. })));
         assert!(matches!(parse(r#"user_name eq "x"#, User), Err(FilterError::Syntax { .. })));
         assert!(matches!(parse("", User), Err(FilterError::Syntax { .. })));
+        assert!(matches!(parse(r#"user_name eq "a\u0000""#, User), Err(FilterError::BadValue { .. })));
         let deep = format!("{}user_name pr{}", "(".repeat(40), ")".repeat(40));
         assert_eq!(parse(&deep, User), Err(FilterError::TooDeep));
         let long = vec![r#"user_name eq "a""#; 300].join(" or ");

@@ -127,7 +127,9 @@ pub fn decode_cursor(text: &str, sort: &Sort, fp: &str) -> Result<After, CoreErr
     let key = match sort.attr.ty {
         AttrType::Int => body.k.as_i64().map(Value::Int),
         AttrType::Time => body.k.as_i64().and_then(DateTime::from_timestamp_millis).map(Value::Time),
-        AttrType::Text | AttrType::CaseInsensitive => body.k.as_str().map(|s| Value::Text(s.to_owned())),
+        AttrType::Text | AttrType::CaseInsensitive => {
+            body.k.as_str().filter(|s| !s.contains('\0')).map(|s| Value::Text(s.to_owned()))
+        }
         _ => None,
     }
     .ok_or(CoreError::Cursor)?;

@@ -56,6 +56,16 @@ impl Checker {
     }
 }
 
+/// Whether any key or string in a JSON value holds a NUL character, which PostgreSQL cannot store.
+fn json_has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(json_has_nul),
+        serde_json::Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        _ => false,
+    }
+}
+
 fn json_depth(v: &serde_json::Value) -> usize {
     match v {
         serde_json::Value::Object(m) => 1 + m.values().map(json_depth).max().unwrap_or(0),
@@ -110,6 +120,9 @@ pub(crate) fn user(spec: &mut UserSpec) -> Result<(), CoreError> {
             if json_depth(&spec.claims) > CLAIMS_MAX_DEPTH {
                 c.fail("claims", format!("must nest at most {CLAIMS_MAX_DEPTH} levels"));
             }
+            if json_has_nul(&spec.claims) {
+                c.fail("claims", "must not contain the NUL character (\\u0000)");
+            }
             if serde_json::to_vec(&spec.claims).map_or(usize::MAX, |v| v.len()) > CLAIMS_MAX_BYTES {
                 c.fail("claims", format!("must be at most {CLAIMS_MAX_BYTES} bytes as JSON"));
             }
@@ -163,6 +176,15 @@ mod tests {
         user(&mut spec).unwrap();
         assert_eq!(spec.email, None);
         assert_eq!(spec.inactive_reason, Some(InactiveReason::Manual));
+    }
+
+    #[test]
+    fn claims_may_not_hold_nul() {
+        for claims in [serde_json::json!({"a\u{0}": 1}), serde_json::json!({"a": ["x", {"b": "\u{0}"}]})] {
+            let mut spec = UserSpec { user_name: "ann".into(), claims, ..Default::default() };
+            let Err(CoreError::Validation(errors)) = user(&mut spec) else { unreachable!() };
+            assert_eq!(errors[0].field, "claims");
+        }
     }
 
     #[test]

@@ -79,6 +79,23 @@ both!(each_class_is_refused_without_a_write, |srv: &TestServer| async move {
             413,
             "request.too_large",
         ),
+        (
+            "NUL in claims",
+            raw(
+                Method::POST,
+                "/api/v1/users",
+                "application/json",
+                r#"{"user_name": "n", "claims": {"k": "a\u0000b"}}"#,
+            ),
+            400,
+            "validation",
+        ),
+        (
+            "NUL in a filter",
+            srv.req(Method::GET, &format!("/api/v1/users?filter={}", q("user_name eq \"a\\u0000\""))),
+            400,
+            "filter.invalid",
+        ),
         ("wrong method", srv.req(Method::PATCH, "/api/v1/users"), 405, "route.method_not_allowed"),
         ("patch media type", raw(Method::PATCH, &upath, "application/json", "{}"), 415, "request.media_type"),
         (
