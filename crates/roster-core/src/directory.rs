@@ -1,5 +1,6 @@
 //! The directory service: every operation a face may call, with its rules, over the storage port.
 
+use crate::access::{self, Permission, Permissions};
 use crate::apikey;
 use crate::error::CoreError;
 use crate::filter::{Filter, Value};
@@ -13,12 +14,30 @@ use crate::validate;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// Who is calling: fixed by the credential, and the only source of the tenant an operation acts in.
+/// Who is calling: fixed by the credential, and the only source of the tenant an operation acts
+/// in and of what it may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub tenant_id: Uuid,
     pub api_key_id: Option<Uuid>,
     pub role: String,
+    pub permissions: Permissions,
+}
+
+impl Caller {
+    /// An operator acting on a tenant from the command line, with every permission.
+    pub fn operator(tenant_id: Uuid) -> Caller {
+        Caller { tenant_id, api_key_id: None, role: SUPER_ROLE.into(), permissions: Permissions::of(&Permission::ALL) }
+    }
+
+    /// Refuses unless the caller holds the permission.
+    pub fn require(&self, p: Permission) -> Result<(), CoreError> {
+        if self.permissions.contains(p) {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden)
+        }
+    }
 }
 
 /// A listing as a face asks for it, before the cursor is checked against it.
@@ -38,7 +57,8 @@ const EDIT_RETRIES: usize = 64;
 const TOUCH_INTERVAL_MS: i64 = 60_000;
 
 pub const DEFAULT_TENANT: &str = "default";
-pub const ADMIN_ROLE: &str = "admin";
+/// The role of the bootstrap key and of operators: it can make every other key.
+pub const SUPER_ROLE: &str = "super-admin";
 
 #[derive(Clone)]
 pub struct Directory {
@@ -196,7 +216,7 @@ impl Directory {
             if let Some(k) = chosen_key {
                 if self.store.api_key_by_hash(&apikey::hash(k)).await?.is_none() {
                     let tenant = self.tenant(DEFAULT_TENANT).await?;
-                    self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, k).await?;
+                    self.insert_key(&tenant, "bootstrap", SUPER_ROLE, None, k).await?;
                 }
             }
             return Ok(None);
@@ -204,12 +224,12 @@ impl Directory {
         let tenant = self.create_tenant(DEFAULT_TENANT).await?;
         match chosen_key {
             Some(k) => {
-                self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, k).await?;
+                self.insert_key(&tenant, "bootstrap", SUPER_ROLE, None, k).await?;
                 Ok(None)
             }
             None => {
                 let secret = apikey::generate();
-                self.insert_key(&tenant, "bootstrap", ADMIN_ROLE, None, &secret).await?;
+                self.insert_key(&tenant, "bootstrap", SUPER_ROLE, None, &secret).await?;
                 Ok(Some(secret))
             }
         }
@@ -238,30 +258,53 @@ impl Directory {
         Ok(key)
     }
 
-    /// Makes a new admin key for a tenant; the secret is answered once and never stored.
+    /// Makes a new key for the caller's tenant; the secret is answered once and never stored.
+    /// A caller may grant only permissions it holds itself.
     pub async fn create_api_key(
         &self,
-        tenant_name: &str,
+        caller: &Caller,
         name: &str,
+        role: &str,
         expires: Option<Time>,
     ) -> Result<(ApiKey, String), CoreError> {
-        let tenant = self.tenant(tenant_name).await?;
-        if name.is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
-            return Err(CoreError::invalid("name", "a key name is 1 to 128 printable characters"));
+        let mut errors = Vec::new();
+        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+            errors.push(crate::FieldError::new("name", "a key name is 1 to 128 printable characters"));
         }
+        let granted = match access::role(role) {
+            Some(r) => r.permissions,
+            None => {
+                let names: Vec<&str> = access::ROLES.iter().map(|r| r.name).collect();
+                errors.push(crate::FieldError::new("role", format!("unknown role; one of {}", names.join(", "))));
+                Permissions::NONE
+            }
+        };
+        if expires.is_some_and(|e| e <= model::now()) {
+            errors.push(crate::FieldError::new("expires", "must be in the future"));
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Validation(errors));
+        }
+        if !caller.permissions.covers(granted) {
+            return Err(CoreError::Forbidden);
+        }
+        let tenant = Tenant { id: caller.tenant_id, name: String::new(), created: model::now() };
         let secret = apikey::generate();
-        let key = self.insert_key(&tenant, name, ADMIN_ROLE, expires, &secret).await?;
+        let key = self.insert_key(&tenant, name, role, expires, &secret).await?;
         Ok((key, secret))
     }
 
-    pub async fn api_keys(&self, tenant_name: &str) -> Result<Vec<ApiKey>, CoreError> {
-        let tenant = self.tenant(tenant_name).await?;
-        Ok(self.store.list_api_keys(tenant.id).await?)
+    pub async fn api_keys(&self, caller: &Caller) -> Result<Vec<ApiKey>, CoreError> {
+        Ok(self.store.list_api_keys(caller.tenant_id).await?)
     }
 
-    pub async fn revoke_api_key(&self, tenant_name: &str, id: Uuid) -> Result<(), CoreError> {
-        let tenant = self.tenant(tenant_name).await?;
-        Ok(self.store.revoke_api_key(tenant.id, id, model::now()).await?)
+    pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<(), CoreError> {
+        Ok(self.store.revoke_api_key(caller.tenant_id, id, model::now()).await?)
+    }
+
+    /// The operator's view of a tenant, for the command line.
+    pub async fn operator(&self, tenant_name: &str) -> Result<Caller, CoreError> {
+        Ok(Caller::operator(self.tenant(tenant_name).await?.id))
     }
 
     /// Resolves a bearer secret to its caller. Unknown, revoked and expired keys all answer the
@@ -279,7 +322,9 @@ impl Directory {
         if key.last_used.is_none_or(|t| (now - t).num_milliseconds() >= TOUCH_INTERVAL_MS) {
             self.store.touch_api_key(key.id, now).await?;
         }
-        Ok(Caller { tenant_id: key.tenant_id, api_key_id: Some(key.id), role: key.role })
+        // A role unknown to this version grants nothing rather than failing the request.
+        let permissions = access::role(&key.role).map(|r| r.permissions).unwrap_or_default();
+        Ok(Caller { tenant_id: key.tenant_id, api_key_id: Some(key.id), role: key.role, permissions })
     }
 
     // --- users ------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 //! Nothing here speaks HTTP or SQL. Faces translate their wire formats into calls on [`Directory`];
 //! the store implements [`Store`].
 
+pub mod access;
 pub mod apikey;
 pub mod directory;
 pub mod error;

@@ -3,7 +3,7 @@
 use crate::config::{Config, LogFormat};
 use crate::Error;
 use clap::{Args, Parser, Subcommand};
-use roster_core::directory::{ListRequest, ADMIN_ROLE};
+use roster_core::directory::ListRequest;
 use roster_core::model::{GroupSpec, MemberRef, PrincipalKind, UserSpec};
 use roster_core::page::{self, Sort};
 use roster_core::schema::Resource;
@@ -146,12 +146,15 @@ pub enum GroupCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ApikeyCmd {
-    /// Make an admin key; it is printed once.
+    /// Make a key; it is printed once.
     Create {
         #[command(flatten)]
         t: TenantArg,
         #[arg(long, default_value = "cli")]
         name: String,
+        /// regular, reader, user-admin, admin or super-admin.
+        #[arg(long, default_value = "admin")]
+        role: String,
     },
     List {
         #[command(flatten)]
@@ -198,8 +201,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Error> {
 }
 
 async fn caller(dir: &Directory, tenant: &str) -> Result<Caller, Error> {
-    let t = dir.tenant(tenant).await?;
-    Ok(Caller { tenant_id: t.id, api_key_id: None, role: ADMIN_ROLE.into() })
+    Ok(dir.operator(tenant).await?)
 }
 
 fn list_request(
@@ -341,15 +343,15 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Apikey(cmd) => {
             let dir = crate::open(&config).await?;
             match cmd {
-                ApikeyCmd::Create { t, name } => {
-                    let (key, secret) = dir.create_api_key(&t.tenant, &name, None).await?;
+                ApikeyCmd::Create { t, name, role } => {
+                    let (key, secret) = dir.create_api_key(&caller(&dir, &t.tenant).await?, &name, &role, None).await?;
                     eprintln!("API key {} created for tenant {}; it is shown this once:", key.id, t.tenant);
                     println!("{secret}");
                     Ok(())
                 }
                 ApikeyCmd::List { t } => {
                     let keys: Vec<_> = dir
-                        .api_keys(&t.tenant)
+                        .api_keys(&caller(&dir, &t.tenant).await?)
                         .await?
                         .into_iter()
                         .map(|k| serde_json::json!({"id": k.id, "name": k.name, "role": k.role, "created": k.created, "expires": k.expires, "last_used": k.last_used, "revoked": k.revoked}))
@@ -357,7 +359,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     print_json(&keys)
                 }
                 ApikeyCmd::Revoke { t, id } => {
-                    dir.revoke_api_key(&t.tenant, id).await?;
+                    dir.revoke_api_key(&caller(&dir, &t.tenant).await?, id).await?;
                     eprintln!("revoked");
                     Ok(())
                 }

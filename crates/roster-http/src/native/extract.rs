@@ -3,7 +3,7 @@
 use super::errors::ApiError;
 use crate::AppState;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use roster_core::store::ExpectedVersion;
@@ -11,7 +11,8 @@ use roster_core::{Caller, CoreError};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-/// The authenticated caller: a tenant API key sent as `Authorization: Bearer <key>`.
+/// The authenticated caller, holding the permission its route declares: a tenant API key sent
+/// as `Authorization: Bearer <key>`. This is the one place the native face checks permissions.
 pub struct Authed(pub Caller);
 
 impl FromRequestParts<AppState> for Authed {
@@ -24,7 +25,17 @@ impl FromRequestParts<AppState> for Authed {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(CoreError::Unauthenticated.into());
         }
-        Ok(Authed(state.directory.authenticate_api_key(token.trim()).await?))
+        let caller = state.directory.authenticate_api_key(token.trim()).await?;
+        let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
+        match state.permissions.required(&parts.method, route) {
+            Some(p) => caller.require(p)?,
+            None => {
+                // Fail closed: a route that declares no permission serves nobody.
+                tracing::error!(route, "route declares no permission");
+                return Err(CoreError::Forbidden.into());
+            }
+        }
+        Ok(Authed(caller))
     }
 }
 

@@ -23,7 +23,7 @@ fn group_response(
 }
 
 /// List groups, filtered, sorted and paged by cursor.
-#[utoipa::path(get, path = "/groups", tag = "groups", params(ListParams),
+#[utoipa::path(get, path = "/groups", security(("api_key" = ["groups:read"])), tag = "groups", params(ListParams),
     responses((status = 200, description = "A page of groups", body = List<Group>), ProblemResponses))]
 pub async fn list(
     State(s): State<AppState>,
@@ -36,7 +36,7 @@ pub async fn list(
 }
 
 /// Create a group.
-#[utoipa::path(post, path = "/groups", tag = "groups", request_body = GroupSpec,
+#[utoipa::path(post, path = "/groups", security(("api_key" = ["groups:write"])), tag = "groups", request_body = GroupSpec,
     responses((status = 201, description = "The group was created", body = Group,
         headers(("ETag" = String, description = "The group's version"), ("Location" = String, description = "The group's URL"))), ProblemResponses))]
 pub async fn create(
@@ -49,7 +49,7 @@ pub async fn create(
 }
 
 /// Read a group.
-#[utoipa::path(get, path = "/groups/{id}", tag = "groups", params(("id" = uuid::Uuid, Path), ReadParams),
+#[utoipa::path(get, path = "/groups/{id}", security(("api_key" = ["groups:read"])), tag = "groups", params(("id" = uuid::Uuid, Path), ReadParams),
     responses((status = 200, description = "The group", body = Group, headers(("ETag" = String))), ProblemResponses))]
 pub async fn get(
     State(s): State<AppState>,
@@ -63,7 +63,7 @@ pub async fn get(
 }
 
 /// Replace a group's writable attributes.
-#[utoipa::path(put, path = "/groups/{id}", tag = "groups", request_body = GroupSpec,
+#[utoipa::path(put, path = "/groups/{id}", security(("api_key" = ["groups:write"])), tag = "groups", request_body = GroupSpec,
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the group is still at this ETag")),
     responses((status = 200, description = "The replaced group", body = Group, headers(("ETag" = String))), ProblemResponses))]
 pub async fn replace(
@@ -78,7 +78,7 @@ pub async fn replace(
 }
 
 /// Change some of a group's attributes with a JSON Patch or a JSON Merge Patch.
-#[utoipa::path(patch, path = "/groups/{id}", tag = "groups",
+#[utoipa::path(patch, path = "/groups/{id}", security(("api_key" = ["groups:write"])), tag = "groups",
     request_body(content((Vec<serde_json::Value> = "application/json-patch+json"), (Object = "application/merge-patch+json")),
         description = "A JSON Patch or a JSON Merge Patch over the group's writable attributes"),
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the group is still at this ETag")),
@@ -97,7 +97,7 @@ pub async fn patch(
 }
 
 /// Soft-delete a group, or with `permanent=true` remove it and its memberships for good.
-#[utoipa::path(delete, path = "/groups/{id}", tag = "groups",
+#[utoipa::path(delete, path = "/groups/{id}", security(("api_key" = ["groups:write"])), tag = "groups",
     params(("id" = uuid::Uuid, Path), DeleteParams, ("If-Match" = Option<String>, Header, description = "Only if the group is still at this ETag")),
     responses((status = 200, description = "The soft-deleted group", body = Group), (status = 204, description = "The group was removed for good"), ProblemResponses))]
 pub async fn delete(
@@ -116,7 +116,7 @@ pub async fn delete(
 }
 
 /// Restore a soft-deleted group.
-#[utoipa::path(post, path = "/groups/{id}/restore", tag = "groups",
+#[utoipa::path(post, path = "/groups/{id}/restore", security(("api_key" = ["groups:write"])), tag = "groups",
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the group is still at this ETag")),
     responses((status = 200, description = "The restored group", body = Group, headers(("ETag" = String))), ProblemResponses))]
 pub async fn restore(
@@ -130,7 +130,7 @@ pub async fn restore(
 }
 
 /// The groups this group is a member of, directly or (`depth=indirect`) through nested groups.
-#[utoipa::path(get, path = "/groups/{id}/groups", tag = "groups", params(("id" = uuid::Uuid, Path), MembershipParams),
+#[utoipa::path(get, path = "/groups/{id}/groups", security(("api_key" = ["groups:read"])), tag = "groups", params(("id" = uuid::Uuid, Path), MembershipParams),
     responses((status = 200, description = "A page of groups", body = List<Group>), ProblemResponses))]
 pub async fn groups(
     State(s): State<AppState>,

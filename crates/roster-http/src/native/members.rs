@@ -12,7 +12,7 @@ use roster_core::model::{MemberRef, PrincipalKind};
 use roster_core::schema::Resource;
 
 /// The members of a group, directly or (`depth=indirect`) through nested groups.
-#[utoipa::path(get, path = "/groups/{id}/members", tag = "groups", params(("id" = uuid::Uuid, Path), MembershipParams),
+#[utoipa::path(get, path = "/groups/{id}/members", security(("api_key" = ["groups:read"])), tag = "groups", params(("id" = uuid::Uuid, Path), MembershipParams),
     responses((status = 200, description = "A page of members", body = List<Principal>), ProblemResponses))]
 pub async fn list(
     State(s): State<AppState>,
@@ -28,7 +28,7 @@ pub async fn list(
 
 /// Add a user or a group to a group. A group that would become a member of itself, directly or
 /// through nested groups, is refused (409).
-#[utoipa::path(post, path = "/groups/{id}/members", tag = "groups", params(("id" = uuid::Uuid, Path)), request_body = NewMember,
+#[utoipa::path(post, path = "/groups/{id}/members", security(("api_key" = ["groups:write"])), tag = "groups", params(("id" = uuid::Uuid, Path)), request_body = NewMember,
     responses((status = 200, description = "The member is in the group", body = MemberAdded), ProblemResponses))]
 pub async fn add(
     State(s): State<AppState>,
@@ -41,7 +41,7 @@ pub async fn add(
 }
 
 /// Remove a user from a group.
-#[utoipa::path(delete, path = "/groups/{id}/members/users/{member_id}", tag = "groups",
+#[utoipa::path(delete, path = "/groups/{id}/members/users/{member_id}", security(("api_key" = ["groups:write"])), tag = "groups",
     params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path)),
     responses((status = 204, description = "The user is no longer a direct member"), ProblemResponses))]
 pub async fn remove_user(
@@ -54,7 +54,7 @@ pub async fn remove_user(
 }
 
 /// Remove a group from a group.
-#[utoipa::path(delete, path = "/groups/{id}/members/groups/{member_id}", tag = "groups",
+#[utoipa::path(delete, path = "/groups/{id}/members/groups/{member_id}", security(("api_key" = ["groups:write"])), tag = "groups",
     params(("id" = uuid::Uuid, Path), ("member_id" = uuid::Uuid, Path)),
     responses((status = 204, description = "The group is no longer a direct member"), ProblemResponses))]
 pub async fn remove_group(

@@ -3,6 +3,7 @@
 mod errors;
 mod extract;
 mod groups;
+mod keys;
 mod members;
 mod principals;
 mod users;
@@ -37,6 +38,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(members::remove_user))
         .routes(routes!(members::remove_group))
         .routes(routes!(principals::list))
+        .routes(routes!(keys::list, keys::create))
+        .routes(routes!(keys::revoke))
 }
 
 /// Which attributes a response shows.

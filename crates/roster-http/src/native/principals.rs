@@ -10,7 +10,7 @@ use axum::response::Response;
 use roster_core::schema::Resource;
 
 /// List users and groups together, by the attributes they share (`kind`, `name`, `display_name`, ...).
-#[utoipa::path(get, path = "/principals", tag = "principals", params(ListParams),
+#[utoipa::path(get, path = "/principals", security(("api_key" = ["users:read"])), tag = "principals", params(ListParams),
     responses((status = 200, description = "A page of principals", body = List<Principal>), ProblemResponses))]
 pub async fn list(
     State(s): State<AppState>,

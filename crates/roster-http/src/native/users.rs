@@ -23,7 +23,7 @@ fn user_response(
 }
 
 /// List users, filtered, sorted and paged by cursor.
-#[utoipa::path(get, path = "/users", tag = "users", params(ListParams),
+#[utoipa::path(get, path = "/users", security(("api_key" = ["users:read"])), tag = "users", params(ListParams),
     responses((status = 200, description = "A page of users", body = List<User>), ProblemResponses))]
 pub async fn list(
     State(s): State<AppState>,
@@ -36,7 +36,7 @@ pub async fn list(
 }
 
 /// Create a user.
-#[utoipa::path(post, path = "/users", tag = "users", request_body = UserSpec,
+#[utoipa::path(post, path = "/users", security(("api_key" = ["users:write"])), tag = "users", request_body = UserSpec,
     responses((status = 201, description = "The user was created", body = User,
         headers(("ETag" = String, description = "The user's version"), ("Location" = String, description = "The user's URL"))), ProblemResponses))]
 pub async fn create(
@@ -49,7 +49,7 @@ pub async fn create(
 }
 
 /// Read a user (soft-deleted users too: `deleted` says when).
-#[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = uuid::Uuid, Path), ReadParams),
+#[utoipa::path(get, path = "/users/{id}", security(("api_key" = ["users:read"])), tag = "users", params(("id" = uuid::Uuid, Path), ReadParams),
     responses((status = 200, description = "The user", body = User, headers(("ETag" = String))), ProblemResponses))]
 pub async fn get(
     State(s): State<AppState>,
@@ -63,7 +63,7 @@ pub async fn get(
 }
 
 /// Replace a user's writable attributes.
-#[utoipa::path(put, path = "/users/{id}", tag = "users", request_body = UserSpec,
+#[utoipa::path(put, path = "/users/{id}", security(("api_key" = ["users:write"])), tag = "users", request_body = UserSpec,
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the user is still at this ETag")),
     responses((status = 200, description = "The replaced user", body = User, headers(("ETag" = String))), ProblemResponses))]
 pub async fn replace(
@@ -78,7 +78,7 @@ pub async fn replace(
 }
 
 /// Change some of a user's attributes with a JSON Patch (`application/json-patch+json`) or a JSON Merge Patch (`application/merge-patch+json`).
-#[utoipa::path(patch, path = "/users/{id}", tag = "users",
+#[utoipa::path(patch, path = "/users/{id}", security(("api_key" = ["users:write"])), tag = "users",
     request_body(content((Vec<serde_json::Value> = "application/json-patch+json"), (Object = "application/merge-patch+json")),
         description = "A JSON Patch or a JSON Merge Patch over the user's writable attributes"),
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the user is still at this ETag")),
@@ -97,7 +97,7 @@ pub async fn patch(
 }
 
 /// Soft-delete a user (it can be restored), or with `permanent=true` remove it for good.
-#[utoipa::path(delete, path = "/users/{id}", tag = "users",
+#[utoipa::path(delete, path = "/users/{id}", security(("api_key" = ["users:write"])), tag = "users",
     params(("id" = uuid::Uuid, Path), DeleteParams, ("If-Match" = Option<String>, Header, description = "Only if the user is still at this ETag")),
     responses((status = 200, description = "The soft-deleted user", body = User), (status = 204, description = "The user was removed for good"), ProblemResponses))]
 pub async fn delete(
@@ -116,7 +116,7 @@ pub async fn delete(
 }
 
 /// Restore a soft-deleted user.
-#[utoipa::path(post, path = "/users/{id}/restore", tag = "users",
+#[utoipa::path(post, path = "/users/{id}/restore", security(("api_key" = ["users:write"])), tag = "users",
     params(("id" = uuid::Uuid, Path), ("If-Match" = Option<String>, Header, description = "Only if the user is still at this ETag")),
     responses((status = 200, description = "The restored user", body = User, headers(("ETag" = String))), ProblemResponses))]
 pub async fn restore(
@@ -130,7 +130,7 @@ pub async fn restore(
 }
 
 /// The groups a user belongs to, directly or (`depth=indirect`) through nested groups.
-#[utoipa::path(get, path = "/users/{id}/groups", tag = "users", params(("id" = uuid::Uuid, Path), MembershipParams),
+#[utoipa::path(get, path = "/users/{id}/groups", security(("api_key" = ["users:read"])), tag = "users", params(("id" = uuid::Uuid, Path), MembershipParams),
     responses((status = 200, description = "A page of groups", body = List<Group>), ProblemResponses))]
 pub async fn groups(
     State(s): State<AppState>,

@@ -266,3 +266,51 @@ pub struct MemberAdded {
     /// False when it was a member already.
     pub added: bool,
 }
+
+/// An API key as listed: never its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    /// One of the built-in roles: regular, reader, user-admin, admin, super-admin.
+    pub role: String,
+    pub created: DateTime<Utc>,
+    pub expires: Option<DateTime<Utc>>,
+    pub last_used: Option<DateTime<Utc>>,
+    pub revoked: Option<DateTime<Utc>>,
+}
+
+impl From<model::ApiKey> for ApiKey {
+    fn from(k: model::ApiKey) -> Self {
+        ApiKey {
+            id: k.id,
+            name: k.name,
+            role: k.role,
+            created: k.created,
+            expires: k.expires,
+            last_used: k.last_used,
+            revoked: k.revoked,
+        }
+    }
+}
+
+/// A key to make.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+    /// regular, reader, user-admin, admin or super-admin.
+    pub role: String,
+    /// When it stops working; never when absent.
+    #[serde(default)]
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// A key just made, with its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewApiKeyCreated {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The bearer secret. It is shown this once.
+    pub secret: String,
+}

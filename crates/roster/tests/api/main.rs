@@ -2,6 +2,7 @@
 //! (when configured) PostgreSQL. Modules mirror the API paths.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod access;
 mod auth;
 mod cli;
 mod groups;

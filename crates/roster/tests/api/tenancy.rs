@@ -7,7 +7,8 @@ both!(tenants_are_isolated, |srv: &TestServer| async move {
     let a_user = srv.user(json!({"user_name": "shared-name", "email": "same@example.com"})).await;
     let a_group = srv.group("Shared").await;
     srv.directory.create_tenant("other").await.unwrap();
-    let (_, b_key) = srv.directory.create_api_key("other", "test", None).await.unwrap();
+    let b_op = srv.directory.operator("other").await.unwrap();
+    let (_, b_key) = srv.directory.create_api_key(&b_op, "test", "admin", None).await.unwrap();
     let as_b = |m: Method, p: &str| srv.client.request(m, srv.url(p)).bearer_auth(&b_key);
 
     // The same names are free in another tenant.

@@ -79,11 +79,7 @@ both!(filters, |srv: &TestServer| async move {
 
 both!(cursor_over_10000_users, |srv: &TestServer| async move {
     // Seed through the core (HTTP creation of 10,000 users would only slow the test down).
-    let caller = roster_core::Caller {
-        tenant_id: srv.directory.tenant("default").await.unwrap().id,
-        api_key_id: None,
-        role: "admin".into(),
-    };
+    let caller = srv.directory.operator("default").await.unwrap();
     let mut tasks = Vec::new();
     for chunk in 0..4 {
         let dir = srv.directory.clone();
