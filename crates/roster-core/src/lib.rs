@@ -10,6 +10,7 @@ pub mod error;
 pub mod filter;
 pub mod model;
 pub mod page;
+pub mod password;
 pub mod schema;
 pub mod store;
 mod validate;
