@@ -38,6 +38,9 @@ pub enum CoreError {
     Unauthenticated,
     #[error("the credential does not grant this operation")]
     Forbidden,
+    /// Too much work is queued (password hashing in a login storm); try again shortly.
+    #[error("the server is busy; try again shortly")]
+    Busy,
     /// Anything unexpected. The message is for the log only; faces answer an opaque 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -64,6 +67,7 @@ impl CoreError {
             CoreError::Cursor => "cursor.invalid",
             CoreError::Unauthenticated => "auth.unauthenticated",
             CoreError::Forbidden => "auth.forbidden",
+            CoreError::Busy => "busy",
             CoreError::Internal(_) => "internal",
         }
     }

@@ -58,6 +58,15 @@ pub struct Personal<'a> {
     pub display_name: Option<&'a str>,
 }
 
+/// Turns passwords into PHC strings and checks them, off the request threads.
+#[async_trait::async_trait]
+pub trait PasswordHasher: Send + Sync + 'static {
+    /// A PHC string (`$argon2id$v=19$m=...`) for the password.
+    async fn hash(&self, password: &str) -> Result<String, crate::CoreError>;
+    /// Whether the password matches the PHC string; a malformed string is no match.
+    async fn verify(&self, password: &str, phc: &str) -> Result<bool, crate::CoreError>;
+}
+
 const COMMON_LIST: &str = include_str!("../data/common-passwords.txt");
 
 fn common() -> &'static HashSet<&'static str> {

@@ -64,6 +64,7 @@ impl From<CoreError> for ApiError {
             CoreError::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
             CoreError::Forbidden => StatusCode::FORBIDDEN,
+            CoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if let CoreError::Internal(m) = &e {
@@ -100,6 +101,9 @@ impl IntoResponse for ApiError {
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
@@ -125,6 +129,7 @@ impl utoipa::IntoResponses for ProblemResponses {
             ("413", "The request body is larger than the server accepts"),
             ("415", "The request body has an unsupported content type"),
             ("500", "The server failed; the log has the cause under the request id"),
+            ("503", "The server is busy (password hashing is queued full); try again shortly"),
         ]
         .into_iter()
         .map(|(status, description)| {

@@ -1,0 +1,148 @@
+//! Roster's cryptographic adapters: argon2id password hashing on a bounded blocking pool, so a
+//! login storm can neither starve the request threads nor exhaust memory.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use roster_core::password::PasswordHasher;
+use roster_core::CoreError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Argon2id cost and the pool's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashConfig {
+    /// Memory per hash in KiB (OWASP: 19456).
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+    /// Hashes computed at once; each holds `memory_kib` while it runs.
+    pub max_concurrent: usize,
+    /// Hashes allowed to wait for a slot; beyond that callers are told the server is busy.
+    pub max_waiting: usize,
+}
+
+impl Default for HashConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        HashConfig { memory_kib: 19_456, iterations: 2, parallelism: 1, max_concurrent: cores, max_waiting: 256 }
+    }
+}
+
+pub struct Argon2Hasher {
+    argon: Argon2<'static>,
+    slots: Arc<Semaphore>,
+    waiting: AtomicUsize,
+    max_waiting: usize,
+}
+
+impl std::fmt::Debug for Argon2Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Argon2Hasher").field("params", self.argon.params()).finish()
+    }
+}
+
+impl Argon2Hasher {
+    pub fn new(config: HashConfig) -> Result<Argon2Hasher, String> {
+        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
+            .map_err(|e| format!("argon2 parameters: {e}"))?;
+        Ok(Argon2Hasher {
+            argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            waiting: AtomicUsize::new(0),
+            max_waiting: config.max_waiting,
+        })
+    }
+
+    /// Runs one hash computation on the blocking pool once a slot is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, CoreError> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(CoreError::Busy);
+        }
+        let permit = self.slots.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let permit = permit.map_err(|_| CoreError::Internal("password hashing pool closed".into()))?;
+        let argon = self.argon.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = work(&argon);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("password hashing task failed: {e}")))
+    }
+}
+
+#[async_trait]
+impl PasswordHasher for Argon2Hasher {
+    async fn hash(&self, password: &str) -> Result<String, CoreError> {
+        let password = password.to_owned();
+        self.run(move |argon| {
+            let salt = SaltString::generate(&mut rand::rngs::OsRng);
+            argon.hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        })
+        .await?
+        .map_err(|e| CoreError::Internal(format!("argon2: {e}")))
+    }
+
+    async fn verify(&self, password: &str, phc: &str) -> Result<bool, CoreError> {
+        let (password, phc) = (password.to_owned(), phc.to_owned());
+        // The parameters come from the stored string, so hashes made under older settings still verify.
+        self.run(move |argon| match PasswordHash::new(&phc) {
+            Ok(parsed) => argon.verify_password(password.as_bytes(), &parsed).is_ok(),
+            Err(_) => false,
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap(max_concurrent: usize, max_waiting: usize) -> Argon2Hasher {
+        Argon2Hasher::new(HashConfig { memory_kib: 1024, iterations: 1, parallelism: 1, max_concurrent, max_waiting })
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_phc_salted_and_verify() {
+        let h = Argon2Hasher::new(HashConfig::default()).unwrap();
+        let a = h.hash("correct horse").await.unwrap();
+        let b = h.hash("correct horse").await.unwrap();
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "salted");
+        assert!(h.verify("correct horse", &a).await.unwrap());
+        assert!(!h.verify("correct horsf", &a).await.unwrap());
+        assert!(!h.verify("correct horse", "not a phc string").await.unwrap());
+        // A hash made with other parameters still verifies.
+        assert!(cheap(1, 1).verify("correct horse", &a).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_queue_is_bounded() {
+        let h = Arc::new(cheap(1, 2));
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let h = h.clone();
+                tokio::spawn(async move { h.hash(&format!("pw{i}")).await })
+            })
+            .collect();
+        let mut busy = 0;
+        let mut done = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => done += 1,
+                Err(CoreError::Busy) => busy += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(done >= 3, "{done}");
+        assert!(busy > 0, "40 hashes at once with one slot and two waiting should turn some away");
+    }
+}
