@@ -12,13 +12,14 @@ pub enum Permission {
     GroupsWrite,
     EventsRead,
     CredentialsWrite,
+    PoliciesWrite,
     KeysManage,
     Impersonate,
     TenantAdmin,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::UsersQuarantine,
@@ -26,6 +27,7 @@ impl Permission {
         Permission::GroupsWrite,
         Permission::EventsRead,
         Permission::CredentialsWrite,
+        Permission::PoliciesWrite,
         Permission::KeysManage,
         Permission::Impersonate,
         Permission::TenantAdmin,
@@ -40,6 +42,7 @@ impl Permission {
             Permission::GroupsWrite => "groups:write",
             Permission::EventsRead => "events:read",
             Permission::CredentialsWrite => "credentials:write",
+            Permission::PoliciesWrite => "policies:write",
             Permission::KeysManage => "keys:manage",
             Permission::Impersonate => "impersonate",
             Permission::TenantAdmin => "tenant:admin",
@@ -127,6 +130,7 @@ pub static ROLES: &[Role] = &[
             GroupsWrite,
             EventsRead,
             CredentialsWrite,
+            PoliciesWrite,
         ]),
     },
     Role {

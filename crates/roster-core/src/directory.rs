@@ -8,6 +8,7 @@ use crate::model::{
     self, ApiKey, Deleted, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
 use crate::page::{self, After, ListQuery, Page, Rows, Sort};
+use crate::password::PasswordHasher;
 use crate::schema::AttrType;
 use crate::store::{ExpectedVersion, Store};
 use crate::validate;
@@ -62,7 +63,8 @@ pub const SUPER_ROLE: &str = "super-admin";
 
 #[derive(Clone)]
 pub struct Directory {
-    store: Arc<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) hasher: Arc<dyn PasswordHasher>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -170,8 +172,8 @@ fn to_page<T: SortKey>(query: &ListQuery, fp: &str, rows: Rows<T>) -> Page<T> {
 }
 
 impl Directory {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, hasher: Arc<dyn PasswordHasher>) -> Self {
+        Self { store, hasher }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

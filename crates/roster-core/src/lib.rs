@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod apikey;
+mod credentials;
 pub mod directory;
 pub mod error;
 pub mod filter;

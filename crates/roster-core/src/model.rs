@@ -133,6 +133,10 @@ pub struct User {
     pub modified: Time,
     pub deleted: Option<Time>,
     pub version: i64,
+    /// When the password was last set; None while the user has none.
+    pub password_changed: Option<Time>,
+    /// The user must choose a new password at the next sign-in.
+    pub password_must_change: bool,
 }
 
 /// The writable attributes of a group.

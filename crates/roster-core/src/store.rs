@@ -2,6 +2,7 @@
 
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
+use crate::password::PasswordPolicy;
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -54,6 +55,22 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a key revoked; NotFound when the tenant has no such live key.
     async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()>;
     async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()>;
+
+    /// The tenant's password policy, if it set one.
+    async fn password_policy(&self, tenant: Uuid) -> StoreResult<Option<PasswordPolicy>>;
+    async fn set_password_policy(&self, tenant: Uuid, policy: &PasswordPolicy) -> StoreResult<()>;
+    /// The user's newest password hashes, newest first: the password, then its history.
+    async fn password_hashes(&self, tenant: Uuid, user: Uuid, newest: u32) -> StoreResult<Vec<String>>;
+    /// Makes `hash` the user's password, keeping `keep` earlier ones as history.
+    async fn set_password(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        hash: &str,
+        must_change: bool,
+        keep: u32,
+        at: Time,
+    ) -> StoreResult<User>;
 
     /// Inserts a user, allocating its per-tenant number.
     async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User>;

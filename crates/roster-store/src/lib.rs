@@ -11,6 +11,7 @@ use roster_core::model::{
     ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
 use roster_core::page::{ListQuery, Rows};
+use roster_core::password::PasswordPolicy;
 use roster_core::schema::Resource;
 use roster_core::store::{ExpectedVersion, PoolStats, Store, StoreError, StoreResult};
 use sea_query::{Expr, OnConflict, Query, SelectStatement};
@@ -20,7 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
-use tables::{ApiKeys, GroupGroups, GroupUsers, Groups, Tenants, Users};
+use tables::{ApiKeys, GroupGroups, GroupUsers, Groups, Tenants, UserPasswords, Users};
 use uuid::Uuid;
 
 /// How the store connects.
@@ -393,6 +394,99 @@ impl Store for SqlStore {
         tx.commit().await
     }
 
+    async fn password_policy(&self, tenant: Uuid) -> StoreResult<Option<PasswordPolicy>> {
+        let stmt = Query::select()
+            .column(Tenants::PasswordPolicy)
+            .from(Tenants::Table)
+            .and_where(Expr::col(Tenants::Id).eq(tenant))
+            .to_owned();
+        let mut conn = self.read().await?;
+        let Some(row) = conn.exec().fetch_optional(&stmt).await? else { return Err(StoreError::NotFound("tenant")) };
+        row.opt_text("password_policy")?
+            .map(|json| {
+                serde_json::from_str(&json).map_err(|e| StoreError::Backend(format!("stored password policy: {e}")))
+            })
+            .transpose()
+    }
+
+    async fn set_password_policy(&self, tenant: Uuid, policy: &PasswordPolicy) -> StoreResult<()> {
+        let json = serde_json::to_string(policy).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let stmt = Query::update()
+            .table(Tenants::Table)
+            .value(Tenants::PasswordPolicy, json)
+            .and_where(Expr::col(Tenants::Id).eq(tenant))
+            .to_owned();
+        let mut tx = self.begin().await?;
+        if tx.exec().execute(&stmt).await? == 0 {
+            return Err(StoreError::NotFound("tenant"));
+        }
+        tx.commit().await
+    }
+
+    async fn password_hashes(&self, tenant: Uuid, user: Uuid, newest: u32) -> StoreResult<Vec<String>> {
+        let stmt = Query::select()
+            .column(UserPasswords::Hash)
+            .from(UserPasswords::Table)
+            .and_where(Expr::col(UserPasswords::TenantId).eq(tenant))
+            .and_where(Expr::col(UserPasswords::UserId).eq(user))
+            .order_by(UserPasswords::CreatedAt, sea_query::Order::Desc)
+            .order_by(UserPasswords::Id, sea_query::Order::Desc)
+            .limit(u64::from(newest))
+            .to_owned();
+        let mut conn = self.read().await?;
+        conn.exec().fetch_all(&stmt).await?.iter().map(|r| r.text("hash")).collect()
+    }
+
+    async fn set_password(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        hash: &str,
+        must_change: bool,
+        keep: u32,
+        at: Time,
+    ) -> StoreResult<User> {
+        let mut stmt = Query::update();
+        stmt.table(Users::Table)
+            .value(Users::PasswordMustChange, must_change)
+            .value(Users::PasswordChangedAt, tables::millis(at))
+            .and_where(Expr::col(Users::DeletedAt).is_null());
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let row = guarded_update(&mut x, Resource::User, stmt, tenant, user, None, at).await?;
+        let insert = Query::insert()
+            .into_table(UserPasswords::Table)
+            .columns([
+                UserPasswords::Id,
+                UserPasswords::TenantId,
+                UserPasswords::UserId,
+                UserPasswords::Hash,
+                UserPasswords::CreatedAt,
+            ])
+            .values([Uuid::now_v7().into(), tenant.into(), user.into(), hash.into(), tables::millis(at).into()])
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .to_owned();
+        x.execute(&insert).await?;
+        // Keep the new password and `keep` before it; older hashes serve nothing.
+        let kept = Query::select()
+            .column(UserPasswords::Id)
+            .from(UserPasswords::Table)
+            .and_where(Expr::col(UserPasswords::UserId).eq(user))
+            .order_by(UserPasswords::CreatedAt, sea_query::Order::Desc)
+            .order_by(UserPasswords::Id, sea_query::Order::Desc)
+            .limit(u64::from(keep) + 1)
+            .to_owned();
+        let prune = Query::delete()
+            .from_table(UserPasswords::Table)
+            .and_where(Expr::col(UserPasswords::UserId).eq(user))
+            .and_where(Expr::col(UserPasswords::Id).not_in_subquery(kept))
+            .to_owned();
+        x.execute(&prune).await?;
+        let user = tables::user(&row)?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
     async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
@@ -442,7 +536,7 @@ impl Store for SqlStore {
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).values(user_values(spec));
-        self.guarded_update(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
+        self.update_one(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
     }
 
     async fn mark_user_deleted(
@@ -455,7 +549,7 @@ impl Store for SqlStore {
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).value(Users::DeletedAt, deleted.map(tables::millis));
-        self.guarded_update(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
+        self.update_one(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
     }
 
     async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()> {
@@ -526,7 +620,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Group> {
         let mut stmt = Query::update();
         stmt.table(Groups::Table).values(group_values(spec));
-        self.guarded_update(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
+        self.update_one(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
     }
 
     async fn mark_group_deleted(
@@ -539,7 +633,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Group> {
         let mut stmt = Query::update();
         stmt.table(Groups::Table).value(Groups::DeletedAt, deleted.map(tables::millis));
-        self.guarded_update(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
+        self.update_one(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
     }
 
     async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()> {
@@ -656,36 +750,49 @@ impl Store for SqlStore {
     }
 }
 
+/// Updates one row of users or groups if it is at the expected version, bumping version and
+/// modified time; answers the new row.
+async fn guarded_update(
+    x: &mut Exec<'_>,
+    resource: Resource,
+    mut stmt: sea_query::UpdateStatement,
+    tenant: Uuid,
+    id: Uuid,
+    expected: ExpectedVersion,
+    at: Time,
+) -> StoreResult<Row> {
+    let (base, what) = match resource {
+        Resource::Group => (query::groups(tenant), "group"),
+        _ => (query::users(tenant), "user"),
+    };
+    let col = |n: &str| Expr::col(sea_query::Alias::new(n));
+    stmt.value(sea_query::Alias::new("version"), col("version").add(1))
+        .value(sea_query::Alias::new("modified_at"), tables::millis(at))
+        .and_where(col("tenant_id").eq(tenant))
+        .and_where(col("id").eq(id))
+        .returning_all();
+    if let Some(v) = expected {
+        stmt.and_where(col("version").eq(v));
+    }
+    match x.fetch_optional(&stmt).await? {
+        Some(row) => Ok(row),
+        None => Err(missing_or_stale(x, by_id(base, id), what).await),
+    }
+}
+
 impl SqlStore {
-    /// Updates one row of users or groups if it is at the expected version, bumping version and
-    /// modified time; answers the new row.
-    async fn guarded_update(
+    /// [`guarded_update`] in a transaction of its own.
+    async fn update_one(
         &self,
         resource: Resource,
-        mut stmt: sea_query::UpdateStatement,
+        stmt: sea_query::UpdateStatement,
         tenant: Uuid,
         id: Uuid,
         expected: ExpectedVersion,
         at: Time,
     ) -> StoreResult<Row> {
-        let (base, what) = match resource {
-            Resource::Group => (query::groups(tenant), "group"),
-            _ => (query::users(tenant), "user"),
-        };
-        let col = |n: &str| Expr::col(sea_query::Alias::new(n));
-        stmt.value(sea_query::Alias::new("version"), col("version").add(1))
-            .value(sea_query::Alias::new("modified_at"), tables::millis(at))
-            .and_where(col("tenant_id").eq(tenant))
-            .and_where(col("id").eq(id))
-            .returning_all();
-        if let Some(v) = expected {
-            stmt.and_where(col("version").eq(v));
-        }
         let mut tx = self.begin().await?;
-        let mut x = tx.exec();
-        let Some(row) = x.fetch_optional(&stmt).await? else {
-            return Err(missing_or_stale(&mut x, by_id(base, id), what).await);
-        };
+        let row = guarded_update(&mut tx.exec(), resource, stmt, tenant, id, expected, at).await?;
         tx.commit().await?;
         Ok(row)
     }

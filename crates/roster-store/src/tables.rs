@@ -17,6 +17,7 @@ pub enum Tenants {
     CreatedAt,
     UserSeq,
     GroupSeq,
+    PasswordPolicy,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -62,6 +63,18 @@ pub enum Users {
     ModifiedAt,
     DeletedAt,
     Version,
+    PasswordMustChange,
+    PasswordChangedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum UserPasswords {
+    Table,
+    Id,
+    TenantId,
+    UserId,
+    Hash,
+    CreatedAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -168,6 +181,8 @@ pub fn user(r: &Row) -> StoreResult<User> {
         modified: time(r.i64("modified_at")?)?,
         deleted: opt_time(r.opt_i64("deleted_at")?)?,
         version: r.i64("version")?,
+        password_changed: opt_time(r.opt_i64("password_changed_at")?)?,
+        password_must_change: r.bool("password_must_change")?,
     })
 }
 

@@ -42,6 +42,14 @@ pub struct Config {
     pub log_level: String,
     /// An operator-chosen admin API key for the default tenant (32 to 263 printable characters).
     pub bootstrap_api_key: Option<Secret>,
+    /// Argon2id memory per password hash, in KiB.
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes.
+    pub argon2_iterations: u32,
+    /// Argon2id lanes.
+    pub argon2_parallelism: u32,
+    /// Password hashes computed at once (default: the number of cores).
+    pub argon2_concurrency: Option<usize>,
 }
 
 impl Default for Config {
@@ -55,6 +63,10 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             log_level: "info".into(),
             bootstrap_api_key: None,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            argon2_concurrency: None,
         }
     }
 }

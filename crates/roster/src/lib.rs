@@ -6,6 +6,7 @@ pub mod config;
 
 use config::Config;
 use roster_core::Directory;
+use roster_crypto::{Argon2Hasher, HashConfig};
 use roster_store::{SqlStore, StoreConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +33,16 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
     }
     let store = SqlStore::connect(&StoreConfig { url, max_connections: config.max_connections }).await?;
     store.migrate().await?;
-    Ok(Directory::new(Arc::new(store)))
+    let defaults = HashConfig::default();
+    let hasher = Argon2Hasher::new(HashConfig {
+        memory_kib: config.argon2_memory_kib,
+        iterations: config.argon2_iterations,
+        parallelism: config.argon2_parallelism,
+        max_concurrent: config.argon2_concurrency.unwrap_or(defaults.max_concurrent),
+        ..defaults
+    })
+    .map_err(Error::Other)?;
+    Ok(Directory::new(Arc::new(store), Arc::new(hasher)))
 }
 
 /// A server listening and answering.

@@ -5,6 +5,7 @@ mod extract;
 mod groups;
 mod keys;
 mod members;
+mod passwords;
 mod principals;
 mod users;
 pub mod wire;
@@ -40,6 +41,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(principals::list))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::revoke))
+        .routes(routes!(passwords::get_policy, passwords::set_policy))
+        .routes(routes!(passwords::set))
+        .routes(routes!(passwords::check))
 }
 
 /// Which attributes a response shows.

@@ -47,6 +47,11 @@ pub struct User {
     /// Increases with every change; the ETag carries it.
     #[schema(required = false)]
     pub version: i64,
+    /// When the password was last set; absent while the user has none.
+    pub password_changed: Option<DateTime<Utc>>,
+    /// The user must choose a new password at the next sign-in.
+    #[schema(required = false)]
+    pub password_must_change: bool,
 }
 
 impl From<model::User> for User {
@@ -76,6 +81,8 @@ impl From<model::User> for User {
             modified: u.modified,
             deleted: u.deleted,
             version: u.version,
+            password_changed: u.password_changed,
+            password_must_change: u.password_must_change,
         }
     }
 }
@@ -313,4 +320,41 @@ pub struct NewApiKeyCreated {
     pub key: ApiKey,
     /// The bearer secret. It is shown this once.
     pub secret: String,
+}
+
+/// A password to set. Never logged, never answered.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetPassword {
+    pub password: String,
+    /// The user must choose a new one at the next sign-in.
+    #[serde(default)]
+    pub must_change: bool,
+}
+
+/// A password to check.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordCandidate {
+    pub password: String,
+}
+
+macro_rules! redacted_debug {
+    ($($t:ty),+) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), " { password: [redacted] }"))
+            }
+        }
+    )+};
+}
+redacted_debug!(SetPassword, PasswordCandidate);
+
+/// The outcome of a password check.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordCheck {
+    pub valid: bool,
+    /// Every rule the password breaks.
+    #[schema(value_type = Vec<super::errors::FieldErrorDoc>)]
+    pub errors: Vec<roster_core::FieldError>,
 }

@@ -36,6 +36,9 @@ fn case(method: &Method, path: &str, n: usize, spare_user: &str) -> Option<Case>
         ) => plain(204),
         ("POST", "/api/v1/api-keys") => json(json!({"name": format!("k{n}"), "role": "reader"}), 201),
         ("DELETE", "/api/v1/api-keys/{id}") => plain(204),
+        ("PUT", "/api/v1/password-policy") => json(json!({"min_length": 10}), 200),
+        ("POST", "/api/v1/users/{id}/password") => json(json!({"password": format!("orbit-lantern-{n}-quartz")}), 204),
+        ("POST", "/api/v1/users/{id}/password/check") => json(json!({"password": "x"}), 200),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@ mod groups;
 mod malformed;
 mod members;
 mod ops;
+mod passwords;
 mod principals;
 mod schema;
 mod tenancy;

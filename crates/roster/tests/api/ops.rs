@@ -58,6 +58,8 @@ fn wire_shape_of_a_user() {
         modified: t,
         deleted: None,
         version: 3,
+        password_changed: Some(t),
+        password_must_change: true,
     };
     insta::assert_json_snapshot!("user_wire", roster_http::native::wire::User::from(user));
 }

@@ -1,0 +1,88 @@
+//! Passwords as directory operations: the tenant's policy, checking a candidate password, and
+//! setting one (by an administrator, optionally to be changed at the next sign-in).
+
+use crate::directory::{Caller, Directory};
+use crate::error::{CoreError, FieldError};
+use crate::model::{self, User};
+use crate::password::{PasswordPolicy, Personal};
+use uuid::Uuid;
+
+/// Hashes kept per user beyond the history the policy asks for (the policy may grow).
+const HISTORY_KEPT: u32 = 24;
+
+impl Directory {
+    /// The tenant's password policy (the defaults until it sets one).
+    pub async fn password_policy(&self, caller: &Caller) -> Result<PasswordPolicy, CoreError> {
+        Ok(self.store.password_policy(caller.tenant_id).await?.unwrap_or_default())
+    }
+
+    pub async fn set_password_policy(
+        &self,
+        caller: &Caller,
+        policy: PasswordPolicy,
+    ) -> Result<PasswordPolicy, CoreError> {
+        policy.validate().map_err(CoreError::Validation)?;
+        self.store.set_password_policy(caller.tenant_id, &policy).await?;
+        Ok(policy)
+    }
+
+    /// Every rule a candidate password for this user breaks, history included; empty when it is fine.
+    pub async fn check_password(
+        &self,
+        caller: &Caller,
+        user_id: Uuid,
+        password: &str,
+    ) -> Result<Vec<FieldError>, CoreError> {
+        let user = self.user(caller, user_id).await?;
+        let policy = self.password_policy(caller).await?;
+        self.password_problems(&policy, &user, password).await
+    }
+
+    async fn password_problems(
+        &self,
+        policy: &PasswordPolicy,
+        user: &User,
+        password: &str,
+    ) -> Result<Vec<FieldError>, CoreError> {
+        let who = Personal {
+            user_name: &user.spec.user_name,
+            email: user.spec.email.as_deref(),
+            display_name: user.spec.display_name.as_deref(),
+        };
+        let mut problems = policy.check(password, who);
+        // History is only worth its hashing cost once the password passes everything else.
+        if problems.is_empty() && policy.history > 0 {
+            for hash in self.store.password_hashes(user.tenant_id, user.id, policy.history).await? {
+                if self.hasher.verify(password, &hash).await? {
+                    problems.push(FieldError::new(
+                        "password",
+                        format!("must not be one of the last {} passwords", policy.history),
+                    ));
+                    break;
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Sets a user's password after checking it against the policy and history.
+    pub async fn set_password(
+        &self,
+        caller: &Caller,
+        user_id: Uuid,
+        password: &str,
+        must_change: bool,
+    ) -> Result<User, CoreError> {
+        let user = self.user(caller, user_id).await?;
+        if user.deleted.is_some() {
+            return Err(CoreError::Conflict("the user is deleted; restore it before setting its password".into()));
+        }
+        let policy = self.password_policy(caller).await?;
+        let problems = self.password_problems(&policy, &user, password).await?;
+        if !problems.is_empty() {
+            return Err(CoreError::Validation(problems));
+        }
+        let hash = self.hasher.hash(password).await?;
+        Ok(self.store.set_password(caller.tenant_id, user_id, &hash, must_change, HISTORY_KEPT, model::now()).await?)
+    }
+}
