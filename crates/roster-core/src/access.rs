@@ -5,6 +5,8 @@
 /// One thing a caller may be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
+    /// Acting on oneself: one's own record, signing out. Every role has it.
+    SelfService,
     UsersRead,
     UsersWrite,
     UsersQuarantine,
@@ -19,7 +21,8 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
+        Permission::SelfService,
         Permission::UsersRead,
         Permission::UsersWrite,
         Permission::UsersQuarantine,
@@ -35,6 +38,7 @@ impl Permission {
 
     pub const fn as_str(self) -> &'static str {
         match self {
+            Permission::SelfService => "self",
             Permission::UsersRead => "users:read",
             Permission::UsersWrite => "users:write",
             Permission::UsersQuarantine => "users:quarantine",
@@ -101,11 +105,15 @@ use Permission::*;
 
 /// The built-in roles, from least to most powerful.
 pub static ROLES: &[Role] = &[
-    Role { name: "regular", description: "No administrative rights (rank REGULAR)", permissions: Permissions::NONE },
+    Role {
+        name: "regular",
+        description: "No administrative rights (rank REGULAR)",
+        permissions: Permissions::of(&[SelfService]),
+    },
     Role {
         name: "reader",
         description: "Reads users, groups and events",
-        permissions: Permissions::of(&[UsersRead, GroupsRead, EventsRead]),
+        permissions: Permissions::of(&[SelfService, UsersRead, GroupsRead, EventsRead]),
     },
     Role {
         name: "user-admin",
@@ -123,6 +131,7 @@ pub static ROLES: &[Role] = &[
         name: "admin",
         description: "Adds users, manages groups and policies, reads events (rank ADMIN)",
         permissions: Permissions::of(&[
+            SelfService,
             UsersRead,
             UsersWrite,
             UsersQuarantine,
@@ -197,6 +206,6 @@ mod tests {
         assert_eq!(Rank::of(perms("super-admin")), Rank::Super);
         assert_eq!(Rank::of(perms("admin")), Rank::Admin);
         assert_eq!(Rank::of(perms("user-admin")), Rank::Regular);
-        assert_eq!(perms("regular"), Permissions::NONE);
+        assert_eq!(perms("regular"), Permissions::of(&[SelfService]));
     }
 }

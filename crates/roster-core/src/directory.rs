@@ -4,6 +4,7 @@ use crate::access::{self, Permission, Permissions};
 use crate::apikey;
 use crate::error::CoreError;
 use crate::filter::{Filter, Value};
+use crate::model::UserStatus;
 use crate::model::{
     self, ApiKey, Deleted, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
@@ -11,6 +12,7 @@ use crate::page::{self, After, ListQuery, Page, Rows, Sort};
 use crate::password::PasswordHasher;
 use crate::schema::AttrType;
 use crate::store::{ExpectedVersion, Store};
+use crate::token::{TokenService, TokenSettings};
 use crate::validate;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -21,6 +23,10 @@ use uuid::Uuid;
 pub struct Caller {
     pub tenant_id: Uuid,
     pub api_key_id: Option<Uuid>,
+    /// The signed-in user, for callers with a user's token.
+    pub user_id: Option<Uuid>,
+    /// The session of that token.
+    pub session_id: Option<Uuid>,
     pub role: String,
     pub permissions: Permissions,
 }
@@ -28,7 +34,14 @@ pub struct Caller {
 impl Caller {
     /// An operator acting on a tenant from the command line, with every permission.
     pub fn operator(tenant_id: Uuid) -> Caller {
-        Caller { tenant_id, api_key_id: None, role: SUPER_ROLE.into(), permissions: Permissions::of(&Permission::ALL) }
+        Caller {
+            tenant_id,
+            api_key_id: None,
+            user_id: None,
+            session_id: None,
+            role: SUPER_ROLE.into(),
+            permissions: Permissions::of(&Permission::ALL),
+        }
     }
 
     /// Refuses unless the caller holds the permission.
@@ -65,6 +78,10 @@ pub const SUPER_ROLE: &str = "super-admin";
 pub struct Directory {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) hasher: Arc<dyn PasswordHasher>,
+    pub(crate) tokens: Arc<dyn TokenService>,
+    pub(crate) token_settings: Arc<TokenSettings>,
+    /// A hash verified for sign-ins of unknown users, so they take as long as known ones.
+    pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -172,8 +189,22 @@ fn to_page<T: SortKey>(query: &ListQuery, fp: &str, rows: Rows<T>) -> Page<T> {
 }
 
 impl Directory {
-    pub fn new(store: Arc<dyn Store>, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { store, hasher }
+    pub fn new(
+        store: Arc<dyn Store>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenService>,
+        token_settings: TokenSettings,
+    ) -> Self {
+        Self { store, hasher, tokens, token_settings: Arc::new(token_settings), dummy_hash: Arc::default() }
+    }
+
+    pub fn token_settings(&self) -> &TokenSettings {
+        &self.token_settings
+    }
+
+    /// The public keys that verify this server's tokens.
+    pub async fn jwks(&self) -> Result<serde_json::Value, CoreError> {
+        self.tokens.jwks().await
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -326,7 +357,14 @@ impl Directory {
         }
         // A role unknown to this version grants nothing rather than failing the request.
         let permissions = access::role(&key.role).map(|r| r.permissions).unwrap_or_default();
-        Ok(Caller { tenant_id: key.tenant_id, api_key_id: Some(key.id), role: key.role, permissions })
+        Ok(Caller {
+            tenant_id: key.tenant_id,
+            api_key_id: Some(key.id),
+            user_id: None,
+            session_id: None,
+            role: key.role,
+            permissions,
+        })
     }
 
     // --- users ------------------------------------------------------------------------------
@@ -384,7 +422,15 @@ impl Directory {
             }
             match self.store.update_user(caller.tenant_id, id, Some(current.version), &spec, model::now()).await {
                 Err(crate::StoreError::VersionMismatch) if expected.is_none() => continue,
-                other => return Ok(other?),
+                Ok(user) => {
+                    // Leaving the active state ends every session for good: a later
+                    // reactivation does not bring old tokens back.
+                    if current.spec.status == UserStatus::Active && user.spec.status != UserStatus::Active {
+                        self.store.revoke_user_sessions(caller.tenant_id, id, model::now()).await?;
+                    }
+                    return Ok(user);
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         Err(CoreError::VersionMismatch)

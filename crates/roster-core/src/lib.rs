@@ -13,7 +13,9 @@ pub mod model;
 pub mod page;
 pub mod password;
 pub mod schema;
+mod sessions;
 pub mod store;
+pub mod token;
 mod validate;
 
 pub use directory::{Caller, Directory};

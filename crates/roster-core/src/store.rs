@@ -3,6 +3,7 @@
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
 use crate::password::PasswordPolicy;
+use crate::token::{Refresh, Session, SigningKey};
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -47,6 +48,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
+    async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>>;
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
@@ -71,6 +73,20 @@ pub trait Store: Send + Sync + 'static {
         keep: u32,
         at: Time,
     ) -> StoreResult<User>;
+
+    /// Every signing key, newest first.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+    /// The user whose user name or email is `login` (lower-cased), deleted or not.
+    async fn user_by_login(&self, tenant: Uuid, login: &str) -> StoreResult<Option<User>>;
+    async fn insert_session(&self, session: &Session, refresh_hash: &[u8; 32]) -> StoreResult<()>;
+    async fn session(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Session>>;
+    /// Replaces a current refresh token with a new one; a token that was already replaced
+    /// revokes its session (`Refresh::Reused`).
+    async fn rotate_refresh(&self, old: &[u8; 32], new: &[u8; 32], at: Time, expires: Time) -> StoreResult<Refresh>;
+    async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()>;
+    /// Revokes every live session of a user.
+    async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()>;
 
     /// Inserts a user, allocating its per-tenant number.
     async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User>;

@@ -1,5 +1,8 @@
 //! Roster's cryptographic adapters: argon2id password hashing on a bounded blocking pool, so a
-//! login storm can neither starve the request threads nor exhaust memory.
+//! login storm can neither starve the request threads nor exhaust memory; and ES256 tokens.
+
+mod jwt;
+pub use jwt::{generate_key, JwtService};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};

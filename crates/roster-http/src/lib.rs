@@ -49,7 +49,7 @@ impl Default for HttpConfig {
     modifiers(&BearerAuth),
     security(("api_key" = [])),
     components(schemas(native::Problem)),
-    tags((name = "users"), (name = "groups"), (name = "principals"), (name = "api-keys"), (name = "passwords"))
+    tags((name = "users"), (name = "groups"), (name = "principals"), (name = "api-keys"), (name = "passwords"), (name = "auth"))
 )]
 struct ApiDoc;
 

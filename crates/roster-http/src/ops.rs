@@ -13,6 +13,8 @@ pub fn router() -> Router<AppState> {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/.well-known/openid-configuration", get(openid_configuration))
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -42,4 +44,25 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
 
 async fn openapi(State(s): State<AppState>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], s.openapi.as_str().to_owned())
+}
+
+/// The public keys that verify access tokens.
+async fn jwks(State(s): State<AppState>) -> Result<impl IntoResponse, crate::native::ApiError> {
+    Ok(([(header::CACHE_CONTROL, "public, max-age=300")], axum::Json(s.directory.jwks().await?)))
+}
+
+/// OpenID Provider metadata, so JWT libraries can find the issuer's keys.
+async fn openid_configuration(State(s): State<AppState>) -> impl IntoResponse {
+    let issuer = &s.directory.token_settings().issuer;
+    axum::Json(serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "token_endpoint": format!("{issuer}/api/v1/auth/login"),
+        "userinfo_endpoint": format!("{issuer}/api/v1/me"),
+        "response_types_supported": ["token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "jti", "tenant", "tid", "uid", "sid", "roles"],
+    }))
 }

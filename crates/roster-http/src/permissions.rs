@@ -27,6 +27,13 @@ impl RoutePermissions {
         for (path, item) in doc["paths"].as_object().into_iter().flatten() {
             for (method, op) in item.as_object().into_iter().flatten() {
                 let Ok(m) = method.to_uppercase().parse::<Method>() else { continue };
+                // `security: [{}]` marks a public operation (sign-in), which takes no credential.
+                if op["security"]
+                    .as_array()
+                    .is_some_and(|reqs| reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())))
+                {
+                    continue;
+                }
                 let scopes: Vec<&str> = op["security"]
                     .as_array()
                     .into_iter()

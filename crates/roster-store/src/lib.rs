@@ -14,6 +14,7 @@ use roster_core::page::{ListQuery, Rows};
 use roster_core::password::PasswordPolicy;
 use roster_core::schema::Resource;
 use roster_core::store::{ExpectedVersion, PoolStats, Store, StoreError, StoreResult};
+use roster_core::token::{Refresh, Session, SigningKey};
 use sea_query::{Expr, OnConflict, Query, SelectStatement};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -21,7 +22,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
-use tables::{ApiKeys, GroupGroups, GroupUsers, Groups, Tenants, UserPasswords, Users};
+use tables::{ApiKeys, GroupGroups, GroupUsers, Groups, Sessions, SigningKeys, Tenants, UserPasswords, Users};
 use uuid::Uuid;
 
 /// How the store connects.
@@ -308,6 +309,153 @@ impl Store for SqlStore {
             .and_where(Expr::col(Tenants::Name).eq(name))
             .to_owned();
         self.one(&stmt, tables::tenant).await
+    }
+
+    async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
+        let stmt = Query::select()
+            .column(sea_query::Asterisk)
+            .from(Tenants::Table)
+            .and_where(Expr::col(Tenants::Id).eq(id))
+            .to_owned();
+        self.one(&stmt, tables::tenant).await
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>> {
+        let stmt = Query::select()
+            .column(sea_query::Asterisk)
+            .from(SigningKeys::Table)
+            .order_by(SigningKeys::CreatedAt, sea_query::Order::Desc)
+            .order_by(SigningKeys::Kid, sea_query::Order::Desc)
+            .to_owned();
+        let mut conn = self.read().await?;
+        conn.exec().fetch_all(&stmt).await?.iter().map(tables::signing_key).collect()
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
+        let stmt = Query::insert()
+            .into_table(SigningKeys::Table)
+            .columns([
+                SigningKeys::Kid,
+                SigningKeys::Algorithm,
+                SigningKeys::PrivateKey,
+                SigningKeys::PublicJwk,
+                SigningKeys::CreatedAt,
+            ])
+            .values([
+                key.kid.clone().into(),
+                key.algorithm.clone().into(),
+                key.private_key.clone().into(),
+                key.public_jwk.to_string().into(),
+                tables::millis(key.created).into(),
+            ])
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .to_owned();
+        let mut tx = self.begin().await?;
+        tx.exec().execute(&stmt).await?;
+        tx.commit().await
+    }
+
+    async fn user_by_login(&self, tenant: Uuid, login: &str) -> StoreResult<Option<User>> {
+        let mut stmt = query::users(tenant);
+        stmt.and_where(Expr::col(Users::UserNameKey).eq(login).or(Expr::col(Users::EmailKey).eq(login)))
+            .order_by(Users::Id, sea_query::Order::Asc)
+            .limit(1);
+        self.one(&stmt, tables::user).await
+    }
+
+    async fn insert_session(&self, s: &Session, refresh_hash: &[u8; 32]) -> StoreResult<()> {
+        let stmt = Query::insert()
+            .into_table(Sessions::Table)
+            .columns([
+                Sessions::Id,
+                Sessions::TenantId,
+                Sessions::UserId,
+                Sessions::RefreshHash,
+                Sessions::CreatedAt,
+                Sessions::RefreshedAt,
+                Sessions::ExpiresAt,
+            ])
+            .values([
+                s.id.into(),
+                s.tenant_id.into(),
+                s.user_id.into(),
+                refresh_hash.to_vec().into(),
+                tables::millis(s.created).into(),
+                tables::millis(s.refreshed).into(),
+                tables::millis(s.expires).into(),
+            ])
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .to_owned();
+        let mut tx = self.begin().await?;
+        tx.exec().execute(&stmt).await?;
+        tx.commit().await
+    }
+
+    async fn session(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
+        let stmt = Query::select()
+            .column(sea_query::Asterisk)
+            .from(Sessions::Table)
+            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
+            .and_where(Expr::col(Sessions::Id).eq(id))
+            .to_owned();
+        self.one(&stmt, tables::session).await
+    }
+
+    async fn rotate_refresh(&self, old: &[u8; 32], new: &[u8; 32], at: Time, expires: Time) -> StoreResult<Refresh> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let rotate = Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::PreviousRefreshHash, old.to_vec())
+            .value(Sessions::RefreshHash, new.to_vec())
+            .value(Sessions::RefreshedAt, tables::millis(at))
+            .value(Sessions::ExpiresAt, tables::millis(expires))
+            .and_where(Expr::col(Sessions::RefreshHash).eq(old.to_vec()))
+            .and_where(Expr::col(Sessions::RevokedAt).is_null())
+            .and_where(Expr::col(Sessions::ExpiresAt).gt(tables::millis(at)))
+            .returning_all()
+            .to_owned();
+        if let Some(row) = x.fetch_optional(&rotate).await? {
+            let session = tables::session(&row)?;
+            tx.commit().await?;
+            return Ok(Refresh::Rotated(session));
+        }
+        // A replaced token presented again: revoke the session it belonged to.
+        let revoke = Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::RevokedAt, tables::millis(at))
+            .and_where(Expr::col(Sessions::PreviousRefreshHash).eq(old.to_vec()))
+            .and_where(Expr::col(Sessions::RevokedAt).is_null())
+            .to_owned();
+        let reused = x.execute(&revoke).await? > 0;
+        tx.commit().await?;
+        Ok(if reused { Refresh::Reused } else { Refresh::Unknown })
+    }
+
+    async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()> {
+        let stmt = Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::RevokedAt, tables::millis(at))
+            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
+            .and_where(Expr::col(Sessions::Id).eq(id))
+            .and_where(Expr::col(Sessions::RevokedAt).is_null())
+            .to_owned();
+        let mut tx = self.begin().await?;
+        tx.exec().execute(&stmt).await?;
+        tx.commit().await
+    }
+
+    async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()> {
+        let stmt = Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::RevokedAt, tables::millis(at))
+            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
+            .and_where(Expr::col(Sessions::UserId).eq(user))
+            .and_where(Expr::col(Sessions::RevokedAt).is_null())
+            .to_owned();
+        let mut tx = self.begin().await?;
+        tx.exec().execute(&stmt).await?;
+        tx.commit().await
     }
 
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {

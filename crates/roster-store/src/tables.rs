@@ -7,6 +7,7 @@ use roster_core::model::{
     UserStatus,
 };
 use roster_core::store::{StoreError, StoreResult};
+use roster_core::token::{Session, SigningKey};
 use sea_query::Iden;
 
 #[derive(Iden, Clone, Copy)]
@@ -75,6 +76,30 @@ pub enum UserPasswords {
     UserId,
     Hash,
     CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum SigningKeys {
+    Table,
+    Kid,
+    Algorithm,
+    PrivateKey,
+    PublicJwk,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Sessions {
+    Table,
+    Id,
+    TenantId,
+    UserId,
+    RefreshHash,
+    PreviousRefreshHash,
+    CreatedAt,
+    RefreshedAt,
+    ExpiresAt,
+    RevokedAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -202,6 +227,30 @@ pub fn group(r: &Row) -> StoreResult<Group> {
         modified: time(r.i64("modified_at")?)?,
         deleted: opt_time(r.opt_i64("deleted_at")?)?,
         version: r.i64("version")?,
+    })
+}
+
+pub fn signing_key(r: &Row) -> StoreResult<SigningKey> {
+    let jwk = r.text("public_jwk")?;
+    Ok(SigningKey {
+        kid: r.text("kid")?,
+        algorithm: r.text("algorithm")?,
+        private_key: r.bytes("private_key")?,
+        public_jwk: serde_json::from_str(&jwk).map_err(|e| StoreError::Backend(format!("stored JWK: {e}")))?,
+        created: time(r.i64("created_at")?)?,
+        retired: opt_time(r.opt_i64("retired_at")?)?,
+    })
+}
+
+pub fn session(r: &Row) -> StoreResult<Session> {
+    Ok(Session {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        user_id: r.uuid("user_id")?,
+        created: time(r.i64("created_at")?)?,
+        refreshed: time(r.i64("refreshed_at")?)?,
+        expires: time(r.i64("expires_at")?)?,
+        revoked: opt_time(r.opt_i64("revoked_at")?)?,
     })
 }
 

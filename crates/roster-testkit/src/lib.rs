@@ -61,12 +61,17 @@ async fn fresh_schema(url: &str) -> String {
 impl TestServer {
     /// Starts a server, or answers None for PostgreSQL when no test database is configured.
     pub async fn start(backend: Backend) -> Option<TestServer> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// As [`TestServer::start`], with the configuration adjusted first.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestServer> {
         let dir = std::env::temp_dir().join(format!("roster-test-{}", uuid::Uuid::new_v4().simple()));
         let database_url = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => Some(Secret(fresh_schema(&postgres_url()?).await)),
         };
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap_or_else(|_| unreachable!()),
             data_dir: dir.clone(),
             database_url,
@@ -75,6 +80,7 @@ impl TestServer {
             bootstrap_api_key: Some(Secret(ADMIN_KEY.to_owned())),
             ..Config::default()
         };
+        adjust(&mut config);
         let running = roster::start(&config).await.unwrap_or_else(|e| panic!("server failed to start: {e}"));
         Some(TestServer {
             base: format!("http://{}", running.addr),

@@ -50,6 +50,12 @@ pub struct Config {
     pub argon2_parallelism: u32,
     /// Password hashes computed at once (default: the number of cores).
     pub argon2_concurrency: Option<usize>,
+    /// The URL clients reach this server at: the issuer of its tokens (default: http://LISTEN).
+    pub public_url: Option<String>,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl: i64,
+    /// Lifetime of a sign-in session without refresh, in seconds.
+    pub refresh_token_ttl: i64,
 }
 
 impl Default for Config {
@@ -67,6 +73,9 @@ impl Default for Config {
             argon2_iterations: 2,
             argon2_parallelism: 1,
             argon2_concurrency: None,
+            public_url: None,
+            access_token_ttl: 900,
+            refresh_token_ttl: 30 * 24 * 3600,
         }
     }
 }
@@ -116,6 +125,22 @@ impl Config {
         }
         // Figment's messages name the key and its source but never print secret values.
         fig.extract().map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// How tokens are issued.
+    pub fn token_settings(&self) -> roster_core::token::TokenSettings {
+        roster_core::token::TokenSettings {
+            issuer: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen))
+                .trim_end_matches('/')
+                .to_owned(),
+            audience: "roster".into(),
+            access_ttl_seconds: self.access_token_ttl,
+            refresh_ttl_seconds: self.refresh_token_ttl,
+            subject_is_id: false,
+        }
     }
 
     /// The database URL: the configured one, or a SQLite file under the data directory.

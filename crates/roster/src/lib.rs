@@ -6,7 +6,7 @@ pub mod config;
 
 use config::Config;
 use roster_core::Directory;
-use roster_crypto::{Argon2Hasher, HashConfig};
+use roster_crypto::{Argon2Hasher, HashConfig, JwtService};
 use roster_store::{SqlStore, StoreConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,7 +42,10 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
         ..defaults
     })
     .map_err(Error::Other)?;
-    Ok(Directory::new(Arc::new(store), Arc::new(hasher)))
+    let store: Arc<dyn roster_core::Store> = Arc::new(store);
+    let settings = config.token_settings();
+    let tokens = JwtService::start(store.clone(), settings.clone()).await?;
+    Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings))
 }
 
 /// A server listening and answering.
@@ -66,11 +69,14 @@ impl Running {
 
 /// Opens the database, bootstraps an empty one, binds and starts serving in the background.
 pub async fn start(config: &Config) -> Result<Running, Error> {
-    let directory = open(config).await?;
-    let bootstrap_key = directory.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.0.as_str())).await?;
-    let app = roster_http::app(directory.clone(), &roster_http::HttpConfig { max_body_bytes: config.max_body_bytes });
+    // Bind first, so a server on port 0 knows its address before it names itself as issuer.
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let mut config = config.clone();
+    config.public_url.get_or_insert_with(|| format!("http://{addr}"));
+    let directory = open(&config).await?;
+    let bootstrap_key = directory.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.0.as_str())).await?;
+    let app = roster_http::app(directory.clone(), &roster_http::HttpConfig { max_body_bytes: config.max_body_bytes });
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -11,8 +11,8 @@ use roster_core::{Caller, CoreError};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-/// The authenticated caller, holding the permission its route declares: a tenant API key sent
-/// as `Authorization: Bearer <key>`. This is the one place the native face checks permissions.
+/// The authenticated caller, holding the permission its route declares: a tenant API key or a
+/// user's access token, sent as `Authorization: Bearer <credential>`. This is the one place the native face checks permissions.
 pub struct Authed(pub Caller);
 
 impl FromRequestParts<AppState> for Authed {
@@ -25,7 +25,13 @@ impl FromRequestParts<AppState> for Authed {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(CoreError::Unauthenticated.into());
         }
-        let caller = state.directory.authenticate_api_key(token.trim()).await?;
+        let token = token.trim();
+        // A JWT has three dot-separated parts; API keys have none.
+        let caller = if token.bytes().filter(|b| *b == b'.').count() == 2 {
+            state.directory.authenticate_token(token).await?
+        } else {
+            state.directory.authenticate_api_key(token).await?
+        };
         let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
         match state.permissions.required(&parts.method, route) {
             Some(p) => caller.require(p)?,

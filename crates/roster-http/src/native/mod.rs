@@ -1,5 +1,6 @@
 //! The native REST API under `/api/v1`: the reference face of the directory.
 
+mod auth;
 mod errors;
 mod extract;
 mod groups;
@@ -44,6 +45,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(passwords::get_policy, passwords::set_policy))
         .routes(routes!(passwords::set))
         .routes(routes!(passwords::check))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
 }
 
 /// Which attributes a response shows.

@@ -358,3 +358,34 @@ pub struct PasswordCheck {
     #[schema(value_type = Vec<super::errors::FieldErrorDoc>)]
     pub errors: Vec<roster_core::FieldError>,
 }
+
+/// A sign-in.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    /// The tenant's name; `default` when absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// The user name or the email address.
+    pub username: String,
+    pub password: String,
+}
+
+/// A refresh token to trade.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login").field("tenant", &self.tenant).field("username", &self.username).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshRequest { refresh_token: [redacted] }")
+    }
+}

@@ -4,6 +4,7 @@
 
 mod access;
 mod auth;
+mod auth_tokens;
 mod cli;
 mod groups;
 mod malformed;

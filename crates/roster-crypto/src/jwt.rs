@@ -1,0 +1,144 @@
+//! ES256 access tokens: keys kept in the store (so every process of a deployment signs and
+//! verifies alike), the newest signs, all verify, and the public halves are published as JWKS.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use p256::pkcs8::EncodePrivateKey;
+use roster_core::model;
+use roster_core::store::Store;
+use roster_core::token::{AccessClaims, SigningKey, TokenService, TokenSettings};
+use roster_core::CoreError;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+const ALGORITHM: &str = "ES256";
+/// How often an unknown `kid` may make the service reread the keys (another process may have added one).
+const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
+
+struct Keys {
+    signing: Option<(String, EncodingKey)>,
+    verifying: HashMap<String, DecodingKey>,
+    jwks: serde_json::Value,
+    loaded: Instant,
+}
+
+pub struct JwtService {
+    store: Arc<dyn Store>,
+    settings: TokenSettings,
+    keys: RwLock<Keys>,
+}
+
+impl std::fmt::Debug for JwtService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtService").field("issuer", &self.settings.issuer).finish_non_exhaustive()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> CoreError {
+    CoreError::Internal(format!("token keys: {e}"))
+}
+
+/// A new P-256 key: PKCS#8 DER of the private half, and the public half as a JWK.
+pub fn generate_key() -> Result<SigningKey, CoreError> {
+    let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let der = secret.to_pkcs8_der().map_err(internal)?.as_bytes().to_vec();
+    let point = p256::EncodedPoint::from(secret.public_key());
+    let (Some(x), Some(y)) = (point.x(), point.y()) else { return Err(internal("public key has no coordinates")) };
+    let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
+    // RFC 7638 thumbprint: the SHA-256 of the required members in lexicographic order.
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
+    let jwk =
+        serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig", "alg": ALGORITHM});
+    Ok(SigningKey {
+        kid,
+        algorithm: ALGORITHM.into(),
+        private_key: der,
+        public_jwk: jwk,
+        created: model::now(),
+        retired: None,
+    })
+}
+
+fn load(keys: &[SigningKey]) -> Result<Keys, CoreError> {
+    let mut verifying = HashMap::new();
+    let mut published = Vec::new();
+    let mut signing = None;
+    for k in keys.iter().filter(|k| k.algorithm == ALGORITHM) {
+        let (Some(x), Some(y)) = (k.public_jwk["x"].as_str(), k.public_jwk["y"].as_str()) else { continue };
+        verifying.insert(k.kid.clone(), DecodingKey::from_ec_components(x, y).map_err(internal)?);
+        published.push(k.public_jwk.clone());
+        // Keys come newest first: the newest live one signs.
+        if signing.is_none() && k.retired.is_none() {
+            signing = Some((k.kid.clone(), EncodingKey::from_ec_der(&k.private_key)));
+        }
+    }
+    Ok(Keys { signing, verifying, jwks: serde_json::json!({ "keys": published }), loaded: Instant::now() })
+}
+
+impl JwtService {
+    /// Loads the keys, making the first one when the store has none.
+    pub async fn start(store: Arc<dyn Store>, settings: TokenSettings) -> Result<JwtService, CoreError> {
+        let mut stored = store.signing_keys().await?;
+        if !stored.iter().any(|k| k.algorithm == ALGORITHM && k.retired.is_none()) {
+            let key = generate_key()?;
+            store.insert_signing_key(&key).await?;
+            stored = store.signing_keys().await?;
+        }
+        let keys = load(&stored)?;
+        Ok(JwtService { store, settings, keys: RwLock::new(keys) })
+    }
+
+    async fn reload(&self) -> Result<(), CoreError> {
+        let fresh = load(&self.store.signing_keys().await?)?;
+        *self.keys.write().map_err(internal)? = fresh;
+        Ok(())
+    }
+
+    fn decoding_key(&self, kid: &str) -> Result<(Option<DecodingKey>, bool), CoreError> {
+        let keys = self.keys.read().map_err(internal)?;
+        Ok((keys.verifying.get(kid).cloned(), keys.loaded.elapsed() >= RELOAD_INTERVAL))
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenService for JwtService {
+    async fn sign(&self, claims: &AccessClaims) -> Result<String, CoreError> {
+        let keys = self.keys.read().map_err(internal)?;
+        let (kid, key) = keys.signing.as_ref().ok_or_else(|| internal("no signing key"))?;
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(kid.clone());
+        jsonwebtoken::encode(&header, claims, key).map_err(internal)
+    }
+
+    async fn verify(&self, token: &str) -> Result<AccessClaims, CoreError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| CoreError::Unauthenticated)?;
+        if header.alg != Algorithm::ES256 {
+            return Err(CoreError::Unauthenticated);
+        }
+        let kid = header.kid.ok_or(CoreError::Unauthenticated)?;
+        let key = match self.decoding_key(&kid)? {
+            (Some(k), _) => k,
+            (None, true) => {
+                self.reload().await?;
+                self.decoding_key(&kid)?.0.ok_or(CoreError::Unauthenticated)?
+            }
+            (None, false) => return Err(CoreError::Unauthenticated),
+        };
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_issuer(&[&self.settings.issuer]);
+        validation.set_audience(&[&self.settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        jsonwebtoken::decode::<AccessClaims>(token, &key, &validation)
+            .map(|d| d.claims)
+            .map_err(|_| CoreError::Unauthenticated)
+    }
+
+    async fn jwks(&self) -> Result<serde_json::Value, CoreError> {
+        Ok(self.keys.read().map_err(internal)?.jwks.clone())
+    }
+}
