@@ -433,29 +433,11 @@ impl Store for SqlStore {
     }
 
     async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()> {
-        let stmt = Query::update()
-            .table(Sessions::Table)
-            .value(Sessions::RevokedAt, tables::millis(at))
-            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
-            .and_where(Expr::col(Sessions::Id).eq(id))
-            .and_where(Expr::col(Sessions::RevokedAt).is_null())
-            .to_owned();
-        let mut tx = self.begin().await?;
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.revoke_sessions(tenant, Expr::col(Sessions::Id).eq(id), at).await
     }
 
     async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()> {
-        let stmt = Query::update()
-            .table(Sessions::Table)
-            .value(Sessions::RevokedAt, tables::millis(at))
-            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
-            .and_where(Expr::col(Sessions::UserId).eq(user))
-            .and_where(Expr::col(Sessions::RevokedAt).is_null())
-            .to_owned();
-        let mut tx = self.begin().await?;
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.revoke_sessions(tenant, Expr::col(Sessions::UserId).eq(user), at).await
     }
 
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
@@ -929,6 +911,20 @@ async fn guarded_update(
 }
 
 impl SqlStore {
+    /// Revokes the tenant's live sessions that `which` selects.
+    async fn revoke_sessions(&self, tenant: Uuid, which: sea_query::SimpleExpr, at: Time) -> StoreResult<()> {
+        let stmt = Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::RevokedAt, tables::millis(at))
+            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
+            .and_where(which)
+            .and_where(Expr::col(Sessions::RevokedAt).is_null())
+            .to_owned();
+        let mut tx = self.begin().await?;
+        tx.exec().execute(&stmt).await?;
+        tx.commit().await
+    }
+
     /// [`guarded_update`] in a transaction of its own.
     async fn update_one(
         &self,

@@ -80,17 +80,15 @@ impl Default for Config {
     }
 }
 
-/// Keys that may come from `ROSTER_*` variables (others, like ROSTER_CONFIG, are not settings).
-const ENV_KEYS: &[&str] = &[
-    "listen",
-    "data_dir",
-    "database_url",
-    "max_connections",
-    "max_body_bytes",
-    "log_format",
-    "log_level",
-    "bootstrap_api_key",
-];
+/// The settings' names: the keys `ROSTER_*` variables may set (other `ROSTER_*` variables, such
+/// as ROSTER_CONFIG, are not settings and are left alone).
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Secrets that may also be read from a file named by `ROSTER_<KEY>_FILE`.
 const FILE_SECRETS: &[&str] = &["database_url", "bootstrap_api_key"];
 
@@ -111,7 +109,9 @@ impl Config {
             }
             fig = fig.merge(Toml::file(f));
         }
-        fig = fig.merge(Env::prefixed("ROSTER_").only(ENV_KEYS));
+        let names = setting_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        fig = fig.merge(Env::prefixed("ROSTER_").only(&names));
         for key in FILE_SECRETS {
             let var = format!("ROSTER_{}_FILE", key.to_uppercase());
             if let Some(path) = std::env::var_os(&var) {
@@ -168,11 +168,17 @@ mod tests {
             jail.set_env("ROSTER_LOG_LEVEL", "warn");
             jail.set_env("ROSTER_MAX_CONNECTIONS", "6");
             jail.set_env("ROSTER_UNRELATED_TOOL_SETTING", "ignored");
+            jail.set_env("ROSTER_ACCESS_TOKEN_TTL", "3");
+            jail.set_env("ROSTER_ARGON2_MEMORY_KIB", "1024");
+            jail.set_env("ROSTER_PUBLIC_URL", "https://id.example.com/");
             let c = Config::load(Some(Path::new("roster.toml")), &[("log_level", "error".into())])
                 .map_err(|e| e.to_string())?;
             assert_eq!(c.listen.port(), 9000, "file over defaults");
             assert_eq!(c.max_connections, 6, "environment over file");
             assert_eq!(c.log_level, "error", "flags over everything");
+            // Every setting can come from the environment.
+            assert_eq!((c.access_token_ttl, c.argon2_memory_kib), (3, 1024));
+            assert_eq!(c.token_settings().issuer, "https://id.example.com");
             assert_eq!(c.max_body_bytes, Config::default().max_body_bytes);
 
             jail.create_file("bad.toml", "listen = \"127.0.0.1:9000\"\nlisten_port = 1\n")?;
