@@ -85,4 +85,19 @@ impl Directory {
         let hash = self.hasher.hash(password).await?;
         Ok(self.store.set_password(caller.tenant_id, user_id, &hash, must_change, HISTORY_KEPT, model::now()).await?)
     }
+
+    /// A signed-in user changes its own password, proving the current one. Every session of the
+    /// user ends, this one included: the user signs in again with the new password.
+    pub async fn change_own_password(&self, caller: &Caller, current: &str, new: &str) -> Result<(), CoreError> {
+        let uid = caller.user_id.ok_or(CoreError::NotFound { what: "user" })?;
+        let hash = self.store.password_hashes(caller.tenant_id, uid, 1).await?.into_iter().next();
+        let proven = match hash {
+            Some(h) if current.len() <= crate::password::MAX_BYTES => self.hasher.verify(current, &h).await?,
+            _ => false,
+        };
+        if !proven {
+            return Err(CoreError::invalid("current_password", "is not the current password"));
+        }
+        self.set_password(caller, uid, new, false).await.map(|_| ())
+    }
 }

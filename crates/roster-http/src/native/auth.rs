@@ -3,7 +3,7 @@
 
 use super::errors::{ApiError, ProblemResponses};
 use super::extract::{Authed, Body, Params};
-use super::wire::{Login, ReadParams, RefreshRequest, User};
+use super::wire::{ChangePassword, Login, ReadParams, RefreshRequest, User};
 use super::{one_response, Projection};
 use crate::AppState;
 use axum::extract::State;
@@ -51,4 +51,16 @@ pub async fn me(
     let user = s.directory.me(&caller).await?;
     let version = user.version;
     Ok(one_response(StatusCode::OK, version, projection.render(&User::from(user)), None))
+}
+
+/// Change one's own password, proving the current one. All of one's sessions end; sign in again.
+#[utoipa::path(post, path = "/me/password", security(("api_key" = ["self"])), tag = "auth", request_body = ChangePassword,
+    responses((status = 204, description = "The password is changed"), ProblemResponses))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Body(body): Body<ChangePassword>,
+) -> Result<Response, ApiError> {
+    s.directory.change_own_password(&caller, &body.current_password, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -389,3 +389,17 @@ impl std::fmt::Debug for RefreshRequest {
         f.write_str("RefreshRequest { refresh_token: [redacted] }")
     }
 }
+
+/// A change of one's own password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for ChangePassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChangePassword { [redacted] }")
+    }
+}

@@ -139,6 +139,32 @@ both!(revocation_by_state_and_password, |srv: &TestServer| async move {
     expect_problem(me(srv, &t).await, 401, "auth.unauthenticated").await;
 });
 
+both!(change_own_password, |srv: &TestServer| async move {
+    person(srv, "rhea").await;
+    let access = expect(login(srv, "rhea", PASSWORD).await, 200).await["access_token"].as_str().unwrap().to_owned();
+    let change = |current: &str, new: &str| {
+        let req = srv
+            .client
+            .post(srv.url("/api/v1/me/password"))
+            .bearer_auth(&access)
+            .json(&json!({"current_password": current, "new_password": new}));
+        async move { req.send().await.unwrap() }
+    };
+    let wrong = expect_problem(change("not-it", "lilac-granite-thimble-3").await, 400, "validation").await;
+    assert_eq!(wrong["errors"][0]["field"], "current_password");
+    let weak = expect_problem(change(PASSWORD, "rhea12345678").await, 400, "validation").await;
+    assert!(weak["errors"].to_string().contains("user name"), "{weak}");
+    expect_problem(change(PASSWORD, PASSWORD).await, 400, "validation").await;
+    assert_eq!(change(PASSWORD, "lilac-granite-thimble-3").await.status(), 204);
+    // The session ended; the new password signs in and the old one does not.
+    expect_problem(me(srv, &access).await, 401, "auth.unauthenticated").await;
+    expect_problem(login(srv, "rhea", PASSWORD).await, 401, "auth.unauthenticated").await;
+    expect(login(srv, "rhea", "lilac-granite-thimble-3").await, 200).await;
+    // API keys have no own password.
+    let r = srv.post("/api/v1/me/password", &json!({"current_password": "a", "new_password": "b"})).await;
+    expect_problem(r, 404, "user.not_found").await;
+});
+
 both!(well_known_documents, |srv: &TestServer| async move {
     let conf = expect(srv.client.get(srv.url("/.well-known/openid-configuration")).send().await.unwrap(), 200).await;
     assert_eq!(conf["issuer"], srv.base.as_str());
