@@ -28,7 +28,12 @@ impl Directory {
         if password.len() > crate::password::MAX_BYTES || login.len() > 512 {
             return Err(CoreError::Unauthenticated);
         }
-        let tenant = self.store.tenant_by_name(tenant).await?;
+        // Text with NUL matches no stored name (PostgreSQL cannot even hold it); take the unknown-user path.
+        let tenant = if tenant.contains('\0') || login.contains('\0') {
+            None
+        } else {
+            self.store.tenant_by_name(tenant).await?
+        };
         let user = match &tenant {
             Some(t) => self.store.user_by_login(t.id, &login.trim().to_lowercase()).await?,
             None => None,

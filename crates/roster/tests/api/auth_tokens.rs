@@ -42,6 +42,7 @@ both!(sign_in_me_refresh_and_sign_out, |srv: &TestServer| async move {
     let wrong = expect_problem(login(srv, "nadia", "not-the-password").await, 401, "auth.unauthenticated").await;
     let unknown = expect_problem(login(srv, "nobody", PASSWORD).await, 401, "auth.unauthenticated").await;
     assert_eq!(wrong, unknown);
+    assert_eq!(expect_problem(login(srv, "na\u{0}dia", PASSWORD).await, 401, "auth.unauthenticated").await, wrong);
     let in_other_tenant = srv
         .client
         .post(srv.url("/api/v1/auth/login"))
