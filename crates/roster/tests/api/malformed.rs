@@ -28,6 +28,18 @@ both!(each_class_is_refused_without_a_write, |srv: &TestServer| async move {
             "request.json",
         ),
         (
+            "array for an object",
+            raw(Method::PUT, "/api/v1/password-policy", "application/json", "[]"),
+            400,
+            "request.json",
+        ),
+        (
+            "array for a user",
+            raw(Method::POST, "/api/v1/users", "application/json", r#"["seq-user"]"#),
+            400,
+            "request.json",
+        ),
+        (
             "wrong type",
             raw(Method::POST, "/api/v1/users", "application/json", r#"{"user_name": 5}"#),
             400,
