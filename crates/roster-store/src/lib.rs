@@ -263,6 +263,11 @@ async fn missing_or_stale(x: &mut Exec<'_>, table: SelectStatement, what: &'stat
     }
 }
 
+/// Every column of the rows of `table` that `cond` selects.
+fn rows_where(table: impl sea_query::IntoTableRef, cond: sea_query::SimpleExpr) -> SelectStatement {
+    Query::select().column(sea_query::Asterisk).from(table).and_where(cond).to_owned()
+}
+
 fn by_id(mut select: SelectStatement, id: Uuid) -> SelectStatement {
     select.and_where(Expr::col(sea_query::Alias::new("id")).eq(id));
     select
@@ -303,20 +308,12 @@ impl Store for SqlStore {
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
-        let stmt = Query::select()
-            .column(sea_query::Asterisk)
-            .from(Tenants::Table)
-            .and_where(Expr::col(Tenants::Name).eq(name))
-            .to_owned();
+        let stmt = rows_where(Tenants::Table, Expr::col(Tenants::Name).eq(name));
         self.one(&stmt, tables::tenant).await
     }
 
     async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
-        let stmt = Query::select()
-            .column(sea_query::Asterisk)
-            .from(Tenants::Table)
-            .and_where(Expr::col(Tenants::Id).eq(id))
-            .to_owned();
+        let stmt = rows_where(Tenants::Table, Expr::col(Tenants::Id).eq(id));
         self.one(&stmt, tables::tenant).await
     }
 
@@ -392,12 +389,8 @@ impl Store for SqlStore {
     }
 
     async fn session(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
-        let stmt = Query::select()
-            .column(sea_query::Asterisk)
-            .from(Sessions::Table)
-            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
-            .and_where(Expr::col(Sessions::Id).eq(id))
-            .to_owned();
+        let stmt =
+            rows_where(Sessions::Table, Expr::col(Sessions::TenantId).eq(tenant).and(Expr::col(Sessions::Id).eq(id)));
         self.one(&stmt, tables::session).await
     }
 
@@ -479,11 +472,7 @@ impl Store for SqlStore {
     }
 
     async fn api_key_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiKey>> {
-        let stmt = Query::select()
-            .column(sea_query::Asterisk)
-            .from(ApiKeys::Table)
-            .and_where(Expr::col(ApiKeys::Hash).eq(hash.to_vec()))
-            .to_owned();
+        let stmt = rows_where(ApiKeys::Table, Expr::col(ApiKeys::Hash).eq(hash.to_vec()));
         self.one(&stmt, tables::api_key).await
     }
 
