@@ -111,8 +111,9 @@ impl Directory {
                 Refresh::Rotated(s) => s,
                 Refresh::Reused | Refresh::Unknown => return Err(CoreError::Unauthenticated),
             };
-        let (user, tenant) = self.live_session_user(&session).await?;
-        self.issue(&tenant, &user, &session, next).await
+        let user = self.live_session_user(&session).await?;
+        let tenant = self.store.tenant_by_id(session.tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
+        self.issue(&tenant.name, &user, &session, next).await
     }
 
     /// Ends the caller's session: its access and refresh tokens stop working at once.
@@ -150,8 +151,8 @@ impl Directory {
         })
     }
 
-    /// The session's user and tenant name, if the session still stands.
-    async fn live_session_user(&self, session: &Session) -> Result<(User, String), CoreError> {
+    /// The session's user, if the session still stands.
+    async fn live_session_user(&self, session: &Session) -> Result<User, CoreError> {
         let now = model::now();
         if session.revoked.is_some() || session.expires <= now {
             return Err(CoreError::Unauthenticated);
@@ -160,8 +161,7 @@ impl Directory {
         if may_sign_in(&user).is_err() || user.password_changed.is_some_and(|t| t > session.created) {
             return Err(CoreError::Unauthenticated);
         }
-        let tenant = self.store.tenant_by_id(session.tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
-        Ok((user, tenant.name))
+        Ok(user)
     }
 }
 

@@ -168,6 +168,14 @@ impl SqlStore {
         })
     }
 
+    /// Runs one writing statement in a transaction of its own; answers the rows it touched.
+    async fn write(&self, stmt: &impl exec::Statement) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let n = tx.exec().execute(stmt).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn begin(&self) -> StoreResult<Tx> {
         Ok(match &self.db {
             Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await.map_err(db_error)?),
@@ -296,15 +304,13 @@ impl Store for SqlStore {
     }
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
         let stmt = Query::insert()
             .into_table(Tenants::Table)
             .columns([Tenants::Id, Tenants::Name, Tenants::CreatedAt])
             .values([tenant.id.into(), tenant.name.clone().into(), tables::millis(tenant.created).into()])
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .to_owned();
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.write(&stmt).await.map(|_| ())
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
@@ -347,9 +353,7 @@ impl Store for SqlStore {
             ])
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .to_owned();
-        let mut tx = self.begin().await?;
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.write(&stmt).await.map(|_| ())
     }
 
     async fn user_by_login(&self, tenant: Uuid, login: &str) -> StoreResult<Option<User>> {
@@ -383,9 +387,7 @@ impl Store for SqlStore {
             ])
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .to_owned();
-        let mut tx = self.begin().await?;
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.write(&stmt).await.map(|_| ())
     }
 
     async fn session(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
@@ -444,7 +446,6 @@ impl Store for SqlStore {
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
         let stmt = Query::insert()
             .into_table(ApiKeys::Table)
             .columns([
@@ -467,8 +468,7 @@ impl Store for SqlStore {
             ])
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .to_owned();
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.write(&stmt).await.map(|_| ())
     }
 
     async fn api_key_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiKey>> {
@@ -488,7 +488,6 @@ impl Store for SqlStore {
     }
 
     async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
         let stmt = Query::update()
             .table(ApiKeys::Table)
             .value(ApiKeys::RevokedAt, tables::millis(at))
@@ -496,21 +495,19 @@ impl Store for SqlStore {
             .and_where(Expr::col(ApiKeys::Id).eq(id))
             .and_where(Expr::col(ApiKeys::RevokedAt).is_null())
             .to_owned();
-        if tx.exec().execute(&stmt).await? == 0 {
+        if self.write(&stmt).await? == 0 {
             return Err(StoreError::NotFound("api key"));
         }
-        tx.commit().await
+        Ok(())
     }
 
     async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
         let stmt = Query::update()
             .table(ApiKeys::Table)
             .value(ApiKeys::LastUsedAt, tables::millis(at))
             .and_where(Expr::col(ApiKeys::Id).eq(id))
             .to_owned();
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.write(&stmt).await.map(|_| ())
     }
 
     async fn password_policy(&self, tenant: Uuid) -> StoreResult<Option<PasswordPolicy>> {
@@ -535,11 +532,10 @@ impl Store for SqlStore {
             .value(Tenants::PasswordPolicy, json)
             .and_where(Expr::col(Tenants::Id).eq(tenant))
             .to_owned();
-        let mut tx = self.begin().await?;
-        if tx.exec().execute(&stmt).await? == 0 {
+        if self.write(&stmt).await? == 0 {
             return Err(StoreError::NotFound("tenant"));
         }
-        tx.commit().await
+        Ok(())
     }
 
     async fn password_hashes(&self, tenant: Uuid, user: Uuid, newest: u32) -> StoreResult<Vec<String>> {
@@ -819,7 +815,6 @@ impl Store for SqlStore {
     }
 
     async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, _at: Time) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
         let stmt = match member.kind {
             PrincipalKind::User => Query::delete()
                 .from_table(GroupUsers::Table)
@@ -834,10 +829,10 @@ impl Store for SqlStore {
                 .and_where(Expr::col(GroupGroups::ChildId).eq(member.id))
                 .to_owned(),
         };
-        if tx.exec().execute(&stmt).await? == 0 {
+        if self.write(&stmt).await? == 0 {
             return Err(StoreError::NotFound("member"));
         }
-        tx.commit().await
+        Ok(())
     }
 
     async fn list_members(
@@ -909,9 +904,7 @@ impl SqlStore {
             .and_where(which)
             .and_where(Expr::col(Sessions::RevokedAt).is_null())
             .to_owned();
-        let mut tx = self.begin().await?;
-        tx.exec().execute(&stmt).await?;
-        tx.commit().await
+        self.write(&stmt).await.map(|_| ())
     }
 
     /// [`guarded_update`] in a transaction of its own.
