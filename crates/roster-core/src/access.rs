@@ -79,6 +79,10 @@ impl Permissions {
         Permissions(bits)
     }
 
+    pub const fn union(self, other: Permissions) -> Permissions {
+        Permissions(self.0 | other.0)
+    }
+
     pub const fn contains(self, p: Permission) -> bool {
         self.0 & p.bit() != 0
     }
@@ -153,6 +157,22 @@ pub fn role(name: &str) -> Option<&'static Role> {
     ROLES.iter().find(|r| r.name == name)
 }
 
+/// What every role may do without administering anything: act on oneself and read.
+const NON_ADMINISTRATIVE: Permissions = Permissions::of(&[SelfService, UsersRead, GroupsRead, EventsRead]);
+
+impl Role {
+    /// Whether the role changes anything beyond the holder itself; only a tenant
+    /// administrator (rank SUPER) hands such roles out or takes them away.
+    pub fn is_administrative(&self) -> bool {
+        !NON_ADMINISTRATIVE.covers(self.permissions)
+    }
+}
+
+/// The union of the permissions of the named roles; names unknown to this version grant nothing.
+pub fn permissions_of<'a>(roles: impl IntoIterator<Item = &'a str>) -> Permissions {
+    roles.into_iter().filter_map(role).fold(Permissions::NONE, |acc, r| acc.union(r.permissions))
+}
+
 /// The three ranks some faces speak of, and the roles they stand for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rank {
@@ -207,5 +227,8 @@ mod tests {
         assert_eq!(Rank::of(perms("admin")), Rank::Admin);
         assert_eq!(Rank::of(perms("user-admin")), Rank::Regular);
         assert_eq!(perms("regular"), Permissions::of(&[SelfService]));
+        assert!(!role("reader").is_some_and(Role::is_administrative));
+        assert!(["user-admin", "admin", "super-admin"].iter().all(|n| role(n).is_some_and(Role::is_administrative)));
+        assert_eq!(permissions_of(["reader", "user-admin", "nonsense"]), perms("reader").union(perms("user-admin")));
     }
 }

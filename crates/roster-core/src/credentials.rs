@@ -5,15 +5,42 @@ use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::model::{self, User};
 use crate::password::{PasswordPolicy, Personal};
+use crate::store::PolicyKind;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use uuid::Uuid;
 
 /// Hashes kept per user beyond the history the policy asks for (the policy may grow).
 const HISTORY_KEPT: u32 = 24;
 
 impl Directory {
+    /// A tenant's policy of one kind, or its defaults while the tenant has set none.
+    pub(crate) async fn tenant_policy<T: DeserializeOwned + Default>(
+        &self,
+        tenant: Uuid,
+        kind: PolicyKind,
+    ) -> Result<T, CoreError> {
+        match self.store.policy(tenant, kind).await? {
+            Some(json) => serde_json::from_value(json)
+                .map_err(|e| CoreError::Internal(format!("stored {kind:?} policy does not read: {e}"))),
+            None => Ok(T::default()),
+        }
+    }
+
+    pub(crate) async fn set_tenant_policy<T: Serialize>(
+        &self,
+        tenant: Uuid,
+        kind: PolicyKind,
+        policy: T,
+    ) -> Result<T, CoreError> {
+        let json = serde_json::to_value(&policy).map_err(|e| CoreError::Internal(e.to_string()))?;
+        self.store.set_policy(tenant, kind, &json).await?;
+        Ok(policy)
+    }
+
     /// The tenant's password policy (the defaults until it sets one).
     pub async fn password_policy(&self, caller: &Caller) -> Result<PasswordPolicy, CoreError> {
-        Ok(self.store.password_policy(caller.tenant_id).await?.unwrap_or_default())
+        self.tenant_policy(caller.tenant_id, PolicyKind::Password).await
     }
 
     pub async fn set_password_policy(
@@ -22,8 +49,7 @@ impl Directory {
         policy: PasswordPolicy,
     ) -> Result<PasswordPolicy, CoreError> {
         policy.validate().map_err(CoreError::Validation)?;
-        self.store.set_password_policy(caller.tenant_id, &policy).await?;
-        Ok(policy)
+        self.set_tenant_policy(caller.tenant_id, PolicyKind::Password, policy).await
     }
 
     /// Every rule a candidate password for this user breaks, history included; empty when it is fine.

@@ -6,7 +6,8 @@ use crate::error::CoreError;
 use crate::filter::{Filter, Value};
 use crate::model::UserStatus;
 use crate::model::{
-    self, ApiKey, Deleted, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
+    self, Actor, ApiKey, Deleted, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User,
+    UserSpec,
 };
 use crate::page::{self, After, ListQuery, Page, Rows, Sort};
 use crate::password::PasswordHasher;
@@ -27,8 +28,11 @@ pub struct Caller {
     pub user_id: Option<Uuid>,
     /// The session of that token.
     pub session_id: Option<Uuid>,
-    pub role: String,
+    /// The roles the credential holds (a key has one; a user its own and its groups').
+    pub roles: Vec<String>,
     pub permissions: Permissions,
+    /// In an impersonation session, who really acts; the user is `user_id`.
+    pub actor: Option<Actor>,
 }
 
 impl Caller {
@@ -39,8 +43,9 @@ impl Caller {
             api_key_id: None,
             user_id: None,
             session_id: None,
-            role: SUPER_ROLE.into(),
+            roles: vec![SUPER_ROLE.into()],
             permissions: Permissions::of(&Permission::ALL),
+            actor: None,
         }
     }
 
@@ -362,8 +367,9 @@ impl Directory {
             api_key_id: Some(key.id),
             user_id: None,
             session_id: None,
-            role: key.role,
+            roles: vec![key.role],
             permissions,
+            actor: None,
         })
     }
 
@@ -434,6 +440,17 @@ impl Directory {
             }
         }
         Err(CoreError::VersionMismatch)
+    }
+
+    /// Makes a guest a regular user.
+    pub async fn promote_guest(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
+        self.edit_user(caller, id, None, |spec| {
+            if !spec.guest {
+                return Err(CoreError::Conflict("the user is not a guest".into()));
+            }
+            Ok(UserSpec { guest: false, ..spec.clone() })
+        })
+        .await
     }
 
     pub async fn soft_delete_user(

@@ -56,6 +56,7 @@ impl CoreError {
                 "tenant" => "tenant.not_found",
                 "api key" => "apikey.not_found",
                 "member" => "member.not_found",
+                "role assignment" => "role.not_assigned",
                 _ => "not_found",
             },
             CoreError::Validation(_) => "validation",

@@ -137,6 +137,17 @@ pub struct User {
     pub password_changed: Option<Time>,
     /// The user must choose a new password at the next sign-in.
     pub password_must_change: bool,
+    /// Failed sign-ins since the last successful one (or since an administrator cleared them).
+    pub failed_logons: i64,
+    /// Too many recent failed sign-ins: no sign-in succeeds before this time.
+    pub locked_until: Option<Time>,
+}
+
+impl User {
+    /// Whether a temporary lock is in force at `now`.
+    pub fn locked_at(&self, now: Time) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
 }
 
 /// The writable attributes of a group.
@@ -218,6 +229,23 @@ pub enum Deleted {
     Include,
     Only,
 }
+
+/// Who really acts in an impersonation session: a user or an API key of the same tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub id: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    User,
+    ApiKey,
+}
+str_enum!(ActorKind { User => "user", ApiKey => "api_key" });
 
 /// An API key as stored: the secret itself is never kept, only its SHA-256.
 #[derive(Debug, Clone, PartialEq)]

@@ -53,6 +53,8 @@ pub static USER_ATTRS: &[Attr] = &[
     attr("domain_name", CaseInsensitive, false, true),
     attr("distinguished_name", CaseInsensitive, false, true),
     attr("guest", Bool, false, false),
+    attr("failed_logons", Int, false, false),
+    attr("locked_until", Time, false, true),
     attr("created", Time, true, false),
     attr("modified", Time, true, false),
     attr("deleted", Time, false, true),

@@ -1,16 +1,14 @@
-//! Sign-in: passwords to sessions and signed access tokens, refresh with rotation, sign-out,
-//! and turning an access token back into a caller (with revocation checked on every use).
+//! Sign-in: passwords and client secrets to sessions and signed access tokens, refresh with
+//! rotation, impersonation, sign-out, and turning an access token back into a caller (with
+//! revocation checked on every use).
 
-use crate::access::{self, Permission};
+use crate::access::Permission;
 use crate::apikey;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
-use crate::model::{self, User, UserStatus};
-use crate::token::{AccessClaims, Refresh, Session, TokenPair};
+use crate::model::{self, Actor, ActorKind, User, UserKind, UserStatus};
+use crate::token::{AccessClaims, ActClaim, Refresh, Session, TokenPair};
 use uuid::Uuid;
-
-/// The role of a signed-in user until roles can be assigned to users.
-const USER_ROLE: &str = "regular";
 
 impl Directory {
     /// A hash to verify when there is no user, so unknown and known users take as long.
@@ -23,7 +21,8 @@ impl Directory {
     }
 
     /// Signs a user in with user name (or email) and password. Every failure before the password
-    /// is known to be right answers the same Unauthenticated after the same work.
+    /// is known to be right answers the same Unauthenticated after the same work; so does a
+    /// temporarily locked account, whatever the password, so a lock cannot be used to test guesses.
     pub async fn login(&self, tenant: &str, login: &str, password: &str) -> Result<TokenPair, CoreError> {
         if password.len() > crate::password::MAX_BYTES || login.len() > 512 {
             return Err(CoreError::Unauthenticated);
@@ -48,23 +47,58 @@ impl Directory {
             return Err(CoreError::Unauthenticated);
         };
         if !self.hasher.verify(password, &hash).await? {
+            self.logon_failed(&user).await?;
+            return Err(CoreError::Unauthenticated);
+        }
+        if user.locked_at(model::now()) {
             return Err(CoreError::Unauthenticated);
         }
         // Only now, with the password proven, may the answer say why the account cannot sign in.
         may_sign_in(&user)?;
+        if user.spec.kind == UserKind::Application {
+            return Err(CoreError::Forbidden);
+        }
+        if user.failed_logons > 0 {
+            self.store.clear_logon_failures(user.tenant_id, user.id).await?;
+        }
+        let (session, refresh) = self.open_session(&user, true, None).await?;
+        self.issue(&tenant.name, &user, &session, refresh, None).await
+    }
+
+    /// Opens a session for a user. A refreshable one lives as long as refresh tokens do and
+    /// answers its first refresh token; any other lives as long as one access token.
+    async fn open_session(
+        &self,
+        user: &User,
+        refreshable: bool,
+        actor: Option<Actor>,
+    ) -> Result<(Session, Option<String>), CoreError> {
+        let s = &self.token_settings;
         let now = model::now();
+        let ttl = if refreshable { s.refresh_ttl_seconds } else { s.access_ttl_seconds };
         let session = Session {
             id: Uuid::now_v7(),
-            tenant_id: tenant.id,
+            tenant_id: user.tenant_id,
             user_id: user.id,
             created: now,
             refreshed: now,
-            expires: now + chrono::Duration::seconds(self.token_settings.refresh_ttl_seconds),
+            expires: now + chrono::Duration::seconds(ttl),
             revoked: None,
+            actor,
         };
+        // A session that cannot be refreshed still needs a unique refresh hash: one nobody knows.
         let refresh = apikey::generate();
         self.store.insert_session(&session, &apikey::hash(&refresh)).await?;
-        self.issue(&tenant.name, &user, &session, refresh).await
+        Ok((session, refreshable.then_some(refresh)))
+    }
+
+    /// The subject a token names a user by.
+    fn subject(&self, user: &User) -> String {
+        if self.token_settings.subject_is_id {
+            user.id.to_string()
+        } else {
+            user.spec.user_name.clone()
+        }
     }
 
     async fn issue(
@@ -72,29 +106,101 @@ impl Directory {
         tenant_name: &str,
         user: &User,
         session: &Session,
-        refresh: String,
+        refresh: Option<String>,
+        act: Option<ActClaim>,
     ) -> Result<TokenPair, CoreError> {
         let s = &self.token_settings;
+        let (roles, _) = self.user_access(user.tenant_id, user.id).await?;
         let now = model::now().timestamp();
+        let expires_in = s.access_ttl_seconds.min((session.expires.timestamp() - now).max(1));
         let claims = AccessClaims {
             iss: s.issuer.clone(),
-            sub: if s.subject_is_id { user.id.to_string() } else { user.spec.user_name.clone() },
+            sub: self.subject(user),
             aud: s.audience.clone(),
-            exp: now + s.access_ttl_seconds,
+            exp: now + expires_in,
             iat: now,
             jti: Uuid::now_v7().to_string(),
             tenant: tenant_name.to_owned(),
             tid: user.tenant_id,
             uid: user.id,
             sid: session.id,
-            roles: vec![USER_ROLE.to_owned()],
+            roles,
+            act,
         };
         Ok(TokenPair {
             access_token: self.tokens.sign(&claims).await?,
             token_type: "Bearer",
-            expires_in: s.access_ttl_seconds,
+            expires_in,
             refresh_token: refresh,
         })
+    }
+
+    /// OAuth 2.0 client credentials: an application user proves its client secret and gets an
+    /// access token (no refresh token). Unknown clients, wrong secrets and clients that may not
+    /// sign in all answer the same Unauthenticated.
+    pub async fn client_credentials(&self, client_id: &str, secret: &str) -> Result<TokenPair, CoreError> {
+        let id = Uuid::parse_str(client_id.trim()).map_err(|_| CoreError::Unauthenticated)?;
+        if secret.is_empty() || secret.len() > apikey::MAX_LEN {
+            return Err(CoreError::Unauthenticated);
+        }
+        let (tenant_id, stored) = self.store.client_secret(id).await?.ok_or(CoreError::Unauthenticated)?;
+        if !apikey::hashes_equal(&stored, &apikey::hash(secret)) {
+            return Err(CoreError::Unauthenticated);
+        }
+        let user = self.store.user(tenant_id, id).await?.ok_or(CoreError::Unauthenticated)?;
+        if may_sign_in(&user).is_err() || user.spec.kind != UserKind::Application {
+            return Err(CoreError::Unauthenticated);
+        }
+        let tenant = self.store.tenant_by_id(tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
+        let (session, _) = self.open_session(&user, false, None).await?;
+        self.issue(&tenant.name, &user, &session, None, None).await
+    }
+
+    /// Makes (or replaces) the client secret of an application user; the secret is answered
+    /// once. Tokens issued with an earlier secret stop working.
+    pub async fn rotate_client_secret(&self, caller: &Caller, id: Uuid) -> Result<(User, String), CoreError> {
+        let user = self.user(caller, id).await?;
+        if user.spec.kind != UserKind::Application {
+            return Err(CoreError::Conflict("only application users (kind application) have client secrets".into()));
+        }
+        if user.deleted.is_some() {
+            return Err(CoreError::Conflict("the user is deleted; restore it before giving it a secret".into()));
+        }
+        let secret = apikey::generate();
+        let now = model::now();
+        self.store.set_client_secret(caller.tenant_id, id, &apikey::hash(&secret), now).await?;
+        self.store.revoke_user_sessions(caller.tenant_id, id, now).await?;
+        Ok((user, secret))
+    }
+
+    /// A token for another user of the caller's tenant, naming the caller as the one who really
+    /// acts (`act`). The caller must hold every permission the user holds, cannot impersonate
+    /// itself, and cannot impersonate from an impersonation session. The token is not renewed.
+    pub async fn impersonate(&self, caller: &Caller, target: Uuid) -> Result<TokenPair, CoreError> {
+        caller.require(Permission::Impersonate)?;
+        let actor = match (caller.actor, caller.user_id, caller.api_key_id) {
+            (Some(_), _, _) => return Err(CoreError::Forbidden),
+            (None, Some(uid), _) => Actor { kind: ActorKind::User, id: uid },
+            (None, None, Some(kid)) => Actor { kind: ActorKind::ApiKey, id: kid },
+            (None, None, None) => return Err(CoreError::Forbidden),
+        };
+        if actor.kind == ActorKind::User && actor.id == target {
+            return Err(CoreError::invalid("user_id", "a user cannot impersonate itself"));
+        }
+        let user = self.user(caller, target).await?;
+        may_sign_in(&user)
+            .map_err(|_| CoreError::Conflict("the user cannot sign in, so cannot be impersonated".into()))?;
+        let (_, held) = self.user_access(user.tenant_id, user.id).await?;
+        if !caller.permissions.covers(held) {
+            return Err(CoreError::Forbidden);
+        }
+        let sub = match actor.kind {
+            ActorKind::User => self.subject(&self.user(caller, actor.id).await?),
+            ActorKind::ApiKey => format!("api-key:{}", actor.id),
+        };
+        let tenant = self.store.tenant_by_id(caller.tenant_id).await?.ok_or(CoreError::NotFound { what: "tenant" })?;
+        let (session, _) = self.open_session(&user, false, Some(actor)).await?;
+        self.issue(&tenant.name, &user, &session, None, Some(ActClaim { sub, actor })).await
     }
 
     /// Trades a refresh token for new tokens; the old refresh token stops working. Presenting
@@ -113,7 +219,7 @@ impl Directory {
             };
         let user = self.live_session_user(&session).await?;
         let tenant = self.store.tenant_by_id(session.tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
-        self.issue(&tenant.name, &user, &session, next).await
+        self.issue(&tenant.name, &user, &session, Some(next), None).await
     }
 
     /// Ends the caller's session: its access and refresh tokens stop working at once.
@@ -139,15 +245,16 @@ impl Directory {
             return Err(CoreError::Unauthenticated);
         }
         self.live_session_user(&session).await?;
-        let permissions = access::role(USER_ROLE).map(|r| r.permissions).unwrap_or_default();
-        debug_assert!(permissions.contains(Permission::SelfService));
+        // Roles are read on every request, so taking one away takes effect at once.
+        let (roles, permissions) = self.user_access(claims.tid, claims.uid).await?;
         Ok(Caller {
             tenant_id: claims.tid,
             api_key_id: None,
             user_id: Some(claims.uid),
             session_id: Some(claims.sid),
-            role: USER_ROLE.into(),
+            roles,
             permissions,
+            actor: session.actor,
         })
     }
 

@@ -2,7 +2,6 @@
 
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
-use crate::password::PasswordPolicy;
 use crate::token::{Refresh, Session, SigningKey};
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -34,6 +33,22 @@ pub struct PoolStats {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The policies a tenant keeps, each stored as a JSON document the core reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyKind {
+    Password,
+    Lockout,
+}
+
+/// A user's failed sign-ins, as counted after recording one more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogonFailures {
+    /// Failures since the window start the caller gave (and since the last lock).
+    pub recent: u32,
+    /// Failures since the last successful sign-in or clearing.
+    pub total: i64,
+}
+
 /// A write guarded by optimistic concurrency: `None` writes whatever the current version is.
 pub type ExpectedVersion = Option<i64>;
 
@@ -58,9 +73,9 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()>;
     async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()>;
 
-    /// The tenant's password policy, if it set one.
-    async fn password_policy(&self, tenant: Uuid) -> StoreResult<Option<PasswordPolicy>>;
-    async fn set_password_policy(&self, tenant: Uuid, policy: &PasswordPolicy) -> StoreResult<()>;
+    /// The tenant's policy of that kind, if it set one.
+    async fn policy(&self, tenant: Uuid, kind: PolicyKind) -> StoreResult<Option<serde_json::Value>>;
+    async fn set_policy(&self, tenant: Uuid, kind: PolicyKind, policy: &serde_json::Value) -> StoreResult<()>;
     /// The user's newest password hashes, newest first: the password, then its history.
     async fn password_hashes(&self, tenant: Uuid, user: Uuid, newest: u32) -> StoreResult<Vec<String>>;
     /// Makes `hash` the user's password, keeping `keep` earlier ones as history.
@@ -73,6 +88,32 @@ pub trait Store: Send + Sync + 'static {
         keep: u32,
         at: Time,
     ) -> StoreResult<User>;
+
+    /// Records a failed sign-in of a user; answers its failures since `window_start` and in all.
+    async fn record_logon_failure(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        at: Time,
+        window_start: Time,
+    ) -> StoreResult<LogonFailures>;
+    /// Locks a user until `until`; the recent failures that led to it are forgotten, the total is kept.
+    async fn lock_user(&self, tenant: Uuid, user: Uuid, until: Time) -> StoreResult<()>;
+    /// Forgets a user's failed sign-ins and lifts its temporary lock. NotFound("user") when there is no such user.
+    async fn clear_logon_failures(&self, tenant: Uuid, user: Uuid) -> StoreResult<()>;
+
+    /// Assigns a role to a user or group; answers false when it held the role already.
+    async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time) -> StoreResult<bool>;
+    /// NotFound("role assignment") when the principal did not hold the role directly.
+    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str) -> StoreResult<()>;
+    /// The roles of a principal, sorted: its own, and with `Indirect` also those of every live
+    /// group it belongs to, directly or through nested live groups.
+    async fn roles(&self, tenant: Uuid, of: MemberRef, depth: Depth) -> StoreResult<Vec<String>>;
+
+    /// Sets (or replaces) the client secret of an application user.
+    async fn set_client_secret(&self, tenant: Uuid, user: Uuid, hash: &[u8; 32], at: Time) -> StoreResult<()>;
+    /// The tenant and secret hash of a client id, in any tenant (client ids are unique UUIDs).
+    async fn client_secret(&self, client: Uuid) -> StoreResult<Option<(Uuid, [u8; 32])>>;
 
     /// Every signing key, newest first.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;

@@ -1,7 +1,7 @@
 //! Signed access tokens: their claims, and the port of the service that signs and verifies them.
 
 use crate::error::CoreError;
-use crate::model::Time;
+use crate::model::{Actor, Time};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -24,6 +24,17 @@ pub struct AccessClaims {
     /// The session the token belongs to; revoking it revokes the token.
     pub sid: Uuid,
     pub roles: Vec<String>,
+    /// In an impersonation token, who really acts (RFC 8693 `act`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActClaim>,
+}
+
+/// The `act` claim: the impersonator's subject (`api-key:<id>` for a key) and its kind and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActClaim {
+    pub sub: String,
+    #[serde(flatten)]
+    pub actor: Actor,
 }
 
 /// Signs and verifies access tokens and publishes the keys that verify them.
@@ -88,6 +99,8 @@ pub struct Session {
     pub refreshed: Time,
     pub expires: Time,
     pub revoked: Option<Time>,
+    /// Set when someone else signed in as the user (impersonation).
+    pub actor: Option<Actor>,
 }
 
 /// What presenting a refresh token did.
@@ -109,5 +122,7 @@ pub struct TokenPair {
     pub token_type: &'static str,
     /// Seconds the access token lives.
     pub expires_in: i64,
-    pub refresh_token: String,
+    /// Absent for tokens that are not renewed (client credentials, impersonation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }

@@ -157,67 +157,67 @@ fn decode_error(col: &str, e: sqlx::Error) -> StoreError {
     StoreError::Backend(format!("cannot read column {col}: {e}"))
 }
 
+/// A column type both databases decode.
+pub trait Column:
+    for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+    + sqlx::Type<sqlx::Sqlite>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+{
+}
+impl<T> Column for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+{
+}
+
 impl Row {
-    pub fn uuid(&self, col: &str) -> StoreResult<Uuid> {
+    pub fn get<T: Column>(&self, col: &str) -> StoreResult<T> {
         match self {
             Row::Sqlite(r) => r.try_get(col),
             Row::Postgres(r) => r.try_get(col),
         }
         .map_err(|e| decode_error(col, e))
+    }
+
+    pub fn uuid(&self, col: &str) -> StoreResult<Uuid> {
+        self.get(col)
+    }
+
+    pub fn opt_uuid(&self, col: &str) -> StoreResult<Option<Uuid>> {
+        self.get(col)
     }
 
     pub fn i64(&self, col: &str) -> StoreResult<i64> {
-        match self {
-            Row::Sqlite(r) => r.try_get(col),
-            Row::Postgres(r) => r.try_get(col),
-        }
-        .map_err(|e| decode_error(col, e))
+        self.get(col)
     }
 
     pub fn opt_i64(&self, col: &str) -> StoreResult<Option<i64>> {
-        match self {
-            Row::Sqlite(r) => r.try_get(col),
-            Row::Postgres(r) => r.try_get(col),
-        }
-        .map_err(|e| decode_error(col, e))
+        self.get(col)
     }
 
     pub fn bool(&self, col: &str) -> StoreResult<bool> {
-        match self {
-            Row::Sqlite(r) => r.try_get(col),
-            Row::Postgres(r) => r.try_get(col),
-        }
-        .map_err(|e| decode_error(col, e))
+        self.get(col)
+    }
+
+    pub fn text(&self, col: &str) -> StoreResult<String> {
+        self.get(col)
+    }
+
+    pub fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
+        self.get(col)
+    }
+
+    pub fn bytes(&self, col: &str) -> StoreResult<Vec<u8>> {
+        self.get(col)
     }
 
     /// A computed truth value: boolean on PostgreSQL, integer on SQLite.
     pub fn flag(&self, col: &str) -> StoreResult<bool> {
         match self {
             Row::Sqlite(r) => r.try_get::<i64, _>(col).map(|n| n != 0),
-            Row::Postgres(r) => r.try_get(col),
-        }
-        .map_err(|e| decode_error(col, e))
-    }
-
-    pub fn text(&self, col: &str) -> StoreResult<String> {
-        match self {
-            Row::Sqlite(r) => r.try_get(col),
-            Row::Postgres(r) => r.try_get(col),
-        }
-        .map_err(|e| decode_error(col, e))
-    }
-
-    pub fn opt_text(&self, col: &str) -> StoreResult<Option<String>> {
-        match self {
-            Row::Sqlite(r) => r.try_get(col),
-            Row::Postgres(r) => r.try_get(col),
-        }
-        .map_err(|e| decode_error(col, e))
-    }
-
-    pub fn bytes(&self, col: &str) -> StoreResult<Vec<u8>> {
-        match self {
-            Row::Sqlite(r) => r.try_get(col),
             Row::Postgres(r) => r.try_get(col),
         }
         .map_err(|e| decode_error(col, e))

@@ -11,9 +11,8 @@ use roster_core::model::{
     ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
 use roster_core::page::{ListQuery, Rows};
-use roster_core::password::PasswordPolicy;
 use roster_core::schema::Resource;
-use roster_core::store::{ExpectedVersion, PoolStats, Store, StoreError, StoreResult};
+use roster_core::store::{ExpectedVersion, LogonFailures, PolicyKind, PoolStats, Store, StoreError, StoreResult};
 use roster_core::token::{Refresh, Session, SigningKey};
 use sea_query::{Expr, OnConflict, Query, SelectStatement};
 use sqlx::pool::PoolConnection;
@@ -22,7 +21,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
-use tables::{ApiKeys, GroupGroups, GroupUsers, Groups, Sessions, SigningKeys, Tenants, UserPasswords, Users};
+use tables::{
+    ApiKeys, ClientSecrets, GroupGroups, GroupUsers, Groups, LogonFailures as LogonFailuresT, RoleAssignments,
+    Sessions, SigningKeys, Tenants, UserPasswords, Users,
+};
 use uuid::Uuid;
 
 /// How the store connects.
@@ -262,6 +264,29 @@ fn group_values(spec: &GroupSpec) -> Vec<(Groups, sea_query::SimpleExpr)> {
     ]
 }
 
+fn policy_column(kind: PolicyKind) -> Tenants {
+    match kind {
+        PolicyKind::Password => Tenants::PasswordPolicy,
+        PolicyKind::Lockout => Tenants::LockoutPolicy,
+    }
+}
+
+/// The (user_id, group_id) values of a role assignment to a principal.
+fn principal_columns(p: MemberRef) -> (Option<Uuid>, Option<Uuid>) {
+    match p.kind {
+        PrincipalKind::User => (Some(p.id), None),
+        PrincipalKind::Group => (None, Some(p.id)),
+    }
+}
+
+/// The role assignments made to a principal itself.
+fn assignee(p: MemberRef) -> sea_query::SimpleExpr {
+    match p.kind {
+        PrincipalKind::User => Expr::col(RoleAssignments::UserId).eq(p.id),
+        PrincipalKind::Group => Expr::col(RoleAssignments::GroupId).eq(p.id),
+    }
+}
+
 /// Distinguishes "no such row" from "another version" after a guarded write touched nothing.
 async fn missing_or_stale(x: &mut Exec<'_>, table: SelectStatement, what: &'static str) -> StoreError {
     match x.fetch_optional(&table).await {
@@ -375,6 +400,8 @@ impl Store for SqlStore {
                 Sessions::CreatedAt,
                 Sessions::RefreshedAt,
                 Sessions::ExpiresAt,
+                Sessions::ActorKind,
+                Sessions::ActorId,
             ])
             .values([
                 s.id.into(),
@@ -384,6 +411,8 @@ impl Store for SqlStore {
                 tables::millis(s.created).into(),
                 tables::millis(s.refreshed).into(),
                 tables::millis(s.expires).into(),
+                s.actor.map(|a| a.kind.as_str()).into(),
+                s.actor.map(|a| a.id).into(),
             ])
             .map_err(|e| StoreError::Backend(e.to_string()))?
             .to_owned();
@@ -510,32 +539,148 @@ impl Store for SqlStore {
         self.write(&stmt).await.map(|_| ())
     }
 
-    async fn password_policy(&self, tenant: Uuid) -> StoreResult<Option<PasswordPolicy>> {
-        let stmt = Query::select()
-            .column(Tenants::PasswordPolicy)
-            .from(Tenants::Table)
-            .and_where(Expr::col(Tenants::Id).eq(tenant))
-            .to_owned();
+    async fn policy(&self, tenant: Uuid, kind: PolicyKind) -> StoreResult<Option<serde_json::Value>> {
+        let col = policy_column(kind);
+        let stmt =
+            Query::select().column(col).from(Tenants::Table).and_where(Expr::col(Tenants::Id).eq(tenant)).to_owned();
         let mut conn = self.read().await?;
         let Some(row) = conn.exec().fetch_optional(&stmt).await? else { return Err(StoreError::NotFound("tenant")) };
-        row.opt_text("password_policy")?
-            .map(|json| {
-                serde_json::from_str(&json).map_err(|e| StoreError::Backend(format!("stored password policy: {e}")))
-            })
+        row.opt_text(&sea_query::Iden::to_string(&col))?
+            .map(|json| serde_json::from_str(&json).map_err(|e| StoreError::Backend(format!("stored policy: {e}"))))
             .transpose()
     }
 
-    async fn set_password_policy(&self, tenant: Uuid, policy: &PasswordPolicy) -> StoreResult<()> {
-        let json = serde_json::to_string(policy).map_err(|e| StoreError::Backend(e.to_string()))?;
+    async fn set_policy(&self, tenant: Uuid, kind: PolicyKind, policy: &serde_json::Value) -> StoreResult<()> {
         let stmt = Query::update()
             .table(Tenants::Table)
-            .value(Tenants::PasswordPolicy, json)
+            .value(policy_column(kind), policy.to_string())
             .and_where(Expr::col(Tenants::Id).eq(tenant))
             .to_owned();
         if self.write(&stmt).await? == 0 {
             return Err(StoreError::NotFound("tenant"));
         }
         Ok(())
+    }
+
+    async fn record_logon_failure(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        at: Time,
+        window_start: Time,
+    ) -> StoreResult<LogonFailures> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let bump = Query::update()
+            .table(Users::Table)
+            .value(Users::FailedLogons, Expr::col(Users::FailedLogons).add(1))
+            .and_where(Expr::col(Users::TenantId).eq(tenant))
+            .and_where(Expr::col(Users::Id).eq(user))
+            .returning(Query::returning().column(Users::FailedLogons))
+            .to_owned();
+        let total = x.fetch_optional(&bump).await?.ok_or(StoreError::NotFound("user"))?.i64("failed_logons")?;
+        // Failures older than the window count for nothing any more.
+        let forget = Query::delete()
+            .from_table(LogonFailuresT::Table)
+            .and_where(Expr::col(LogonFailuresT::UserId).eq(user))
+            .and_where(Expr::col(LogonFailuresT::At).lt(tables::millis(window_start)))
+            .to_owned();
+        x.execute(&forget).await?;
+        let insert = Query::insert()
+            .into_table(LogonFailuresT::Table)
+            .columns([LogonFailuresT::TenantId, LogonFailuresT::UserId, LogonFailuresT::At])
+            .values([tenant.into(), user.into(), tables::millis(at).into()])
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .to_owned();
+        x.execute(&insert).await?;
+        let count = Query::select()
+            .expr_as(Expr::col(LogonFailuresT::At).count(), sea_query::Alias::new("n"))
+            .from(LogonFailuresT::Table)
+            .and_where(Expr::col(LogonFailuresT::UserId).eq(user))
+            .to_owned();
+        let recent = x.fetch_optional(&count).await?.map(|r| r.i64("n")).transpose()?.unwrap_or(0);
+        tx.commit().await?;
+        Ok(LogonFailures { recent: u32::try_from(recent).unwrap_or(u32::MAX), total })
+    }
+
+    async fn lock_user(&self, tenant: Uuid, user: Uuid, until: Time) -> StoreResult<()> {
+        self.set_lock(tenant, user, Some(until)).await.map(drop)
+    }
+
+    async fn clear_logon_failures(&self, tenant: Uuid, user: Uuid) -> StoreResult<()> {
+        if !self.set_lock(tenant, user, None).await? {
+            return Err(StoreError::NotFound("user"));
+        }
+        Ok(())
+    }
+
+    async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time) -> StoreResult<bool> {
+        let (user, group) = principal_columns(to);
+        let stmt = Query::insert()
+            .into_table(RoleAssignments::Table)
+            .columns([
+                RoleAssignments::TenantId,
+                RoleAssignments::UserId,
+                RoleAssignments::GroupId,
+                RoleAssignments::Role,
+                RoleAssignments::CreatedAt,
+            ])
+            .values([tenant.into(), user.into(), group.into(), role.into(), tables::millis(at).into()])
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .to_owned();
+        Ok(self.write(&stmt).await? > 0)
+    }
+
+    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str) -> StoreResult<()> {
+        let stmt = Query::delete()
+            .from_table(RoleAssignments::Table)
+            .and_where(Expr::col(RoleAssignments::TenantId).eq(tenant))
+            .and_where(assignee(from))
+            .and_where(Expr::col(RoleAssignments::Role).eq(role))
+            .to_owned();
+        if self.write(&stmt).await? == 0 {
+            return Err(StoreError::NotFound("role assignment"));
+        }
+        Ok(())
+    }
+
+    async fn roles(&self, tenant: Uuid, of: MemberRef, depth: Depth) -> StoreResult<Vec<String>> {
+        let mut conn = self.read().await?;
+        let mut x = conn.exec();
+        let mut whose = assignee(of);
+        if depth == Depth::Indirect {
+            whose = whose.or(query::in_live_groups_of(of, x.backend()));
+        }
+        let stmt = Query::select()
+            .distinct()
+            .column(RoleAssignments::Role)
+            .from(RoleAssignments::Table)
+            .and_where(Expr::col(RoleAssignments::TenantId).eq(tenant))
+            .and_where(whose)
+            .order_by(RoleAssignments::Role, sea_query::Order::Asc)
+            .to_owned();
+        x.fetch_all(&stmt).await?.iter().map(|r| r.text("role")).collect()
+    }
+
+    async fn set_client_secret(&self, tenant: Uuid, user: Uuid, hash: &[u8; 32], at: Time) -> StoreResult<()> {
+        let stmt = Query::insert()
+            .into_table(ClientSecrets::Table)
+            .columns([ClientSecrets::UserId, ClientSecrets::TenantId, ClientSecrets::Hash, ClientSecrets::CreatedAt])
+            .values([user.into(), tenant.into(), hash.to_vec().into(), tables::millis(at).into()])
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .on_conflict(
+                OnConflict::column(ClientSecrets::UserId)
+                    .update_columns([ClientSecrets::Hash, ClientSecrets::CreatedAt])
+                    .to_owned(),
+            )
+            .to_owned();
+        self.write(&stmt).await.map(|_| ())
+    }
+
+    async fn client_secret(&self, client: Uuid) -> StoreResult<Option<(Uuid, [u8; 32])>> {
+        let stmt = rows_where(ClientSecrets::Table, Expr::col(ClientSecrets::UserId).eq(client));
+        self.one(&stmt, |r| Ok((r.uuid("tenant_id")?, tables::digest(r, "hash")?))).await
     }
 
     async fn password_hashes(&self, tenant: Uuid, user: Uuid, newest: u32) -> StoreResult<Vec<String>> {
@@ -895,6 +1040,33 @@ async fn guarded_update(
 }
 
 impl SqlStore {
+    /// Locks a user until a time, or (None) lifts its lock and zeroes its failure count; either
+    /// way its recent failures are forgotten. Answers whether the user exists.
+    async fn set_lock(&self, tenant: Uuid, user: Uuid, until: Option<Time>) -> StoreResult<bool> {
+        let mut update = Query::update();
+        update
+            .table(Users::Table)
+            .value(Users::LockedUntil, until.map(tables::millis))
+            .and_where(Expr::col(Users::TenantId).eq(tenant))
+            .and_where(Expr::col(Users::Id).eq(user));
+        if until.is_none() {
+            update.value(Users::FailedLogons, 0);
+        }
+        let forget = Query::delete()
+            .from_table(LogonFailuresT::Table)
+            .and_where(Expr::col(LogonFailuresT::TenantId).eq(tenant))
+            .and_where(Expr::col(LogonFailuresT::UserId).eq(user))
+            .to_owned();
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        if x.execute(&update).await? == 0 {
+            return Ok(false);
+        }
+        x.execute(&forget).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Revokes the tenant's live sessions that `which` selects.
     async fn revoke_sessions(&self, tenant: Uuid, which: sea_query::SimpleExpr, at: Time) -> StoreResult<()> {
         let stmt = Query::update()

@@ -3,8 +3,8 @@
 use crate::exec::Row;
 use chrono::DateTime;
 use roster_core::model::{
-    ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind, UserSpec,
-    UserStatus,
+    Actor, ActorKind, ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind,
+    UserSpec, UserStatus,
 };
 use roster_core::store::{StoreError, StoreResult};
 use roster_core::token::{Session, SigningKey};
@@ -19,6 +19,7 @@ pub enum Tenants {
     UserSeq,
     GroupSeq,
     PasswordPolicy,
+    LockoutPolicy,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -66,6 +67,35 @@ pub enum Users {
     Version,
     PasswordMustChange,
     PasswordChangedAt,
+    FailedLogons,
+    LockedUntil,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum LogonFailures {
+    Table,
+    TenantId,
+    UserId,
+    At,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum RoleAssignments {
+    Table,
+    TenantId,
+    UserId,
+    GroupId,
+    Role,
+    CreatedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ClientSecrets {
+    Table,
+    UserId,
+    TenantId,
+    Hash,
+    CreatedAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -100,6 +130,8 @@ pub enum Sessions {
     RefreshedAt,
     ExpiresAt,
     RevokedAt,
+    ActorKind,
+    ActorId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -159,8 +191,7 @@ pub fn tenant(r: &Row) -> StoreResult<Tenant> {
 }
 
 pub fn api_key(r: &Row) -> StoreResult<ApiKey> {
-    let hash: [u8; 32] =
-        r.bytes("hash")?.try_into().map_err(|_| StoreError::Backend("api key hash is not 32 bytes".into()))?;
+    let hash = digest(r, "hash")?;
     Ok(ApiKey {
         id: r.uuid("id")?,
         tenant_id: r.uuid("tenant_id")?,
@@ -208,6 +239,8 @@ pub fn user(r: &Row) -> StoreResult<User> {
         version: r.i64("version")?,
         password_changed: opt_time(r.opt_i64("password_changed_at")?)?,
         password_must_change: r.bool("password_must_change")?,
+        failed_logons: r.i64("failed_logons")?,
+        locked_until: opt_time(r.opt_i64("locked_until")?)?,
     })
 }
 
@@ -251,7 +284,16 @@ pub fn session(r: &Row) -> StoreResult<Session> {
         refreshed: time(r.i64("refreshed_at")?)?,
         expires: time(r.i64("expires_at")?)?,
         revoked: opt_time(r.opt_i64("revoked_at")?)?,
+        actor: match (r.opt_text("actor_kind")?, r.opt_uuid("actor_id")?) {
+            (Some(kind), Some(id)) => Some(Actor { kind: parse_enum("actor_kind", &kind, ActorKind::parse)?, id }),
+            _ => None,
+        },
     })
+}
+
+/// A 32-byte digest column.
+pub fn digest(r: &Row, col: &str) -> StoreResult<[u8; 32]> {
+    r.bytes(col)?.try_into().map_err(|_| StoreError::Backend(format!("{col} is not 32 bytes")))
 }
 
 pub fn principal(r: &Row) -> StoreResult<Principal> {

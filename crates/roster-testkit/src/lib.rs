@@ -177,6 +177,9 @@ pub async fn expect_problem(resp: Response, status: u16, code: &str) -> Value {
 #[macro_export]
 macro_rules! both {
     ($name:ident, |$srv:ident : &TestServer| async move $body:block) => {
+        $crate::both!($name, adjust = |_| {}, |$srv: &TestServer| async move $body);
+    };
+    ($name:ident, adjust = $adjust:expr, |$srv:ident : &TestServer| async move $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -185,14 +188,16 @@ macro_rules! both {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let srv = $crate::TestServer::start($crate::Backend::Sqlite).await.unwrap_or_else(|| unreachable!());
+                let srv = $crate::TestServer::start_with($crate::Backend::Sqlite, $adjust)
+                    .await
+                    .unwrap_or_else(|| unreachable!());
                 run(&srv).await;
                 srv.stop().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(srv) = $crate::TestServer::start($crate::Backend::Postgres).await else {
+                let Some(srv) = $crate::TestServer::start_with($crate::Backend::Postgres, $adjust).await else {
                     eprintln!("skipped: ROSTER_TEST_DATABASE_URL is not set");
                     return;
                 };

@@ -3,7 +3,7 @@
 
 use super::errors::{ApiError, ProblemResponses};
 use super::extract::{Authed, Body, Params};
-use super::wire::{ChangePassword, Login, ReadParams, RefreshRequest, User};
+use super::wire::{ChangePassword, Impersonate, Login, ReadParams, RefreshRequest, User};
 use super::{one_response, Projection};
 use crate::AppState;
 use axum::extract::State;
@@ -63,4 +63,17 @@ pub async fn change_password(
 ) -> Result<Response, ApiError> {
     s.directory.change_own_password(&caller, &body.current_password, &body.new_password).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Sign in as another user of the tenant. The token names the caller in its `act` claim; it is
+/// not renewed. The caller must hold every permission the user holds (403 otherwise), and an
+/// impersonation token cannot impersonate again.
+#[utoipa::path(post, path = "/auth/impersonate", security(("api_key" = ["impersonate"])), tag = "auth", request_body = Impersonate,
+    responses((status = 200, description = "A token for the user", body = TokenPair), ProblemResponses))]
+pub async fn impersonate(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    Body(body): Body<Impersonate>,
+) -> Result<Response, ApiError> {
+    Ok(axum::Json(s.directory.impersonate(&caller, body.user_id).await?).into_response())
 }

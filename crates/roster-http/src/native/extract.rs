@@ -134,6 +134,20 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPair {
     }
 }
 
+/// A UUID and a name of a path (`/users/{id}/roles/{role}`).
+pub struct IdName(pub Uuid, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdName {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<(Uuid, String)>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path((a, b))) => Ok(IdName(a, b)),
+            Err(e) => Err(path_rejection(e)),
+        }
+    }
+}
+
 fn path_rejection(e: PathRejection) -> ApiError {
     ApiError::bad_request("request.path", format!("the id in the path must be a UUID ({})", e.body_text()))
 }

@@ -1,8 +1,9 @@
-//! `/api-keys`: make, list and revoke the tenant's API keys.
+//! `/api-keys` and `/users/{id}/client-secret`: the credentials of machines, API keys of the
+//! tenant and client secrets of application users.
 
 use super::errors::{ApiError, ProblemResponses};
 use super::extract::{Authed, Body, IdPath};
-use super::wire::{ApiKey, List, NewApiKey, NewApiKeyCreated};
+use super::wire::{ApiKey, ClientCredentials, List, NewApiKey, NewApiKeyCreated};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -40,4 +41,19 @@ pub async fn revoke(
 ) -> Result<Response, ApiError> {
     s.directory.revoke_api_key(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Make or replace the client secret of an application user (`kind: application`), for the
+/// OAuth client credentials grant at `/oauth/token`. The secret is in this answer only; tokens
+/// issued with an earlier secret stop working.
+#[utoipa::path(post, path = "/users/{id}/client-secret", security(("api_key" = ["keys:manage"])), tag = "api-keys",
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The client id and its new secret, shown this once", body = ClientCredentials), ProblemResponses))]
+pub async fn client_secret(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let (user, client_secret) = s.directory.rotate_client_secret(&caller, id).await?;
+    Ok(axum::Json(ClientCredentials { client_id: user.id, client_secret }).into_response())
 }

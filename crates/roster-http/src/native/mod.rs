@@ -5,9 +5,12 @@ mod errors;
 mod extract;
 mod groups;
 mod keys;
+mod lockout;
 mod members;
+mod oauth;
 mod passwords;
 mod principals;
+mod roles;
 mod users;
 pub mod wire;
 
@@ -32,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get, users::replace, users::patch, users::delete))
         .routes(routes!(users::restore))
         .routes(routes!(users::groups))
+        .routes(routes!(users::promote))
         .routes(routes!(groups::list, groups::create))
         .routes(routes!(groups::get, groups::replace, groups::patch, groups::delete))
         .routes(routes!(groups::restore))
@@ -42,6 +46,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(principals::list))
         .routes(routes!(keys::list, keys::create))
         .routes(routes!(keys::revoke))
+        .routes(routes!(keys::client_secret))
+        .routes(routes!(roles::catalogue))
+        .routes(routes!(roles::user_roles))
+        .routes(routes!(roles::assign_user, roles::unassign_user))
+        .routes(routes!(roles::group_roles))
+        .routes(routes!(roles::assign_group, roles::unassign_group))
+        .routes(routes!(lockout::get_policy, lockout::set_policy))
+        .routes(routes!(lockout::clear))
         .routes(routes!(passwords::get_policy, passwords::set_policy))
         .routes(routes!(passwords::set))
         .routes(routes!(passwords::check))
@@ -50,6 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::change_password))
+        .routes(routes!(auth::impersonate))
+        .routes(routes!(oauth::token))
 }
 
 /// Which attributes a response shows.

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use roster_core::model::{MemberRef, PrincipalKind, UserSpec};
 use roster_core::schema::Resource;
 
-fn user_response(
+pub(crate) fn user_response(
     status: StatusCode,
     user: roster_core::model::User,
     projection: &Projection,
@@ -142,4 +142,17 @@ pub async fn groups(
     let (req, projection) = list_request(Resource::Group, p)?;
     let page = s.directory.list_memberships(&caller, MemberRef { kind: PrincipalKind::User, id }, depth, req).await?;
     Ok(list_response::<_, Group>(page, &projection))
+}
+
+/// Make a guest a regular user (409 when it is not a guest).
+#[utoipa::path(post, path = "/users/{id}/promote", security(("api_key" = ["users:write"])), tag = "users",
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The user, no longer a guest", body = User, headers(("ETag" = String))), ProblemResponses))]
+pub async fn promote(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let user = s.directory.promote_guest(&caller, id).await?;
+    Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
 }

@@ -52,6 +52,11 @@ pub struct User {
     /// The user must choose a new password at the next sign-in.
     #[schema(required = false)]
     pub password_must_change: bool,
+    /// Failed sign-ins since the last successful one.
+    #[schema(required = false)]
+    pub failed_logons: i64,
+    /// While the account is temporarily locked, when the lock ends; absent otherwise.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 impl From<model::User> for User {
@@ -83,6 +88,8 @@ impl From<model::User> for User {
             version: u.version,
             password_changed: u.password_changed,
             password_must_change: u.password_must_change,
+            failed_logons: u.failed_logons,
+            locked_until: u.locked_until.filter(|t| *t > model::now()),
         }
     }
 }
@@ -402,4 +409,63 @@ impl std::fmt::Debug for ChangePassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ChangePassword { [redacted] }")
     }
+}
+
+/// A built-in role.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub permissions: Vec<&'static str>,
+    /// Only a caller with `tenant:admin` (rank SUPER) assigns or removes it.
+    pub administrative: bool,
+}
+
+impl From<&'static roster_core::access::Role> for RoleInfo {
+    fn from(r: &'static roster_core::access::Role) -> Self {
+        RoleInfo {
+            name: r.name,
+            description: r.description,
+            permissions: r.permissions.iter().map(|p| p.as_str()).collect(),
+            administrative: r.is_administrative(),
+        }
+    }
+}
+
+/// The roles of a user or group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Roles {
+    /// Assigned to it.
+    pub direct: Vec<String>,
+    /// Held in all: its own and those of every group it belongs to, nested or not (for users,
+    /// `regular` always).
+    pub effective: Vec<String>,
+}
+
+impl From<roster_core::roles::RoleSet> for Roles {
+    fn from(r: roster_core::roles::RoleSet) -> Self {
+        Roles { direct: r.direct, effective: r.effective }
+    }
+}
+
+/// An application user's client credentials, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct ClientCredentials {
+    /// The application user's id.
+    pub client_id: Uuid,
+    /// Shown this once; stored only as a hash.
+    pub client_secret: String,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+/// Whom to impersonate.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Impersonate {
+    pub user_id: Uuid,
 }

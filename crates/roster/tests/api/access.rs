@@ -1,6 +1,7 @@
-//! Every route of the native API against every kind of caller: no credential, a bad, expired or
-//! revoked key, a key of another tenant, a key without the route's permission, and one with it.
-//! A route that exists in the API but not in this table fails the test.
+//! Every route of the native API against every kind of caller: no credential, bad, expired and
+//! revoked keys and tokens, a suspended user's token, a key of another tenant, a key and a user
+//! without the route's permission, and a key and a user (holding its role through nested groups)
+//! with it. A route that exists in the API but not in this table fails the test.
 
 use crate::*;
 use reqwest::Method;
@@ -13,7 +14,7 @@ struct Case {
     ok: u16,
 }
 
-fn case(method: &Method, path: &str, n: usize, spare_user: &str) -> Option<Case> {
+fn case(method: &Method, path: &str, n: usize, user: &str, spare_user: &str) -> Option<Case> {
     let json = |body: Value, ok| Some(Case { body: Some(body), content_type: "application/json", ok });
     let plain = |ok| Some(Case { body: None, content_type: "application/json", ok });
     match (method.as_str(), path) {
@@ -39,11 +40,22 @@ fn case(method: &Method, path: &str, n: usize, spare_user: &str) -> Option<Case>
         ("PUT", "/api/v1/password-policy") => json(json!({"min_length": 10}), 200),
         ("POST", "/api/v1/users/{id}/password") => json(json!({"password": format!("orbit-lantern-{n}-quartz")}), 204),
         ("POST", "/api/v1/users/{id}/password/check") => json(json!({"password": "x"}), 200),
+        ("PUT", "/api/v1/users/{id}/roles/{role}" | "/api/v1/groups/{id}/roles/{role}") => plain(200),
+        ("DELETE", "/api/v1/users/{id}/roles/{role}" | "/api/v1/groups/{id}/roles/{role}") => plain(204),
+        ("POST", "/api/v1/users/{id}/promote") => plain(200),
+        ("POST", "/api/v1/users/{id}/client-secret") => plain(200),
+        ("DELETE", "/api/v1/users/{id}/logon-failures") => plain(200),
+        ("PUT", "/api/v1/lockout-policy") => json(json!({"lock_after": 6}), 200),
+        ("POST", "/api/v1/auth/impersonate") => json(json!({"user_id": user}), 200),
         _ => None,
     }
 }
 
-both!(route_by_caller_matrix, |srv: &TestServer| async move {
+/// Access tokens live long enough for a request made right after signing in, and expire during
+/// the test's setup.
+const TOKEN_TTL_SECONDS: i64 = 4;
+
+both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECONDS, |srv: &TestServer| async move {
     let op = srv.directory.operator("default").await.unwrap();
     let key = |role: &'static str| {
         let (dir, op) = (srv.directory.clone(), op.clone());
@@ -60,7 +72,25 @@ both!(route_by_caller_matrix, |srv: &TestServer| async move {
     srv.directory.create_tenant("elsewhere").await.unwrap();
     let other_op = srv.directory.operator("elsewhere").await.unwrap();
     let (_, other) = srv.directory.create_api_key(&other_op, "other", "super-admin", None).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    // Users: one holding super-admin through a group nested in the group that has the role, a
+    // plain one, and one that is suspended after signing in.
+    let admins = srv.group("admins").await;
+    let nested = srv.group("nested-admins").await;
+    let (admins_id, nested_id) = (admins["id"].as_str().unwrap(), nested["id"].as_str().unwrap());
+    expect(srv.put(&format!("/api/v1/groups/{admins_id}/roles/super-admin"), &json!({})).await, 200).await;
+    srv.post(&format!("/api/v1/groups/{admins_id}/members"), &json!({"kind": "group", "id": nested_id})).await;
+    let holder_id = person(srv, "holder").await;
+    srv.post(&format!("/api/v1/groups/{nested_id}/members"), &json!({"kind": "user", "id": holder_id})).await;
+    person(srv, "plain").await;
+    let suspended_id = person(srv, "suspended").await;
+    expect(srv.put(&format!("/api/v1/users/{suspended_id}/roles/super-admin"), &json!({})).await, 200).await;
+    let set_status = |status: &'static str| {
+        let path = format!("/api/v1/users/{suspended_id}");
+        async move { expect(srv.patch(&path, "application/merge-patch+json", &json!({"status": status})).await, 200).await }
+    };
+    let expired_token = token(srv, "holder").await;
+    // `exp` is in whole seconds and a token is good through its last second.
+    tokio::time::sleep(std::time::Duration::from_millis((TOKEN_TTL_SECONDS as u64 + 1) * 1000 + 100)).await;
 
     let spec = expect(srv.client.get(srv.url("/api/v1/openapi.json")).send().await.unwrap(), 200).await;
     let mut checked = 0;
@@ -69,15 +99,21 @@ both!(route_by_caller_matrix, |srv: &TestServer| async move {
             let method: Method = method.to_uppercase().parse().unwrap();
             let n = n * 10 + checked;
             // Fresh fixtures for each route: a user in a group with a child group, and a spare user.
-            let user = srv.user(json!({"user_name": format!("u{n}")})).await;
+            let user = srv.user(json!({"user_name": format!("u{n}"), "guest": true})).await;
+            let app = srv.user(json!({"user_name": format!("app{n}"), "kind": "application"})).await;
             let spare = srv.user(json!({"user_name": format!("s{n}")})).await;
             let group = srv.group(&format!("g{n}")).await;
             let child = srv.group(&format!("c{n}")).await;
             let gid = group["id"].as_str().unwrap();
             srv.post(&format!("/api/v1/groups/{gid}/members"), &json!({"kind": "user", "id": user["id"]})).await;
             srv.post(&format!("/api/v1/groups/{gid}/members"), &json!({"kind": "group", "id": child["id"]})).await;
+            let uid = user["id"].as_str().unwrap();
+            expect(srv.put(&format!("/api/v1/users/{uid}/roles/reader"), &json!({})).await, 200).await;
+            expect(srv.put(&format!("/api/v1/groups/{gid}/roles/reader"), &json!({})).await, 200).await;
             let (fresh_key, _) = srv.directory.create_api_key(&op, "target", "reader", None).await.unwrap();
-            let id = if path.starts_with("/api/v1/users") {
+            let id = if path.ends_with("/client-secret") {
+                app["id"].as_str().unwrap().to_owned()
+            } else if path.starts_with("/api/v1/users") {
                 user["id"].as_str().unwrap().to_owned()
             } else if path.starts_with("/api/v1/api-keys") {
                 fresh_key.id.to_string()
@@ -85,14 +121,14 @@ both!(route_by_caller_matrix, |srv: &TestServer| async move {
                 gid.to_owned()
             };
             let member = if path.ends_with("/groups/{member_id}") { child["id"].as_str() } else { user["id"].as_str() };
-            let url = path.replace("{id}", &id).replace("{member_id}", member.unwrap());
+            let url = path.replace("{id}", &id).replace("{member_id}", member.unwrap()).replace("{role}", "reader");
             // Sign-in routes take no credential, and self-service routes are about a signed-in
             // user; auth_tokens.rs covers both.
             let Some(scope) = operation["security"][0]["api_key"][0].as_str() else { continue };
             if scope == "self" {
                 continue;
             }
-            let Some(c) = case(&method, path, n, spare["id"].as_str().unwrap()) else {
+            let Some(c) = case(&method, path, n, uid, spare["id"].as_str().unwrap()) else {
                 panic!("{method} {path} has no entry in the access matrix");
             };
             let permission = Permission::parse(scope).unwrap();
@@ -107,11 +143,23 @@ both!(route_by_caller_matrix, |srv: &TestServer| async move {
                 async move { req.send().await.unwrap() }
             };
             let what = format!("{method} {path}");
+            // Tokens made just now, so only what was done to them can make them fail.
+            let revoked_token = token(srv, "holder").await;
+            let r = srv.client.post(srv.url("/api/v1/auth/logout")).bearer_auth(&revoked_token).send().await.unwrap();
+            assert_eq!(r.status(), 204);
+            set_status("active").await;
+            let suspended_token = token(srv, "suspended").await;
+            set_status("suspended").await;
+            let forged = format!("{}x", &expired_token[..expired_token.len() - 1]);
             for (label, token) in [
                 ("no credential", None),
                 ("bad key", Some("roster_nope")),
                 ("expired key", Some(expired.as_str())),
                 ("revoked key", Some(revoked.as_str())),
+                ("tampered token", Some(forged.as_str())),
+                ("expired token", Some(expired_token.as_str())),
+                ("revoked token", Some(revoked_token.as_str())),
+                ("suspended user's token", Some(suspended_token.as_str())),
             ] {
                 let r = send(token).await;
                 assert_eq!(r.status(), 401, "{what} with {label}");
@@ -119,8 +167,11 @@ both!(route_by_caller_matrix, |srv: &TestServer| async move {
             let lacking = ROLES.iter().find(|r| !r.permissions.contains(permission)).unwrap();
             let r = send(Some(&with_role[lacking.name])).await;
             assert_eq!(r.status(), 403, "{what} with role {} lacking {scope}", lacking.name);
+            let r = send(Some(&token(srv, "plain").await)).await;
+            assert_eq!(r.status(), 403, "{what} with a regular user lacking {scope}");
             let other_status = send(Some(&other)).await.status().as_u16();
-            if path.contains("{id}") {
+            let names_fixture = c.body.as_ref().is_some_and(|b| b.to_string().contains(uid));
+            if path.contains("{id}") || names_fixture {
                 assert_eq!(other_status, 404, "{what} from another tenant");
             } else {
                 assert_eq!(other_status, c.ok, "{what} from another tenant acts in its own");
@@ -130,15 +181,27 @@ both!(route_by_caller_matrix, |srv: &TestServer| async move {
                 expect(srv.get(&format!("/api/v1/users/{}", user["id"].as_str().unwrap())).await, 200).await["version"],
                 1
             );
-            let holder = ROLES.iter().find(|r| r.permissions.contains(permission)).unwrap();
-            let r = send(Some(&with_role[holder.name])).await;
+            // Half the routes succeed for a key, half for a user holding its role through groups.
+            let (label, holder) = if checked % 2 == 0 {
+                // The least role holding the permission, but for role routes: a role can be handed
+                // out only by a caller holding all of it (roles.rs tests that rule).
+                let role = if path.contains("{role}") {
+                    ROLES.last().unwrap()
+                } else {
+                    ROLES.iter().find(|r| r.permissions.contains(permission)).unwrap()
+                };
+                (format!("a key with role {}", role.name), with_role[role.name].clone())
+            } else {
+                ("a user with super-admin through nested groups".to_owned(), token(srv, "holder").await)
+            };
+            let r = send(Some(&holder)).await;
             let status = r.status().as_u16();
             let body = r.text().await.unwrap();
-            assert_eq!(status, c.ok, "{what} with role {} holding {scope}: {body}", holder.name);
+            assert_eq!(status, c.ok, "{what} with {label} holding {scope}: {body}");
             checked += 1;
         }
     }
-    assert!(checked >= 24, "only {checked} operations checked");
+    assert!(checked >= 33, "only {checked} operations checked");
 });
 
 both!(keys_grant_no_more_than_their_maker_holds, |srv: &TestServer| async move {

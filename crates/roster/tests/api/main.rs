@@ -7,11 +7,15 @@ mod auth;
 mod auth_tokens;
 mod cli;
 mod groups;
+mod impersonation;
+mod lockout;
 mod malformed;
 mod members;
+mod oauth;
 mod ops;
 mod passwords;
 mod principals;
+mod roles;
 mod schema;
 mod tenancy;
 mod users;
@@ -19,6 +23,43 @@ mod users_list;
 
 pub use roster_testkit::{both, expect, expect_problem, TestServer};
 pub use serde_json::{json, Value};
+
+/// The password `person` gives its users.
+pub const PASSWORD: &str = "saffron-kettle-orbit-42";
+
+/// A user with a password; answers its id.
+pub async fn person(srv: &TestServer, name: &str) -> String {
+    let u = srv.user(json!({"user_name": name, "email": format!("{name}@example.com")})).await;
+    let id = u["id"].as_str().unwrap().to_owned();
+    let r = srv.post(&format!("/api/v1/users/{id}/password"), &json!({"password": PASSWORD})).await;
+    assert_eq!(r.status(), 204);
+    id
+}
+
+pub async fn login(srv: &TestServer, username: &str, password: &str) -> reqwest::Response {
+    srv.client
+        .post(srv.url("/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs a user of `person` in; answers its access token.
+pub async fn token(srv: &TestServer, username: &str) -> String {
+    expect(login(srv, username, PASSWORD).await, 200).await["access_token"].as_str().unwrap().to_owned()
+}
+
+/// One JSON part of a JWT (0: header, 1: claims), read without verifying it (roster and PyJWT verify elsewhere).
+pub fn jwt_part(token: &str, index: usize) -> Value {
+    use base64::Engine;
+    let part = token.split('.').nth(index).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+pub fn jwt_claims(token: &str) -> Value {
+    jwt_part(token, 1)
+}
 
 /// The ids of a list answer's items.
 pub fn ids(list: &Value) -> Vec<String> {

@@ -60,6 +60,8 @@ fn wire_shape_of_a_user() {
         version: 3,
         password_changed: Some(t),
         password_must_change: true,
+        failed_logons: 2,
+        locked_until: chrono::DateTime::from_timestamp_millis(32_503_680_000_000),
     };
     insta::assert_json_snapshot!("user_wire", roster_http::native::wire::User::from(user));
 }

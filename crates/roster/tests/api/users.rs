@@ -197,3 +197,11 @@ both!(projection, |srv: &TestServer| async move {
     assert!(without.get("claims").is_none() && without.get("email").is_none() && without.get("user_name").is_some());
     expect_problem(srv.get(&format!("{path}?fields=password")).await, 400, "validation").await;
 });
+
+both!(guests_are_promoted_once, |srv: &TestServer| async move {
+    let guest = srv.user(json!({"user_name": "visitor", "guest": true})).await;
+    let id = guest["id"].as_str().unwrap();
+    let promoted = expect(srv.post(&format!("/api/v1/users/{id}/promote"), &json!({})).await, 200).await;
+    assert_eq!((promoted["guest"].clone(), promoted["version"].clone()), (json!(false), json!(2)));
+    expect_problem(srv.post(&format!("/api/v1/users/{id}/promote"), &json!({})).await, 409, "conflict").await;
+});

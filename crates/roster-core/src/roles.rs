@@ -1,0 +1,74 @@
+//! Roles held by users and groups: assigning and removing them, and the roles (and so the
+//! permissions) a user holds directly and through every group it belongs to.
+
+use crate::access::{self, Permission, Permissions, Role};
+use crate::directory::{Caller, Directory};
+use crate::error::CoreError;
+use crate::model::{self, Depth, MemberRef, PrincipalKind};
+use uuid::Uuid;
+
+/// The role every signed-in user holds whatever else it is given.
+pub const BASE_ROLE: &str = "regular";
+
+/// A principal's roles: assigned to it, and held in all (through its groups as well).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSet {
+    pub direct: Vec<String>,
+    pub effective: Vec<String>,
+}
+
+/// The built-in role a caller may hand out or take away, or why not.
+fn grantable(caller: &Caller, name: &str) -> Result<&'static Role, CoreError> {
+    let Some(role) = access::role(name) else {
+        let names: Vec<&str> = access::ROLES.iter().map(|r| r.name).collect();
+        return Err(CoreError::invalid("role", format!("unknown role; one of {}", names.join(", "))));
+    };
+    if !caller.permissions.covers(role.permissions)
+        || (role.is_administrative() && !caller.permissions.contains(Permission::TenantAdmin))
+    {
+        return Err(CoreError::Forbidden);
+    }
+    Ok(role)
+}
+
+impl Directory {
+    async fn principal_exists(&self, caller: &Caller, p: MemberRef) -> Result<(), CoreError> {
+        match p.kind {
+            PrincipalKind::User => self.user(caller, p.id).await.map(drop),
+            PrincipalKind::Group => self.group(caller, p.id).await.map(drop),
+        }
+    }
+
+    /// Gives a user or group a role; answers false when it held it already.
+    pub async fn assign_role(&self, caller: &Caller, to: MemberRef, role: &str) -> Result<bool, CoreError> {
+        let role = grantable(caller, role)?;
+        self.principal_exists(caller, to).await?;
+        Ok(self.store.assign_role(caller.tenant_id, to, role.name, model::now()).await?)
+    }
+
+    pub async fn unassign_role(&self, caller: &Caller, from: MemberRef, role: &str) -> Result<(), CoreError> {
+        let role = grantable(caller, role)?;
+        self.principal_exists(caller, from).await?;
+        Ok(self.store.unassign_role(caller.tenant_id, from, role.name).await?)
+    }
+
+    pub async fn roles_of(&self, caller: &Caller, of: MemberRef) -> Result<RoleSet, CoreError> {
+        self.principal_exists(caller, of).await?;
+        let direct = self.store.roles(caller.tenant_id, of, Depth::Direct).await?;
+        let mut effective = self.store.roles(caller.tenant_id, of, Depth::Indirect).await?;
+        if of.kind == PrincipalKind::User && !effective.iter().any(|r| r == BASE_ROLE) {
+            effective.insert(0, BASE_ROLE.to_owned());
+        }
+        Ok(RoleSet { direct, effective })
+    }
+
+    /// The roles a user holds in all, the base role first, and the permissions they add up to.
+    pub(crate) async fn user_access(&self, tenant: Uuid, user: Uuid) -> Result<(Vec<String>, Permissions), CoreError> {
+        let member = MemberRef { kind: PrincipalKind::User, id: user };
+        let mut roles = self.store.roles(tenant, member, Depth::Indirect).await?;
+        roles.retain(|r| r != BASE_ROLE && access::role(r).is_some());
+        roles.insert(0, BASE_ROLE.to_owned());
+        let permissions = access::permissions_of(roles.iter().map(String::as_str));
+        Ok((roles, permissions))
+    }
+}
