@@ -118,6 +118,10 @@ pub trait Store: Send + Sync + 'static {
     /// Every signing key, newest first.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+    /// Marks every live key but `keep` retired: they verify but no longer sign.
+    async fn retire_signing_keys(&self, keep: &str, at: Time) -> StoreResult<u64>;
+    /// Removes keys retired before `before`; tokens they signed stop verifying.
+    async fn delete_signing_keys(&self, before: Time) -> StoreResult<u64>;
     /// The user whose user name or email is `login` (lower-cased), deleted or not.
     async fn user_by_login(&self, tenant: Uuid, login: &str) -> StoreResult<Option<User>>;
     async fn insert_session(&self, session: &Session, refresh_hash: &[u8; 32]) -> StoreResult<()>;

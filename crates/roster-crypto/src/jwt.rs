@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 const ALGORITHM: &str = "ES256";
 /// How often an unknown `kid` may make the service reread the keys (another process may have added one).
 const RELOAD_INTERVAL: Duration = Duration::from_secs(10);
+/// How long a process signs with the keys it read before rereading them, so a rotation made
+/// elsewhere (`roster signing-key rotate`) reaches every process of a deployment.
+const SIGNING_REFRESH: Duration = Duration::from_secs(300);
 
 struct Keys {
     signing: Option<(String, EncodingKey)>,
@@ -63,6 +66,15 @@ pub fn generate_key() -> Result<SigningKey, CoreError> {
     })
 }
 
+/// Makes a new signing key and retires the others (they still verify the tokens they signed).
+/// Answers the new key's id. Running processes sign with it within five minutes.
+pub async fn rotate(store: &dyn Store) -> Result<String, CoreError> {
+    let key = generate_key()?;
+    store.insert_signing_key(&key).await?;
+    store.retire_signing_keys(&key.kid, model::now()).await?;
+    Ok(key.kid)
+}
+
 fn load(keys: &[SigningKey]) -> Result<Keys, CoreError> {
     let mut verifying = HashMap::new();
     let mut published = Vec::new();
@@ -107,6 +119,10 @@ impl JwtService {
 #[async_trait::async_trait]
 impl TokenService for JwtService {
     async fn sign(&self, claims: &AccessClaims) -> Result<String, CoreError> {
+        let stale = self.keys.read().map_err(internal)?.loaded.elapsed() >= SIGNING_REFRESH;
+        if stale {
+            self.reload().await?;
+        }
         let keys = self.keys.read().map_err(internal)?;
         let (kid, key) = keys.signing.as_ref().ok_or_else(|| internal("no signing key"))?;
         let mut header = Header::new(Algorithm::ES256);

@@ -2,7 +2,7 @@
 //! login storm can neither starve the request threads nor exhaust memory; and ES256 tokens.
 
 mod jwt;
-pub use jwt::{generate_key, JwtService};
+pub use jwt::{generate_key, rotate as rotate_signing_key, JwtService};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};

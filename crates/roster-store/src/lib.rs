@@ -381,6 +381,24 @@ impl Store for SqlStore {
         self.write(&stmt).await.map(|_| ())
     }
 
+    async fn retire_signing_keys(&self, keep: &str, at: Time) -> StoreResult<u64> {
+        let stmt = Query::update()
+            .table(SigningKeys::Table)
+            .value(SigningKeys::RetiredAt, tables::millis(at))
+            .and_where(Expr::col(SigningKeys::Kid).ne(keep))
+            .and_where(Expr::col(SigningKeys::RetiredAt).is_null())
+            .to_owned();
+        self.write(&stmt).await
+    }
+
+    async fn delete_signing_keys(&self, before: Time) -> StoreResult<u64> {
+        let stmt = Query::delete()
+            .from_table(SigningKeys::Table)
+            .and_where(Expr::col(SigningKeys::RetiredAt).lt(tables::millis(before)))
+            .to_owned();
+        self.write(&stmt).await
+    }
+
     async fn user_by_login(&self, tenant: Uuid, login: &str) -> StoreResult<Option<User>> {
         let mut stmt = query::users(tenant);
         stmt.and_where(Expr::col(Users::UserNameKey).eq(login).or(Expr::col(Users::EmailKey).eq(login)))

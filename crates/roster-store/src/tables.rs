@@ -116,6 +116,7 @@ pub enum SigningKeys {
     PrivateKey,
     PublicJwk,
     CreatedAt,
+    RetiredAt,
 }
 
 #[derive(Iden, Clone, Copy)]

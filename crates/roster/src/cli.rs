@@ -57,6 +57,22 @@ pub enum Command {
     /// API keys of a tenant.
     #[command(subcommand)]
     Apikey(ApikeyCmd),
+    /// The keys that sign access tokens (shared by every tenant and every process).
+    #[command(subcommand)]
+    SigningKey(SigningKeyCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SigningKeyCmd {
+    /// Make a new signing key; the others retire (they still verify the tokens they signed).
+    Rotate,
+    /// Every key, newest first (public halves only).
+    List,
+    /// Remove keys retired more than this many hours ago; tokens they signed stop working.
+    Prune {
+        #[arg(long, default_value_t = 24)]
+        retired_hours: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -340,6 +356,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
         }
+        Command::SigningKey(cmd) => signing_keys(&config, cmd).await,
         Command::Apikey(cmd) => {
             let dir = crate::open(&config).await?;
             match cmd {
@@ -364,6 +381,33 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     Ok(())
                 }
             }
+        }
+    }
+}
+
+async fn signing_keys(config: &Config, cmd: SigningKeyCmd) -> Result<(), Error> {
+    let dir = crate::open(config).await?;
+    let store = dir.store().as_ref();
+    match cmd {
+        SigningKeyCmd::Rotate => {
+            let kid = roster_crypto::rotate_signing_key(store).await?;
+            eprintln!("new signing key {kid}; running servers sign with it within five minutes");
+            Ok(())
+        }
+        SigningKeyCmd::List => {
+            let keys: Vec<_> = store
+                .signing_keys()
+                .await?
+                .into_iter()
+                .map(|k| serde_json::json!({"kid": k.kid, "algorithm": k.algorithm, "created": k.created, "retired": k.retired}))
+                .collect();
+            print_json(&keys)
+        }
+        SigningKeyCmd::Prune { retired_hours } => {
+            let before = roster_core::model::now() - chrono::Duration::hours(i64::from(retired_hours));
+            let n = store.delete_signing_keys(before).await?;
+            eprintln!("removed {n} retired signing keys");
+            Ok(())
         }
     }
 }

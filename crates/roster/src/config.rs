@@ -24,6 +24,14 @@ pub enum LogFormat {
     Json,
 }
 
+/// What the `sub` claim of access tokens names.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSubject {
+    UserName,
+    Id,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -56,6 +64,8 @@ pub struct Config {
     pub access_token_ttl: i64,
     /// Lifetime of a sign-in session without refresh, in seconds.
     pub refresh_token_ttl: i64,
+    /// `user_name` (the default) or `id`: what the `sub` claim of access tokens names.
+    pub token_subject: TokenSubject,
 }
 
 impl Default for Config {
@@ -76,6 +86,7 @@ impl Default for Config {
             public_url: None,
             access_token_ttl: 900,
             refresh_token_ttl: 30 * 24 * 3600,
+            token_subject: TokenSubject::UserName,
         }
     }
 }
@@ -139,7 +150,7 @@ impl Config {
             audience: "roster".into(),
             access_ttl_seconds: self.access_token_ttl,
             refresh_ttl_seconds: self.refresh_token_ttl,
-            subject_is_id: false,
+            subject_is_id: self.token_subject == TokenSubject::Id,
         }
     }
 
@@ -171,6 +182,7 @@ mod tests {
             jail.set_env("ROSTER_ACCESS_TOKEN_TTL", "3");
             jail.set_env("ROSTER_ARGON2_MEMORY_KIB", "1024");
             jail.set_env("ROSTER_PUBLIC_URL", "https://id.example.com/");
+            jail.set_env("ROSTER_TOKEN_SUBJECT", "id");
             let c = Config::load(Some(Path::new("roster.toml")), &[("log_level", "error".into())])
                 .map_err(|e| e.to_string())?;
             assert_eq!(c.listen.port(), 9000, "file over defaults");
@@ -179,6 +191,7 @@ mod tests {
             // Every setting can come from the environment.
             assert_eq!((c.access_token_ttl, c.argon2_memory_kib), (3, 1024));
             assert_eq!(c.token_settings().issuer, "https://id.example.com");
+            assert!(c.token_settings().subject_is_id);
             assert_eq!(c.max_body_bytes, Config::default().max_body_bytes);
 
             jail.create_file("bad.toml", "listen = \"127.0.0.1:9000\"\nlisten_port = 1\n")?;

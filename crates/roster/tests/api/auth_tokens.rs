@@ -181,3 +181,16 @@ async fn expired_tokens_are_refused() {
     expect_problem(me(&srv, &access).await, 401, "auth.unauthenticated").await;
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn the_subject_can_be_the_user_id() {
+    let srv = TestServer::start_with(roster_testkit::Backend::Sqlite, |c| {
+        c.token_subject = roster::config::TokenSubject::Id;
+    })
+    .await
+    .unwrap();
+    let id = person(&srv, "sol").await;
+    let claims = jwt_claims(&token(&srv, "sol").await);
+    assert_eq!(claims["sub"], id.as_str());
+    srv.stop().await;
+}

@@ -97,6 +97,22 @@ async fn operator_commands_and_first_start() {
     );
     let (ok, keys, _) = roster(&dir, &["apikey", "list"]);
     assert!(ok && keys.contains("bootstrap") && !keys.contains(&printed));
+
+    // Signing keys: a rotation retires the old key (it still verifies), pruning removes it.
+    let list = |dir| serde_json::from_str::<Value>(&roster(dir, &["signing-key", "list"]).1).unwrap();
+    let before = list(&dir);
+    assert_eq!(before.as_array().unwrap().len(), 1);
+    let (ok, _, err) = roster(&dir, &["signing-key", "rotate"]);
+    assert!(ok, "{err}");
+    let after = list(&dir);
+    let after = after.as_array().unwrap();
+    assert_eq!(after.len(), 2);
+    assert!(after[0]["retired"].is_null() && after[1]["retired"].is_string(), "{after:?}");
+    assert_eq!(after[1]["kid"], before[0]["kid"]);
+    assert!(!after[0].to_string().contains("private"), "only public halves are listed");
+    let (ok, _, err) = roster(&dir, &["signing-key", "prune", "--retired-hours", "0"]);
+    assert!(ok && err.contains("removed 1"), "{err}");
+    assert_eq!(list(&dir).as_array().unwrap().len(), 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
