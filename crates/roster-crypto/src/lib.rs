@@ -1,5 +1,6 @@
-//! Roster's cryptographic adapters: argon2id password hashing on a bounded blocking pool, so a
-//! login storm can neither starve the request threads nor exhaust memory; and ES256 tokens.
+//! Roster's cryptographic adapters: argon2id password hashing on a bounded pool of low-priority
+//! threads, so a login storm can neither starve the request threads nor exhaust memory; and
+//! ES256 tokens.
 
 mod jwt;
 pub use jwt::{generate_key, rotate as rotate_signing_key, JwtService};
@@ -10,8 +11,8 @@ use async_trait::async_trait;
 use roster_core::password::PasswordHasher;
 use roster_core::CoreError;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::sync::{oneshot, Semaphore};
 
 /// Argon2id cost and the pool's bounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +34,50 @@ impl Default for HashConfig {
     }
 }
 
+/// How much the hashing threads yield to the request threads: a Linux nice value of about 10
+/// (scheduler weight 110 against 1024), so reads stay fast in a login storm while hashing
+/// still gets every idle cycle.
+const HASH_THREAD_PRIORITY: u8 = 0;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Starts the threads that compute hashes; they stop when the sender is dropped.
+fn start_pool(threads: usize) -> Result<mpsc::Sender<Job>, String> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    let queue = Arc::new(Mutex::new(queue));
+    for i in 0..threads {
+        let queue = Arc::clone(&queue);
+        std::thread::Builder::new()
+            .name(format!("roster-hash-{i}"))
+            .spawn(move || {
+                let lowered = thread_priority::ThreadPriorityValue::try_from(HASH_THREAD_PRIORITY)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| {
+                        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Crossplatform(v))
+                            .map_err(|e| e.to_string())
+                    });
+                if let Err(e) = lowered {
+                    tracing::warn!(error = %e, "password hashing runs at normal priority");
+                }
+                loop {
+                    let job = match queue.lock() {
+                        Ok(q) => q.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start a password hashing thread: {e}"))?;
+    }
+    Ok(jobs)
+}
+
 pub struct Argon2Hasher {
     argon: Argon2<'static>,
+    jobs: mpsc::Sender<Job>,
     slots: Arc<Semaphore>,
     waiting: AtomicUsize,
     max_waiting: usize,
@@ -50,15 +93,17 @@ impl Argon2Hasher {
     pub fn new(config: HashConfig) -> Result<Argon2Hasher, String> {
         let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
             .map_err(|e| format!("argon2 parameters: {e}"))?;
+        let threads = config.max_concurrent.max(1);
         Ok(Argon2Hasher {
             argon: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
-            slots: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
+            jobs: start_pool(threads)?,
+            slots: Arc::new(Semaphore::new(threads)),
             waiting: AtomicUsize::new(0),
             max_waiting: config.max_waiting,
         })
     }
 
-    /// Runs one hash computation on the blocking pool once a slot is free.
+    /// Runs one hash computation on the hashing threads once a slot is free.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
@@ -71,13 +116,14 @@ impl Argon2Hasher {
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         let permit = permit.map_err(|_| CoreError::Internal("password hashing pool closed".into()))?;
         let argon = self.argon.clone();
-        tokio::task::spawn_blocking(move || {
-            let out = work(&argon);
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work(&argon));
             drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| CoreError::Internal(format!("password hashing task failed: {e}")))
+        });
+        let lost = || CoreError::Internal("password hashing threads are gone".into());
+        self.jobs.send(job).map_err(|_| lost())?;
+        result.await.map_err(|_| lost())
     }
 }
 

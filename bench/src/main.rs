@@ -1,0 +1,294 @@
+//! Load scenarios against a running Roster server. Each scenario measures its own baseline in
+//! the same run and reports figures as ratios to it, because the machine it runs on is shared.
+//!
+//! `bench/run` builds the server, starts it on a fresh database and calls this program.
+
+use clap::{Parser, Subcommand};
+use hdrhistogram::Histogram;
+use rand::Rng;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Cli {
+    /// The server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An admin API key of the default tenant.
+    #[arg(long, env = "ROSTER_BENCH_KEY")]
+    key: String,
+    /// The server's process id, to report its memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Write the result here as JSON, and as a Markdown table next to it (`.md`).
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// `GET /api/v1/users/{id}` latency alone, then during a storm of concurrent password sign-ins.
+    LoginStorm {
+        /// Users to make (each gets a password) and to read.
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+        /// Concurrent readers.
+        #[arg(long, default_value_t = 4)]
+        readers: usize,
+        /// Concurrent sign-ins during the storm.
+        #[arg(long, default_value_t = 200)]
+        storm: usize,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+const PASSWORD: &str = "bench-lantern-quartz-77";
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// Latencies and outcomes of one kind of request.
+struct Tally {
+    latency_us: Histogram<u64>,
+    ok: u64,
+    busy: u64,
+    errors: u64,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            latency_us: Histogram::new_with_bounds(1, 60_000_000, 3).unwrap_or_else(|_| unreachable!()),
+            ok: 0,
+            busy: 0,
+            errors: 0,
+        }
+    }
+
+    fn record(&mut self, started: Instant, status: Option<u16>) {
+        let _ = self.latency_us.record(started.elapsed().as_micros().max(1) as u64);
+        match status {
+            Some(200..=299) => self.ok += 1,
+            Some(503) => self.busy += 1,
+            _ => self.errors += 1,
+        }
+    }
+
+    fn merge(&mut self, other: &Tally) {
+        let _ = self.latency_us.add(&other.latency_us);
+        self.ok += other.ok;
+        self.busy += other.busy;
+        self.errors += other.errors;
+    }
+
+    fn report(&self, seconds: f64) -> Value {
+        let ms = |q: f64| self.latency_us.value_at_quantile(q) as f64 / 1000.0;
+        json!({
+            "requests": self.latency_us.len(),
+            "per_second": (self.latency_us.len() as f64 / seconds).round(),
+            "p50_ms": ms(0.5), "p99_ms": ms(0.99), "p999_ms": ms(0.999),
+            "ok": self.ok, "busy_503": self.busy, "errors": self.errors,
+        })
+    }
+}
+
+struct Target {
+    client: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl Target {
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Value, Failure> {
+        let resp = req.bearer_auth(&self.key).send().await?;
+        let status = resp.status();
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(format!("{status}: {body}").into());
+        }
+        Ok(body)
+    }
+
+    /// Makes `n` users with passwords, a few at a time; answers their ids.
+    async fn seed(self: &Arc<Self>, n: usize) -> Result<Vec<String>, Failure> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in 0..4 {
+            let t = Arc::clone(self);
+            tasks.spawn(async move {
+                let mut ids = Vec::new();
+                for i in (worker..n).step_by(4) {
+                    let user = json!({"user_name": format!("storm-{i}"), "email": format!("storm-{i}@bench.example")});
+                    let made = t.send(t.client.post(format!("{}/api/v1/users", t.url)).json(&user)).await?;
+                    let id = made["id"].as_str().ok_or("no id")?.to_owned();
+                    t.send(
+                        t.client
+                            .post(format!("{}/api/v1/users/{id}/password", t.url))
+                            .json(&json!({"password": PASSWORD})),
+                    )
+                    .await?;
+                    ids.push(id);
+                }
+                Ok::<_, Failure>(ids)
+            });
+        }
+        let mut ids = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            ids.extend(done??);
+        }
+        Ok(ids)
+    }
+
+    /// Reads random users with `readers` tasks until `stop`.
+    fn readers(
+        self: &Arc<Self>,
+        ids: &Arc<Vec<String>>,
+        readers: usize,
+        stop: &Arc<AtomicBool>,
+    ) -> tokio::task::JoinSet<Tally> {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..readers {
+            let (t, ids, stop) = (Arc::clone(self), Arc::clone(ids), Arc::clone(stop));
+            set.spawn(async move {
+                let mut tally = Tally::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let id = &ids[rand::thread_rng().gen_range(0..ids.len())];
+                    let started = Instant::now();
+                    let r = t.client.get(format!("{}/api/v1/users/{id}", t.url)).bearer_auth(&t.key).send().await;
+                    let status = match r {
+                        Ok(resp) => {
+                            let s = resp.status().as_u16();
+                            let _ = resp.bytes().await;
+                            Some(s)
+                        }
+                        Err(_) => None,
+                    };
+                    tally.record(started, status);
+                }
+                tally
+            });
+        }
+        set
+    }
+}
+
+async fn gather(mut set: tokio::task::JoinSet<Tally>) -> Result<Tally, Failure> {
+    let mut all = Tally::new();
+    while let Some(t) = set.join_next().await {
+        all.merge(&t?);
+    }
+    Ok(all)
+}
+
+async fn login_storm(
+    t: Arc<Target>,
+    users: usize,
+    readers: usize,
+    storm: usize,
+    seconds: u64,
+) -> Result<Value, Failure> {
+    let phase = Duration::from_secs(seconds);
+    let ids = Arc::new(t.seed(users).await?);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let idle = t.readers(&ids, readers, &stop);
+    tokio::time::sleep(phase).await;
+    stop.store(true, Ordering::Relaxed);
+    let idle = gather(idle).await?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut logins = tokio::task::JoinSet::new();
+    for i in 0..storm {
+        let (t, stop) = (Arc::clone(&t), Arc::clone(&stop));
+        let name = format!("storm-{}", i % users);
+        logins.spawn(async move {
+            let mut tally = Tally::new();
+            let body = json!({"username": name, "password": PASSWORD});
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let r = t.client.post(format!("{}/api/v1/auth/login", t.url)).json(&body).send().await;
+                let status = match r {
+                    Ok(resp) => {
+                        let s = resp.status().as_u16();
+                        let _ = resp.bytes().await;
+                        Some(s)
+                    }
+                    Err(_) => None,
+                };
+                tally.record(started, status);
+            }
+            tally
+        });
+    }
+    // Let the storm build up before measuring reads in it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let during = t.readers(&ids, readers, &stop);
+    tokio::time::sleep(phase).await;
+    stop.store(true, Ordering::Relaxed);
+    let during = gather(during).await?;
+    let logins = gather(logins).await?;
+
+    let secs = phase.as_secs_f64();
+    let p99 = |t: &Tally| t.latency_us.value_at_quantile(0.99) as f64;
+    Ok(json!({
+        "scenario": "login-storm",
+        "users": users, "readers": readers, "concurrent_logins": storm, "seconds_per_phase": seconds,
+        "read_idle": idle.report(secs),
+        "read_during_storm": during.report(secs),
+        "logins": logins.report(secs + 1.0),
+        "read_p99_ratio": (p99(&during) / p99(&idle).max(1.0) * 100.0).round() / 100.0,
+    }))
+}
+
+/// The login-storm result as a Markdown table.
+fn markdown(r: &Value) -> String {
+    let row = |name: &str, v: &Value| {
+        format!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["busy_503"], v["errors"]
+        )
+    };
+    let mut out = String::from("| phase | requests | per second | p50 ms | p99 ms | p99.9 ms | 503 | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(&row("GET /users/{id}, idle", &r["read_idle"]));
+    out.push_str(&row("GET /users/{id}, during the storm", &r["read_during_storm"]));
+    out.push_str(&row("POST /auth/login, the storm", &r["logins"]));
+    out.push_str(&format!(
+        "\nRead p99 during the storm / idle: **{}x** ({} concurrent sign-ins, {} readers, server RSS {} MiB).\n",
+        r["read_p99_ratio"], r["concurrent_logins"], r["readers"], r["server_rss_mib"]
+    ));
+    out
+}
+
+/// The resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kib / 1024.0 * 10.0).round() / 10.0)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let cli = Cli::parse();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(512).timeout(Duration::from_secs(60)).build()?;
+    let target = Arc::new(Target { client, url: cli.url.trim_end_matches('/').to_owned(), key: cli.key });
+    let mut result = match cli.scenario {
+        Scenario::LoginStorm { users, readers, storm, seconds } => {
+            login_storm(target, users, readers, storm, seconds).await?
+        }
+    };
+    if let Some(pid) = cli.server_pid {
+        result["server_rss_mib"] = json!(rss_mib(pid));
+    }
+    let text = serde_json::to_string_pretty(&result)?;
+    println!("{text}");
+    if let Some(path) = cli.out {
+        std::fs::write(&path, text + "\n")?;
+        std::fs::write(path.with_extension("md"), markdown(&result))?;
+    }
+    Ok(())
+}
