@@ -101,6 +101,8 @@ impl Directory {
             tracing::info!(user = %user.id, "locking after too many recent failed sign-ins");
             let until = now + chrono::Duration::seconds(i64::from(policy.lock_seconds));
             self.store.lock_user(user.tenant_id, user.id, until).await?;
+            // A lock means someone may hold or be guessing the password: open sessions end too.
+            self.store.revoke_user_sessions(user.tenant_id, user.id, now).await?;
         }
         Ok(())
     }

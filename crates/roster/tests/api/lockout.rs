@@ -34,8 +34,9 @@ both!(failures_lock_then_deactivate, |srv: &TestServer| async move {
     assert!(u["locked_until"].is_string(), "{u}");
     // Locked: even the right password answers exactly like a wrong one, so guesses teach nothing.
     assert_eq!(expect_problem(login(srv, "lena", PASSWORD).await, 401, "auth.unauthenticated").await, wrong);
-    // A lock does not end sessions already open.
-    expect(srv.client.get(srv.url("/api/v1/me")).bearer_auth(&good).send().await.unwrap(), 200).await;
+    // A lock ends the sessions already open.
+    let me = srv.client.get(srv.url("/api/v1/me")).bearer_auth(&good).send().await.unwrap();
+    expect_problem(me, 401, "auth.unauthenticated").await;
 
     // An administrator clears the failures: the lock is gone and the user signs in.
     let cleared = expect(srv.delete(&format!("/api/v1/users/{id}/logon-failures")).await, 200).await;
