@@ -158,15 +158,8 @@ impl Target {
                 while !stop.load(Ordering::Relaxed) {
                     let id = &ids[rand::thread_rng().gen_range(0..ids.len())];
                     let started = Instant::now();
-                    let r = t.client.get(format!("{}/api/v1/users/{id}", t.url)).bearer_auth(&t.key).send().await;
-                    let status = match r {
-                        Ok(resp) => {
-                            let s = resp.status().as_u16();
-                            let _ = resp.bytes().await;
-                            Some(s)
-                        }
-                        Err(_) => None,
-                    };
+                    let status =
+                        status_of(t.client.get(format!("{}/api/v1/users/{id}", t.url)).bearer_auth(&t.key)).await;
                     tally.record(started, status);
                 }
                 tally
@@ -174,6 +167,14 @@ impl Target {
         }
         set
     }
+}
+
+/// Sends a request and reads its whole answer; the status, or None when it failed to arrive.
+async fn status_of(req: reqwest::RequestBuilder) -> Option<u16> {
+    let resp = req.send().await.ok()?;
+    let status = resp.status().as_u16();
+    resp.bytes().await.ok()?;
+    Some(status)
 }
 
 async fn gather(mut set: tokio::task::JoinSet<Tally>) -> Result<Tally, Failure> {
@@ -210,15 +211,7 @@ async fn login_storm(
             let body = json!({"username": name, "password": PASSWORD});
             while !stop.load(Ordering::Relaxed) {
                 let started = Instant::now();
-                let r = t.client.post(format!("{}/api/v1/auth/login", t.url)).json(&body).send().await;
-                let status = match r {
-                    Ok(resp) => {
-                        let s = resp.status().as_u16();
-                        let _ = resp.bytes().await;
-                        Some(s)
-                    }
-                    Err(_) => None,
-                };
+                let status = status_of(t.client.post(format!("{}/api/v1/auth/login", t.url)).json(&body)).await;
                 tally.record(started, status);
             }
             tally

@@ -190,6 +190,11 @@ impl SqlStore {
         conn.exec().fetch_optional(stmt).await?.as_ref().map(map).transpose()
     }
 
+    async fn all<T>(&self, stmt: &SelectStatement, map: fn(&Row) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+        let mut conn = self.read().await?;
+        conn.exec().fetch_all(stmt).await?.iter().map(map).collect()
+    }
+
     async fn rows<T>(
         &self,
         resource: Resource,
@@ -355,8 +360,7 @@ impl Store for SqlStore {
             .order_by(SigningKeys::CreatedAt, sea_query::Order::Desc)
             .order_by(SigningKeys::Kid, sea_query::Order::Desc)
             .to_owned();
-        let mut conn = self.read().await?;
-        conn.exec().fetch_all(&stmt).await?.iter().map(tables::signing_key).collect()
+        self.all(&stmt, tables::signing_key).await
     }
 
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
@@ -488,8 +492,7 @@ impl Store for SqlStore {
             .from(Tenants::Table)
             .order_by(Tenants::Name, sea_query::Order::Asc)
             .to_owned();
-        let mut conn = self.read().await?;
-        conn.exec().fetch_all(&stmt).await?.iter().map(tables::tenant).collect()
+        self.all(&stmt, tables::tenant).await
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
@@ -530,8 +533,7 @@ impl Store for SqlStore {
             .and_where(Expr::col(ApiKeys::TenantId).eq(tenant))
             .order_by(ApiKeys::Id, sea_query::Order::Asc)
             .to_owned();
-        let mut conn = self.read().await?;
-        conn.exec().fetch_all(&stmt).await?.iter().map(tables::api_key).collect()
+        self.all(&stmt, tables::api_key).await
     }
 
     async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()> {
@@ -711,8 +713,7 @@ impl Store for SqlStore {
             .order_by(UserPasswords::Id, sea_query::Order::Desc)
             .limit(u64::from(newest))
             .to_owned();
-        let mut conn = self.read().await?;
-        conn.exec().fetch_all(&stmt).await?.iter().map(|r| r.text("hash")).collect()
+        self.all(&stmt, |r| r.text("hash")).await
     }
 
     async fn set_password(
