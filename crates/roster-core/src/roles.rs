@@ -55,10 +55,10 @@ impl Directory {
     pub async fn roles_of(&self, caller: &Caller, of: MemberRef) -> Result<RoleSet, CoreError> {
         self.principal_exists(caller, of).await?;
         let direct = self.store.roles(caller.tenant_id, of, Depth::Direct).await?;
-        let mut effective = self.store.roles(caller.tenant_id, of, Depth::Indirect).await?;
-        if of.kind == PrincipalKind::User && !effective.iter().any(|r| r == BASE_ROLE) {
-            effective.insert(0, BASE_ROLE.to_owned());
-        }
+        let effective = match of.kind {
+            PrincipalKind::User => self.user_access(caller.tenant_id, of.id).await?.0,
+            PrincipalKind::Group => self.store.roles(caller.tenant_id, of, Depth::Indirect).await?,
+        };
         Ok(RoleSet { direct, effective })
     }
 

@@ -292,6 +292,17 @@ fn assignee(p: MemberRef) -> sea_query::SimpleExpr {
     }
 }
 
+/// An INSERT of one row, each value given next to its column.
+fn insert_row<C: sea_query::Iden + 'static>(
+    table: C,
+    row: impl IntoIterator<Item = (C, sea_query::SimpleExpr)>,
+) -> StoreResult<sea_query::InsertStatement> {
+    let (columns, values): (Vec<C>, Vec<sea_query::SimpleExpr>) = row.into_iter().unzip();
+    let mut stmt = Query::insert();
+    stmt.into_table(table).columns(columns).values(values).map_err(|e| StoreError::Backend(e.to_string()))?;
+    Ok(stmt)
+}
+
 /// Distinguishes "no such row" from "another version" after a guarded write touched nothing.
 async fn missing_or_stale(x: &mut Exec<'_>, table: SelectStatement, what: &'static str) -> StoreError {
     match x.fetch_optional(&table).await {
@@ -334,12 +345,14 @@ impl Store for SqlStore {
     }
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        let stmt = Query::insert()
-            .into_table(Tenants::Table)
-            .columns([Tenants::Id, Tenants::Name, Tenants::CreatedAt])
-            .values([tenant.id.into(), tenant.name.clone().into(), tables::millis(tenant.created).into()])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .to_owned();
+        let stmt = insert_row(
+            Tenants::Table,
+            [
+                (Tenants::Id, tenant.id.into()),
+                (Tenants::Name, tenant.name.clone().into()),
+                (Tenants::CreatedAt, tables::millis(tenant.created).into()),
+            ],
+        )?;
         self.write(&stmt).await.map(|_| ())
     }
 
@@ -364,24 +377,16 @@ impl Store for SqlStore {
     }
 
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()> {
-        let stmt = Query::insert()
-            .into_table(SigningKeys::Table)
-            .columns([
-                SigningKeys::Kid,
-                SigningKeys::Algorithm,
-                SigningKeys::PrivateKey,
-                SigningKeys::PublicJwk,
-                SigningKeys::CreatedAt,
-            ])
-            .values([
-                key.kid.clone().into(),
-                key.algorithm.clone().into(),
-                key.private_key.clone().into(),
-                key.public_jwk.to_string().into(),
-                tables::millis(key.created).into(),
-            ])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .to_owned();
+        let stmt = insert_row(
+            SigningKeys::Table,
+            [
+                (SigningKeys::Kid, key.kid.clone().into()),
+                (SigningKeys::Algorithm, key.algorithm.clone().into()),
+                (SigningKeys::PrivateKey, key.private_key.clone().into()),
+                (SigningKeys::PublicJwk, key.public_jwk.to_string().into()),
+                (SigningKeys::CreatedAt, tables::millis(key.created).into()),
+            ],
+        )?;
         self.write(&stmt).await.map(|_| ())
     }
 
@@ -412,32 +417,20 @@ impl Store for SqlStore {
     }
 
     async fn insert_session(&self, s: &Session, refresh_hash: &[u8; 32]) -> StoreResult<()> {
-        let stmt = Query::insert()
-            .into_table(Sessions::Table)
-            .columns([
-                Sessions::Id,
-                Sessions::TenantId,
-                Sessions::UserId,
-                Sessions::RefreshHash,
-                Sessions::CreatedAt,
-                Sessions::RefreshedAt,
-                Sessions::ExpiresAt,
-                Sessions::ActorKind,
-                Sessions::ActorId,
-            ])
-            .values([
-                s.id.into(),
-                s.tenant_id.into(),
-                s.user_id.into(),
-                refresh_hash.to_vec().into(),
-                tables::millis(s.created).into(),
-                tables::millis(s.refreshed).into(),
-                tables::millis(s.expires).into(),
-                s.actor.map(|a| a.kind.as_str()).into(),
-                s.actor.map(|a| a.id).into(),
-            ])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .to_owned();
+        let stmt = insert_row(
+            Sessions::Table,
+            [
+                (Sessions::Id, s.id.into()),
+                (Sessions::TenantId, s.tenant_id.into()),
+                (Sessions::UserId, s.user_id.into()),
+                (Sessions::RefreshHash, refresh_hash.to_vec().into()),
+                (Sessions::CreatedAt, tables::millis(s.created).into()),
+                (Sessions::RefreshedAt, tables::millis(s.refreshed).into()),
+                (Sessions::ExpiresAt, tables::millis(s.expires).into()),
+                (Sessions::ActorKind, s.actor.map(|a| a.kind.as_str()).into()),
+                (Sessions::ActorId, s.actor.map(|a| a.id).into()),
+            ],
+        )?;
         self.write(&stmt).await.map(|_| ())
     }
 
@@ -496,28 +489,18 @@ impl Store for SqlStore {
     }
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
-        let stmt = Query::insert()
-            .into_table(ApiKeys::Table)
-            .columns([
-                ApiKeys::Id,
-                ApiKeys::TenantId,
-                ApiKeys::Name,
-                ApiKeys::Role,
-                ApiKeys::Hash,
-                ApiKeys::CreatedAt,
-                ApiKeys::ExpiresAt,
-            ])
-            .values([
-                key.id.into(),
-                key.tenant_id.into(),
-                key.name.clone().into(),
-                key.role.clone().into(),
-                key.hash.to_vec().into(),
-                tables::millis(key.created).into(),
-                key.expires.map(tables::millis).into(),
-            ])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .to_owned();
+        let stmt = insert_row(
+            ApiKeys::Table,
+            [
+                (ApiKeys::Id, key.id.into()),
+                (ApiKeys::TenantId, key.tenant_id.into()),
+                (ApiKeys::Name, key.name.clone().into()),
+                (ApiKeys::Role, key.role.clone().into()),
+                (ApiKeys::Hash, key.hash.to_vec().into()),
+                (ApiKeys::CreatedAt, tables::millis(key.created).into()),
+                (ApiKeys::ExpiresAt, key.expires.map(tables::millis).into()),
+            ],
+        )?;
         self.write(&stmt).await.map(|_| ())
     }
 
@@ -606,12 +589,14 @@ impl Store for SqlStore {
             .and_where(Expr::col(LogonFailuresT::At).lt(tables::millis(window_start)))
             .to_owned();
         x.execute(&forget).await?;
-        let insert = Query::insert()
-            .into_table(LogonFailuresT::Table)
-            .columns([LogonFailuresT::TenantId, LogonFailuresT::UserId, LogonFailuresT::At])
-            .values([tenant.into(), user.into(), tables::millis(at).into()])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .to_owned();
+        let insert = insert_row(
+            LogonFailuresT::Table,
+            [
+                (LogonFailuresT::TenantId, tenant.into()),
+                (LogonFailuresT::UserId, user.into()),
+                (LogonFailuresT::At, tables::millis(at).into()),
+            ],
+        )?;
         x.execute(&insert).await?;
         let count = Query::select()
             .expr_as(Expr::col(LogonFailuresT::At).count(), sea_query::Alias::new("n"))
@@ -636,19 +621,18 @@ impl Store for SqlStore {
 
     async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time) -> StoreResult<bool> {
         let (user, group) = principal_columns(to);
-        let stmt = Query::insert()
-            .into_table(RoleAssignments::Table)
-            .columns([
-                RoleAssignments::TenantId,
-                RoleAssignments::UserId,
-                RoleAssignments::GroupId,
-                RoleAssignments::Role,
-                RoleAssignments::CreatedAt,
-            ])
-            .values([tenant.into(), user.into(), group.into(), role.into(), tables::millis(at).into()])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .to_owned();
+        let stmt = insert_row(
+            RoleAssignments::Table,
+            [
+                (RoleAssignments::TenantId, tenant.into()),
+                (RoleAssignments::UserId, user.into()),
+                (RoleAssignments::GroupId, group.into()),
+                (RoleAssignments::Role, role.into()),
+                (RoleAssignments::CreatedAt, tables::millis(at).into()),
+            ],
+        )?
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .to_owned();
         Ok(self.write(&stmt).await? > 0)
     }
 
@@ -684,17 +668,21 @@ impl Store for SqlStore {
     }
 
     async fn set_client_secret(&self, tenant: Uuid, user: Uuid, hash: &[u8; 32], at: Time) -> StoreResult<()> {
-        let stmt = Query::insert()
-            .into_table(ClientSecrets::Table)
-            .columns([ClientSecrets::UserId, ClientSecrets::TenantId, ClientSecrets::Hash, ClientSecrets::CreatedAt])
-            .values([user.into(), tenant.into(), hash.to_vec().into(), tables::millis(at).into()])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .on_conflict(
-                OnConflict::column(ClientSecrets::UserId)
-                    .update_columns([ClientSecrets::Hash, ClientSecrets::CreatedAt])
-                    .to_owned(),
-            )
-            .to_owned();
+        let stmt = insert_row(
+            ClientSecrets::Table,
+            [
+                (ClientSecrets::UserId, user.into()),
+                (ClientSecrets::TenantId, tenant.into()),
+                (ClientSecrets::Hash, hash.to_vec().into()),
+                (ClientSecrets::CreatedAt, tables::millis(at).into()),
+            ],
+        )?
+        .on_conflict(
+            OnConflict::column(ClientSecrets::UserId)
+                .update_columns([ClientSecrets::Hash, ClientSecrets::CreatedAt])
+                .to_owned(),
+        )
+        .to_owned();
         self.write(&stmt).await.map(|_| ())
     }
 
@@ -733,18 +721,16 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let row = guarded_update(&mut x, Resource::User, stmt, tenant, user, None, at).await?;
-        let insert = Query::insert()
-            .into_table(UserPasswords::Table)
-            .columns([
-                UserPasswords::Id,
-                UserPasswords::TenantId,
-                UserPasswords::UserId,
-                UserPasswords::Hash,
-                UserPasswords::CreatedAt,
-            ])
-            .values([Uuid::now_v7().into(), tenant.into(), user.into(), hash.into(), tables::millis(at).into()])
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .to_owned();
+        let insert = insert_row(
+            UserPasswords::Table,
+            [
+                (UserPasswords::Id, Uuid::now_v7().into()),
+                (UserPasswords::TenantId, tenant.into()),
+                (UserPasswords::UserId, user.into()),
+                (UserPasswords::Hash, hash.into()),
+                (UserPasswords::CreatedAt, tables::millis(at).into()),
+            ],
+        )?;
         x.execute(&insert).await?;
         // Keep the new password and `keep` before it; older hashes serve nothing.
         let kept = Query::select()
@@ -784,13 +770,7 @@ impl Store for SqlStore {
             cols.push(c);
             vals.push(v);
         }
-        let stmt = Query::insert()
-            .into_table(Users::Table)
-            .columns(cols)
-            .values(vals)
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .returning_all()
-            .to_owned();
+        let stmt = insert_row(Users::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
         let user = tables::user(&row)?;
         tx.commit().await?;
@@ -868,13 +848,7 @@ impl Store for SqlStore {
             cols.push(c);
             vals.push(v);
         }
-        let stmt = Query::insert()
-            .into_table(Groups::Table)
-            .columns(cols)
-            .values(vals)
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .returning_all()
-            .to_owned();
+        let stmt = insert_row(Groups::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("group"))?;
         let group = tables::group(&row)?;
         tx.commit().await?;
@@ -931,13 +905,17 @@ impl Store for SqlStore {
                 if x.fetch_optional(&by_id(query::users(tenant), member.id)).await?.is_none() {
                     return Err(StoreError::NotFound("user"));
                 }
-                Query::insert()
-                    .into_table(GroupUsers::Table)
-                    .columns([GroupUsers::TenantId, GroupUsers::GroupId, GroupUsers::UserId, GroupUsers::CreatedAt])
-                    .values([tenant.into(), group.into(), member.id.into(), tables::millis(at).into()])
-                    .map_err(|e| StoreError::Backend(e.to_string()))?
-                    .on_conflict(OnConflict::columns([GroupUsers::GroupId, GroupUsers::UserId]).do_nothing().to_owned())
-                    .to_owned()
+                insert_row(
+                    GroupUsers::Table,
+                    [
+                        (GroupUsers::TenantId, tenant.into()),
+                        (GroupUsers::GroupId, group.into()),
+                        (GroupUsers::UserId, member.id.into()),
+                        (GroupUsers::CreatedAt, tables::millis(at).into()),
+                    ],
+                )?
+                .on_conflict(OnConflict::columns([GroupUsers::GroupId, GroupUsers::UserId]).do_nothing().to_owned())
+                .to_owned()
             }
             PrincipalKind::Group => {
                 if x.fetch_optional(&by_id(query::groups(tenant), member.id)).await?.is_none() {
@@ -957,20 +935,17 @@ impl Store for SqlStore {
                 if cycle.map(|r| r.flag("hit")).transpose()?.unwrap_or(false) {
                     return Err(StoreError::Cycle);
                 }
-                Query::insert()
-                    .into_table(GroupGroups::Table)
-                    .columns([
-                        GroupGroups::TenantId,
-                        GroupGroups::ParentId,
-                        GroupGroups::ChildId,
-                        GroupGroups::CreatedAt,
-                    ])
-                    .values([tenant.into(), group.into(), member.id.into(), tables::millis(at).into()])
-                    .map_err(|e| StoreError::Backend(e.to_string()))?
-                    .on_conflict(
-                        OnConflict::columns([GroupGroups::ParentId, GroupGroups::ChildId]).do_nothing().to_owned(),
-                    )
-                    .to_owned()
+                insert_row(
+                    GroupGroups::Table,
+                    [
+                        (GroupGroups::TenantId, tenant.into()),
+                        (GroupGroups::ParentId, group.into()),
+                        (GroupGroups::ChildId, member.id.into()),
+                        (GroupGroups::CreatedAt, tables::millis(at).into()),
+                    ],
+                )?
+                .on_conflict(OnConflict::columns([GroupGroups::ParentId, GroupGroups::ChildId]).do_nothing().to_owned())
+                .to_owned()
             }
         };
         let added = x.execute(&stmt).await? > 0;
