@@ -3,6 +3,7 @@
 
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
+use crate::events::{EventData, EventType};
 use crate::model::{self, User};
 use crate::password::{PasswordPolicy, Personal};
 use crate::store::PolicyKind;
@@ -27,14 +28,21 @@ impl Directory {
         }
     }
 
-    pub(crate) async fn set_tenant_policy<T: Serialize>(
+    /// Sets a policy, recording the old and the new one.
+    pub(crate) async fn set_tenant_policy<T: Serialize + DeserializeOwned + Default>(
         &self,
-        tenant: Uuid,
+        caller: &Caller,
         kind: PolicyKind,
         policy: T,
     ) -> Result<T, CoreError> {
-        let json = serde_json::to_value(&policy).map_err(|e| CoreError::Internal(e.to_string()))?;
-        self.store.set_policy(tenant, kind, &json).await?;
+        let json = |p: &T| serde_json::to_value(p).map_err(|e| CoreError::Internal(e.to_string()));
+        let old: T = self.tenant_policy(caller.tenant_id, kind).await?;
+        let new = json(&policy)?;
+        let event = caller.event(
+            EventType::PolicyChange,
+            EventData::PolicyChange { policy: kind.name(), old_policy: json(&old)?, new_policy: new.clone() },
+        );
+        self.store.set_policy(caller.tenant_id, kind, &new, &event).await?;
         Ok(policy)
     }
 
@@ -49,7 +57,7 @@ impl Directory {
         policy: PasswordPolicy,
     ) -> Result<PasswordPolicy, CoreError> {
         policy.validate().map_err(CoreError::Validation)?;
-        self.set_tenant_policy(caller.tenant_id, PolicyKind::Password, policy).await
+        self.set_tenant_policy(caller, PolicyKind::Password, policy).await
     }
 
     /// Every rule a candidate password for this user breaks, history included; empty when it is fine.
@@ -109,7 +117,15 @@ impl Directory {
             return Err(CoreError::Validation(problems));
         }
         let hash = self.hasher.hash(password).await?;
-        Ok(self.store.set_password(caller.tenant_id, user_id, &hash, must_change, HISTORY_KEPT, model::now()).await?)
+        let action = if caller.user_id == Some(user_id) { "CHANGE" } else { "SET" };
+        let event = caller.event(
+            EventType::CredentialChange,
+            EventData::CredentialChange { user: (&user).into(), credential: "password", action },
+        );
+        Ok(self
+            .store
+            .set_password(caller.tenant_id, user_id, &hash, must_change, HISTORY_KEPT, model::now(), &event)
+            .await?)
     }
 
     /// A signed-in user changes its own password, proving the current one. Every session of the

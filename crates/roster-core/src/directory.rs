@@ -3,6 +3,10 @@
 use crate::access::{self, Permission, Permissions};
 use crate::apikey;
 use crate::error::CoreError;
+use crate::events::{
+    self, ActorType, Event, EventActor, EventData, EventType, GroupData, KeyData, Outcome, PrincipalData, RequestMeta,
+    TenantData, UserData,
+};
 use crate::filter::{Filter, Value};
 use crate::model::UserStatus;
 use crate::model::{
@@ -33,6 +37,10 @@ pub struct Caller {
     pub permissions: Permissions,
     /// In an impersonation session, who really acts; the user is `user_id`.
     pub actor: Option<Actor>,
+    /// Who the audit trail names as acting.
+    pub who: EventActor,
+    /// The request this call serves.
+    pub request: RequestMeta,
 }
 
 impl Caller {
@@ -46,7 +54,31 @@ impl Caller {
             roles: vec![SUPER_ROLE.into()],
             permissions: Permissions::of(&Permission::ALL),
             actor: None,
+            who: EventActor::fixed(ActorType::Operator, tenant_id, "operator"),
+            request: RequestMeta::internal(),
         }
+    }
+
+    /// Roster itself applying a rule in a tenant (a lockout), on behalf of a request.
+    pub fn system(tenant_id: Uuid, request: &RequestMeta) -> Caller {
+        Caller {
+            who: EventActor::fixed(ActorType::System, tenant_id, "roster"),
+            request: request.clone(),
+            ..Caller::operator(tenant_id)
+        }
+    }
+
+    /// The caller, serving a request.
+    pub fn serving(mut self, request: RequestMeta) -> Caller {
+        self.request = request;
+        self
+    }
+
+    /// A successful event of this caller's request.
+    pub fn event(&self, event_type: EventType, data: EventData) -> Event {
+        let mut e = Event::new(self.tenant_id, &self.request, self.who.clone(), event_type, data);
+        e.impersonator = self.actor;
+        e
     }
 
     /// Refuses unless the caller holds the permission.
@@ -87,6 +119,8 @@ pub struct Directory {
     pub(crate) token_settings: Arc<TokenSettings>,
     /// A hash verified for sign-ins of unknown users, so they take as long as known ones.
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
+    /// Whether listings of users and groups record their START/SUCCESS/FAIL events.
+    pub(crate) read_events: bool,
 }
 
 impl std::fmt::Debug for Directory {
@@ -200,7 +234,20 @@ impl Directory {
         tokens: Arc<dyn TokenService>,
         token_settings: TokenSettings,
     ) -> Self {
-        Self { store, hasher, tokens, token_settings: Arc::new(token_settings), dummy_hash: Arc::default() }
+        Self {
+            store,
+            hasher,
+            tokens,
+            token_settings: Arc::new(token_settings),
+            dummy_hash: Arc::default(),
+            read_events: true,
+        }
+    }
+
+    /// Whether listings record analytic events (on by default).
+    pub fn with_read_events(mut self, on: bool) -> Self {
+        self.read_events = on;
+        self
     }
 
     pub fn token_settings(&self) -> &TokenSettings {
@@ -231,7 +278,14 @@ impl Directory {
             return Err(CoreError::invalid("name", "a tenant name is 1 to 64 letters, digits, '-' or '_'"));
         }
         let tenant = Tenant { id: Uuid::now_v7(), name: name.to_owned(), created: model::now() };
-        self.store.insert_tenant(&tenant).await?;
+        let event = Caller::operator(tenant.id).event(
+            EventType::TenantCreated,
+            EventData::TenantChange {
+                tenant: TenantData { id: tenant.id, name: tenant.name.clone() },
+                action: "CREATE",
+            },
+        );
+        self.store.insert_tenant(&tenant, &event).await?;
         Ok(tenant)
     }
 
@@ -254,20 +308,20 @@ impl Directory {
             if let Some(k) = chosen_key {
                 if self.store.api_key_by_hash(&apikey::hash(k)).await?.is_none() {
                     let tenant = self.tenant(DEFAULT_TENANT).await?;
-                    self.insert_key(&tenant, "bootstrap", SUPER_ROLE, None, k).await?;
+                    self.insert_key(&Caller::operator(tenant.id), "bootstrap", SUPER_ROLE, None, k).await?;
                 }
             }
             return Ok(None);
         }
-        let tenant = self.create_tenant(DEFAULT_TENANT).await?;
+        let operator = Caller::operator(self.create_tenant(DEFAULT_TENANT).await?.id);
         match chosen_key {
             Some(k) => {
-                self.insert_key(&tenant, "bootstrap", SUPER_ROLE, None, k).await?;
+                self.insert_key(&operator, "bootstrap", SUPER_ROLE, None, k).await?;
                 Ok(None)
             }
             None => {
                 let secret = apikey::generate();
-                self.insert_key(&tenant, "bootstrap", SUPER_ROLE, None, &secret).await?;
+                self.insert_key(&operator, "bootstrap", SUPER_ROLE, None, &secret).await?;
                 Ok(Some(secret))
             }
         }
@@ -275,7 +329,7 @@ impl Directory {
 
     async fn insert_key(
         &self,
-        tenant: &Tenant,
+        caller: &Caller,
         name: &str,
         role: &str,
         expires: Option<Time>,
@@ -283,7 +337,7 @@ impl Directory {
     ) -> Result<ApiKey, CoreError> {
         let key = ApiKey {
             id: Uuid::now_v7(),
-            tenant_id: tenant.id,
+            tenant_id: caller.tenant_id,
             name: name.to_owned(),
             role: role.to_owned(),
             hash: apikey::hash(secret),
@@ -292,7 +346,9 @@ impl Directory {
             last_used: None,
             revoked: None,
         };
-        self.store.insert_api_key(&key).await?;
+        let event =
+            caller.event(EventType::ApiKeyChange, EventData::ApiKeyChange { key: key_data(&key), action: "CREATE" });
+        self.store.insert_api_key(&key, &event).await?;
         Ok(key)
     }
 
@@ -326,9 +382,8 @@ impl Directory {
         if !caller.permissions.covers(granted) {
             return Err(CoreError::Forbidden);
         }
-        let tenant = Tenant { id: caller.tenant_id, name: String::new(), created: model::now() };
         let secret = apikey::generate();
-        let key = self.insert_key(&tenant, name, role, expires, &secret).await?;
+        let key = self.insert_key(caller, name, role, expires, &secret).await?;
         Ok((key, secret))
     }
 
@@ -337,7 +392,11 @@ impl Directory {
     }
 
     pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<(), CoreError> {
-        Ok(self.store.revoke_api_key(caller.tenant_id, id, model::now()).await?)
+        let keys = self.store.list_api_keys(caller.tenant_id).await?;
+        let key = keys.iter().find(|k| k.id == id).ok_or(CoreError::NotFound { what: "api key" })?;
+        let event =
+            caller.event(EventType::ApiKeyChange, EventData::ApiKeyChange { key: key_data(key), action: "REVOKE" });
+        Ok(self.store.revoke_api_key(caller.tenant_id, id, model::now(), &event).await?)
     }
 
     /// The operator's view of a tenant, for the command line.
@@ -370,6 +429,14 @@ impl Directory {
             roles: vec![key.role],
             permissions,
             actor: None,
+            who: EventActor {
+                kind: ActorType::ApiKey,
+                id: key.id.to_string(),
+                display_name: key.name.clone(),
+                display_id: key.name,
+                tenant_id: key.tenant_id,
+            },
+            request: RequestMeta::default(),
         })
     }
 
@@ -377,7 +444,17 @@ impl Directory {
 
     pub async fn create_user(&self, caller: &Caller, mut spec: UserSpec) -> Result<User, CoreError> {
         validate::user(&mut spec)?;
-        Ok(self.store.insert_user(caller.tenant_id, Uuid::now_v7(), &spec, model::now()).await?)
+        let id = Uuid::now_v7();
+        let blank = UserSpec { claims: model::empty_object(), ..UserSpec::default() };
+        let event = caller.event(
+            EventType::UserChange,
+            EventData::UserChange {
+                user: UserData::new(id, &spec, false),
+                action: "CREATE",
+                changes: events::diff(&blank, &spec),
+            },
+        );
+        Ok(self.store.insert_user(caller.tenant_id, id, &spec, model::now(), &event).await?)
     }
 
     pub async fn user(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
@@ -385,9 +462,16 @@ impl Directory {
     }
 
     pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>, CoreError> {
-        let (query, fp) = to_query(req)?;
-        let rows = self.store.list_users(caller.tenant_id, &query).await?;
-        Ok(to_page(&query, &fp, rows))
+        let kinds = EventType::listing(false, req.filter.is_some());
+        let filter = req.filter.as_ref().map(|f| format!("{f:?}"));
+        let page = async {
+            let (query, fp) = to_query(req)?;
+            let rows = self.store.list_users(caller.tenant_id, &query).await?;
+            Ok(to_page(&query, &fp, rows))
+        }
+        .await;
+        self.record_listing(caller, kinds, "users", filter, page.as_ref().map(|p| p.items.len())).await?;
+        page
     }
 
     pub async fn replace_user(
@@ -426,7 +510,16 @@ impl Directory {
             if spec == current.spec {
                 return Ok(current);
             }
-            match self.store.update_user(caller.tenant_id, id, Some(current.version), &spec, model::now()).await {
+            let event = caller.event(
+                EventType::UserChange,
+                EventData::UserChange {
+                    user: UserData::new(id, &spec, false),
+                    action: status_action(current.spec.status, spec.status),
+                    changes: events::diff(&current.spec, &spec),
+                },
+            );
+            match self.store.update_user(caller.tenant_id, id, Some(current.version), &spec, model::now(), &event).await
+            {
                 Err(crate::StoreError::VersionMismatch) if expected.is_none() => continue,
                 Ok(user) => {
                     // Leaving the active state ends every session for good: a later
@@ -459,23 +552,44 @@ impl Directory {
         id: Uuid,
         expected: ExpectedVersion,
     ) -> Result<User, CoreError> {
+        let event = self.user_event(caller, id, "DELETE").await?;
         let now = model::now();
-        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, Some(now), now).await?)
+        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, Some(now), now, &event).await?)
     }
 
     pub async fn restore_user(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<User, CoreError> {
-        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, None, model::now()).await?)
+        let event = self.user_event(caller, id, "RESTORE").await?;
+        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, None, model::now(), &event).await?)
     }
 
     pub async fn delete_user(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<(), CoreError> {
-        Ok(self.store.delete_user(caller.tenant_id, id, expected).await?)
+        let event = self.user_event(caller, id, "PURGE").await?;
+        Ok(self.store.delete_user(caller.tenant_id, id, expected, &event).await?)
+    }
+
+    /// A USER_CHANGE event naming the user as it is now.
+    async fn user_event(&self, caller: &Caller, id: Uuid, action: &'static str) -> Result<Event, CoreError> {
+        let user = self.user(caller, id).await?;
+        Ok(caller.event(
+            EventType::UserChange,
+            EventData::UserChange { user: (&user).into(), action, changes: events::Changes::new() },
+        ))
     }
 
     // --- groups -----------------------------------------------------------------------------
 
     pub async fn create_group(&self, caller: &Caller, mut spec: GroupSpec) -> Result<Group, CoreError> {
         validate::group(&mut spec)?;
-        Ok(self.store.insert_group(caller.tenant_id, Uuid::now_v7(), &spec, false, model::now()).await?)
+        let id = Uuid::now_v7();
+        let event = caller.event(
+            EventType::GroupChange,
+            EventData::GroupChange {
+                group: GroupData::new(id, &spec, false),
+                action: "CREATE",
+                changes: events::diff(&GroupSpec::default(), &spec),
+            },
+        );
+        Ok(self.store.insert_group(caller.tenant_id, id, &spec, false, model::now(), &event).await?)
     }
 
     pub async fn group(&self, caller: &Caller, id: Uuid) -> Result<Group, CoreError> {
@@ -483,9 +597,37 @@ impl Directory {
     }
 
     pub async fn list_groups(&self, caller: &Caller, req: ListRequest) -> Result<Page<Group>, CoreError> {
-        let (query, fp) = to_query(req)?;
-        let rows = self.store.list_groups(caller.tenant_id, &query).await?;
-        Ok(to_page(&query, &fp, rows))
+        let kinds = EventType::listing(true, req.filter.is_some());
+        let filter = req.filter.as_ref().map(|f| format!("{f:?}"));
+        let page = async {
+            let (query, fp) = to_query(req)?;
+            let rows = self.store.list_groups(caller.tenant_id, &query).await?;
+            Ok(to_page(&query, &fp, rows))
+        }
+        .await;
+        self.record_listing(caller, kinds, "groups", filter, page.as_ref().map(|p| p.items.len())).await?;
+        page
+    }
+
+    /// Records the START and SUCCESS (or FAIL) events of a listing, together after it ran.
+    async fn record_listing(
+        &self,
+        caller: &Caller,
+        [start, success, fail]: [EventType; 3],
+        resource: &'static str,
+        filter: Option<String>,
+        result: Result<usize, &CoreError>,
+    ) -> Result<(), CoreError> {
+        if !self.read_events {
+            return Ok(());
+        }
+        let data = |returned, reason| EventData::Search { resource, filter: filter.clone(), returned, reason };
+        let first = caller.event(start, data(None, None));
+        let last = match result {
+            Ok(n) => caller.event(success, data(Some(n), None)),
+            Err(e) => caller.event(fail, data(None, Some(e.to_string()))).outcome(Outcome::of(e)),
+        };
+        Ok(self.store.record_events(&[first, last]).await?)
     }
 
     async fn changeable_group(&self, caller: &Caller, id: Uuid) -> Result<Group, CoreError> {
@@ -530,7 +672,19 @@ impl Directory {
             if spec == current.spec {
                 return Ok(current);
             }
-            match self.store.update_group(caller.tenant_id, id, Some(current.version), &spec, model::now()).await {
+            let event = caller.event(
+                EventType::GroupChange,
+                EventData::GroupChange {
+                    group: GroupData::new(id, &spec, false),
+                    action: "UPDATE",
+                    changes: events::diff(&current.spec, &spec),
+                },
+            );
+            match self
+                .store
+                .update_group(caller.tenant_id, id, Some(current.version), &spec, model::now(), &event)
+                .await
+            {
                 Err(crate::StoreError::VersionMismatch) if expected.is_none() => continue,
                 other => return Ok(other?),
             }
@@ -544,9 +698,9 @@ impl Directory {
         id: Uuid,
         expected: ExpectedVersion,
     ) -> Result<Group, CoreError> {
-        self.changeable_group(caller, id).await?;
+        let event = self.group_event(caller, id, "DELETE").await?;
         let now = model::now();
-        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, Some(now), now).await?)
+        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, Some(now), now, &event).await?)
     }
 
     pub async fn restore_group(
@@ -555,13 +709,22 @@ impl Directory {
         id: Uuid,
         expected: ExpectedVersion,
     ) -> Result<Group, CoreError> {
-        self.changeable_group(caller, id).await?;
-        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, None, model::now()).await?)
+        let event = self.group_event(caller, id, "RESTORE").await?;
+        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, None, model::now(), &event).await?)
     }
 
     pub async fn delete_group(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<(), CoreError> {
-        self.changeable_group(caller, id).await?;
-        Ok(self.store.delete_group(caller.tenant_id, id, expected).await?)
+        let event = self.group_event(caller, id, "PURGE").await?;
+        Ok(self.store.delete_group(caller.tenant_id, id, expected, &event).await?)
+    }
+
+    /// A GROUP_CHANGE event naming a changeable group as it is now.
+    async fn group_event(&self, caller: &Caller, id: Uuid, action: &'static str) -> Result<Event, CoreError> {
+        let group = self.changeable_group(caller, id).await?;
+        Ok(caller.event(
+            EventType::GroupChange,
+            EventData::GroupChange { group: (&group).into(), action, changes: events::Changes::new() },
+        ))
     }
 
     // --- memberships and principals ----------------------------------------------------------
@@ -575,12 +738,14 @@ impl Directory {
         if member.kind == PrincipalKind::Group && member.id == group {
             return Err(CoreError::Cycle);
         }
-        Ok(self.store.add_member(caller.tenant_id, group, member, model::now()).await?)
+        let event = membership_event(caller, &g, member, "ADD");
+        Ok(self.store.add_member(caller.tenant_id, group, member, model::now(), &event).await?)
     }
 
     pub async fn remove_member(&self, caller: &Caller, group: Uuid, member: MemberRef) -> Result<(), CoreError> {
-        self.group(caller, group).await?;
-        Ok(self.store.remove_member(caller.tenant_id, group, member, model::now()).await?)
+        let g = self.group(caller, group).await?;
+        let event = membership_event(caller, &g, member, "REMOVE");
+        Ok(self.store.remove_member(caller.tenant_id, group, member, &event).await?)
     }
 
     pub async fn list_members(
@@ -617,5 +782,33 @@ impl Directory {
         let (query, fp) = to_query(req)?;
         let rows = self.store.list_principals(caller.tenant_id, &query).await?;
         Ok(to_page(&query, &fp, rows))
+    }
+}
+
+fn key_data(key: &ApiKey) -> KeyData {
+    KeyData {
+        id: key.id,
+        name: key.name.clone(),
+        role: key.role.clone(),
+        expires_millis: key.expires.map(|t| t.timestamp_millis()),
+    }
+}
+
+fn membership_event(caller: &Caller, group: &Group, member: MemberRef, action: &'static str) -> Event {
+    caller.event(
+        EventType::GroupMembershipChange,
+        EventData::GroupMembershipChange { group: group.into(), member: PrincipalData::from(member), action },
+    )
+}
+
+/// The action a user change is named by: a change of status is a suspension, a reactivation…
+fn status_action(before: UserStatus, after: UserStatus) -> &'static str {
+    match (before == after, after) {
+        (true, _) => "UPDATE",
+        (false, UserStatus::Suspended) => "SUSPEND",
+        (false, UserStatus::Active) => "ACTIVATE",
+        (false, UserStatus::Quarantined) => "QUARANTINE",
+        (false, UserStatus::Deactivated) => "DEACTIVATE",
+        (false, UserStatus::Invited) => "UPDATE",
     }
 }

@@ -57,6 +57,7 @@ impl CoreError {
                 "api key" => "apikey.not_found",
                 "member" => "member.not_found",
                 "role assignment" => "role.not_assigned",
+                "event" => "event.not_found",
                 _ => "not_found",
             },
             CoreError::Validation(_) => "validation",

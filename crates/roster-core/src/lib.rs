@@ -5,9 +5,11 @@
 
 pub mod access;
 pub mod apikey;
+pub mod audit;
 mod credentials;
 pub mod directory;
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod lockout;
 pub mod model;

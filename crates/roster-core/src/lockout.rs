@@ -3,6 +3,7 @@
 
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
+use crate::events::{Change, Changes, Event, EventData, EventType, RequestMeta};
 use crate::model::{self, InactiveReason, User, UserStatus};
 use crate::store::PolicyKind;
 use serde::{Deserialize, Serialize};
@@ -65,28 +66,39 @@ impl Directory {
 
     pub async fn set_lockout_policy(&self, caller: &Caller, policy: LockoutPolicy) -> Result<LockoutPolicy, CoreError> {
         policy.validate().map_err(CoreError::Validation)?;
-        self.set_tenant_policy(caller.tenant_id, PolicyKind::Lockout, policy).await
+        self.set_tenant_policy(caller, PolicyKind::Lockout, policy).await
     }
 
     /// Forgets a user's failed sign-ins and lifts its temporary lock. A user already
     /// deactivated for too many failures stays deactivated: reactivating is a separate decision.
     pub async fn clear_logon_failures(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
-        self.store.clear_logon_failures(caller.tenant_id, id).await?;
+        let user = self.user(caller, id).await?;
+        let event = caller.event(
+            EventType::UserChange,
+            EventData::UserChange { user: (&user).into(), action: "CLEAR_LOGON_FAILURES", changes: Changes::new() },
+        );
+        self.store.clear_logon_failures(caller.tenant_id, id, Some(&event)).await?;
         self.user(caller, id).await
     }
 
-    /// Counts a failed sign-in of a known user and applies the tenant's policy to the count.
-    pub(crate) async fn logon_failed(&self, user: &User) -> Result<(), CoreError> {
+    /// Counts a failed sign-in of a known user (recording `failure`, its event) and applies the
+    /// tenant's policy to the count.
+    pub(crate) async fn logon_failed(
+        &self,
+        user: &User,
+        request: &RequestMeta,
+        failure: Event,
+    ) -> Result<(), CoreError> {
         let policy: LockoutPolicy = self.tenant_policy(user.tenant_id, PolicyKind::Lockout).await?;
         let now = model::now();
         let window_start = now - chrono::Duration::seconds(i64::from(policy.window_seconds));
-        let failures = self.store.record_logon_failure(user.tenant_id, user.id, now, window_start).await?;
+        let failures = self.store.record_logon_failure(user.tenant_id, user.id, now, window_start, &failure).await?;
+        let system = Caller::system(user.tenant_id, request);
         if policy.deactivate_after > 0
             && failures.total >= i64::from(policy.deactivate_after)
             && user.spec.status == UserStatus::Active
         {
             tracing::warn!(user = %user.id, failures = failures.total, "deactivating after too many failed sign-ins");
-            let system = Caller::operator(user.tenant_id);
             // Only an active user is deactivated: a manual reason set meanwhile is not overwritten.
             self.edit_user(&system, user.id, None, |spec| {
                 let mut next = spec.clone();
@@ -100,7 +112,14 @@ impl Directory {
         } else if policy.lock_after > 0 && failures.recent >= policy.lock_after && !user.locked_at(now) {
             tracing::info!(user = %user.id, "locking after too many recent failed sign-ins");
             let until = now + chrono::Duration::seconds(i64::from(policy.lock_seconds));
-            self.store.lock_user(user.tenant_id, user.id, until).await?;
+            let mut changes = Changes::new();
+            changes.insert(
+                "locked_until".into(),
+                Change { before: serde_json::Value::Null, after: until.timestamp_millis().into() },
+            );
+            let event = system
+                .event(EventType::UserChange, EventData::UserChange { user: user.into(), action: "LOCK", changes });
+            self.store.lock_user(user.tenant_id, user.id, until, &event).await?;
             // A lock means someone may hold or be guessing the password: open sessions end too.
             self.store.revoke_user_sessions(user.tenant_id, user.id, now).await?;
         }

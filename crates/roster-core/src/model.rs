@@ -66,6 +66,7 @@ macro_rules! str_enum {
         }
     };
 }
+pub(crate) use str_enum;
 str_enum!(UserKind { Local => "local", Directory => "directory", Application => "application" });
 str_enum!(UserStatus {
     Active => "active", Suspended => "suspended", Quarantined => "quarantined",

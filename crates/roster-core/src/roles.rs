@@ -4,6 +4,7 @@
 use crate::access::{self, Permission, Permissions, Role};
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
+use crate::events::{Event, EventData, EventType};
 use crate::model::{self, Depth, MemberRef, PrincipalKind};
 use uuid::Uuid;
 
@@ -31,6 +32,13 @@ fn grantable(caller: &Caller, name: &str) -> Result<&'static Role, CoreError> {
     Ok(role)
 }
 
+fn role_event(caller: &Caller, principal: MemberRef, role: &Role, action: &'static str) -> Event {
+    caller.event(
+        EventType::RoleChange,
+        EventData::RoleChange { principal: principal.into(), role: role.name.to_owned(), action },
+    )
+}
+
 impl Directory {
     async fn principal_exists(&self, caller: &Caller, p: MemberRef) -> Result<(), CoreError> {
         match p.kind {
@@ -43,13 +51,15 @@ impl Directory {
     pub async fn assign_role(&self, caller: &Caller, to: MemberRef, role: &str) -> Result<bool, CoreError> {
         let role = grantable(caller, role)?;
         self.principal_exists(caller, to).await?;
-        Ok(self.store.assign_role(caller.tenant_id, to, role.name, model::now()).await?)
+        let event = role_event(caller, to, role, "ASSIGN");
+        Ok(self.store.assign_role(caller.tenant_id, to, role.name, model::now(), &event).await?)
     }
 
     pub async fn unassign_role(&self, caller: &Caller, from: MemberRef, role: &str) -> Result<(), CoreError> {
         let role = grantable(caller, role)?;
         self.principal_exists(caller, from).await?;
-        Ok(self.store.unassign_role(caller.tenant_id, from, role.name).await?)
+        let event = role_event(caller, from, role, "UNASSIGN");
+        Ok(self.store.unassign_role(caller.tenant_id, from, role.name, &event).await?)
     }
 
     pub async fn roles_of(&self, caller: &Caller, of: MemberRef) -> Result<RoleSet, CoreError> {

@@ -5,7 +5,8 @@
 use crate::apikey;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
-use crate::model::{self, Actor, ActorKind, User, UserKind, UserStatus};
+use crate::events::{ActorType, Event, EventActor, EventData, EventType, Outcome, RequestMeta};
+use crate::model::{self, Actor, ActorKind, Tenant, User, UserKind, UserStatus};
 use crate::token::{AccessClaims, ActClaim, Refresh, Session, TokenPair};
 use uuid::Uuid;
 
@@ -22,7 +23,13 @@ impl Directory {
     /// Signs a user in with user name (or email) and password. Every failure before the password
     /// is known to be right answers the same Unauthenticated after the same work; so does a
     /// temporarily locked account, whatever the password, so a lock cannot be used to test guesses.
-    pub async fn login(&self, tenant: &str, login: &str, password: &str) -> Result<TokenPair, CoreError> {
+    pub async fn login(
+        &self,
+        tenant: &str,
+        login: &str,
+        password: &str,
+        request: &RequestMeta,
+    ) -> Result<TokenPair, CoreError> {
         if password.len() > crate::password::MAX_BYTES || login.len() > 512 {
             return Err(CoreError::Unauthenticated);
         }
@@ -40,28 +47,78 @@ impl Directory {
             Some(u) => self.store.password_hashes(u.tenant_id, u.id, 1).await?.into_iter().next(),
             None => None,
         };
-        let (Some(tenant), Some(user), Some(hash)) = (tenant, user, hash) else {
-            let dummy = self.dummy_hash().await?;
-            let _ = self.hasher.verify(password, &dummy).await?;
-            return Err(CoreError::Unauthenticated);
+        let (tenant, user, hash) = match (tenant, user, hash) {
+            (Some(t), Some(u), Some(h)) => (t, u, h),
+            (tenant, user, _) => return self.unknown_sign_in(tenant, user, login, password, request).await,
+        };
+        let refuse = |reason: &str| {
+            sign_in_event(user.tenant_id, request, EventActor::user(&user), Some(&user), login, "password", reason)
         };
         if !self.hasher.verify(password, &hash).await? {
-            self.logon_failed(&user).await?;
+            self.logon_failed(&user, request, refuse("wrong password")).await?;
             return Err(CoreError::Unauthenticated);
         }
         if user.locked_at(model::now()) {
+            self.store.record_events(&[refuse("the account is locked")]).await?;
             return Err(CoreError::Unauthenticated);
         }
         // Only now, with the password proven, may the answer say why the account cannot sign in.
-        may_sign_in(&user)?;
-        if user.spec.kind == UserKind::Application {
-            return Err(CoreError::Forbidden);
+        let refusal = match may_sign_in(&user) {
+            Err(e) => Some(e),
+            Ok(()) if user.spec.kind == UserKind::Application => Some(CoreError::Forbidden),
+            Ok(()) => None,
+        };
+        if let Some(e) = refusal {
+            let why = if user.deleted.is_some() {
+                "the user is deleted".to_owned()
+            } else if user.spec.kind == UserKind::Application {
+                "application users sign in with client credentials".to_owned()
+            } else {
+                format!("the user is {}", user.spec.status.as_str())
+            };
+            self.store.record_events(&[refuse(&why).outcome(Outcome::Denied)]).await?;
+            return Err(e);
         }
         if user.failed_logons > 0 {
-            self.store.clear_logon_failures(user.tenant_id, user.id).await?;
+            self.store.clear_logon_failures(user.tenant_id, user.id, None).await?;
         }
-        let (session, refresh) = self.open_session(&user, true, None).await?;
+        let caller = self.user_caller(&user, request);
+        let event = caller.event(
+            EventType::UserAuthentication,
+            EventData::UserAuthentication {
+                user: Some((&user).into()),
+                login: None,
+                method: "password",
+                result: "SUCCESS",
+                reason: None,
+            },
+        );
+        let (session, refresh) = self.open_session(&user, true, None, &event).await?;
         self.issue(&tenant.name, &user, &session, refresh, None).await
+    }
+
+    /// A sign-in with no known tenant, user or password: the same work and answer as a wrong
+    /// password, and a failure event when the tenant is known.
+    async fn unknown_sign_in(
+        &self,
+        tenant: Option<Tenant>,
+        user: Option<User>,
+        login: &str,
+        password: &str,
+        request: &RequestMeta,
+    ) -> Result<TokenPair, CoreError> {
+        let dummy = self.dummy_hash().await?;
+        let _ = self.hasher.verify(password, &dummy).await?;
+        if let Some(t) = tenant {
+            let reason = if user.is_some() { "the user has no password" } else { "no such user" };
+            let actor = match &user {
+                Some(u) => EventActor::user(u),
+                None => EventActor::fixed(ActorType::Anonymous, t.id, "anonymous"),
+            };
+            let event = sign_in_event(t.id, request, actor, user.as_ref(), login, "password", reason);
+            self.store.record_events(&[event]).await?;
+        }
+        Err(CoreError::Unauthenticated)
     }
 
     /// Opens a session for a user. A refreshable one lives as long as refresh tokens do and
@@ -71,6 +128,7 @@ impl Directory {
         user: &User,
         refreshable: bool,
         actor: Option<Actor>,
+        event: &Event,
     ) -> Result<(Session, Option<String>), CoreError> {
         let s = &self.token_settings;
         let now = model::now();
@@ -87,7 +145,10 @@ impl Directory {
         };
         // A session that cannot be refreshed still needs a unique refresh hash: one nobody knows.
         let refresh = apikey::generate();
-        self.store.insert_session(&session, &apikey::hash(&refresh)).await?;
+        // The event that opens a session names it.
+        let mut event = event.clone();
+        event.data["session_id"] = session.id.to_string().into();
+        self.store.insert_session(&session, &apikey::hash(&refresh), &event).await?;
         Ok((session, refreshable.then_some(refresh)))
     }
 
@@ -137,21 +198,43 @@ impl Directory {
     /// OAuth 2.0 client credentials: an application user proves its client secret and gets an
     /// access token (no refresh token). Unknown clients, wrong secrets and clients that may not
     /// sign in all answer the same Unauthenticated.
-    pub async fn client_credentials(&self, client_id: &str, secret: &str) -> Result<TokenPair, CoreError> {
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        secret: &str,
+        request: &RequestMeta,
+    ) -> Result<TokenPair, CoreError> {
         let id = Uuid::parse_str(client_id.trim()).map_err(|_| CoreError::Unauthenticated)?;
         if secret.is_empty() || secret.len() > apikey::MAX_LEN {
             return Err(CoreError::Unauthenticated);
         }
         let (tenant_id, stored) = self.store.client_secret(id).await?.ok_or(CoreError::Unauthenticated)?;
-        if !apikey::hashes_equal(&stored, &apikey::hash(secret)) {
-            return Err(CoreError::Unauthenticated);
-        }
         let user = self.store.user(tenant_id, id).await?.ok_or(CoreError::Unauthenticated)?;
-        if may_sign_in(&user).is_err() || user.spec.kind != UserKind::Application {
+        let refusal = if !apikey::hashes_equal(&stored, &apikey::hash(secret)) {
+            Some("wrong client secret")
+        } else if may_sign_in(&user).is_err() || user.spec.kind != UserKind::Application {
+            Some("the client may not sign in")
+        } else {
+            None
+        };
+        if let Some(reason) = refusal {
+            let actor = EventActor::user(&user);
+            let event = sign_in_event(tenant_id, request, actor, Some(&user), client_id, "client_credentials", reason);
+            self.store.record_events(&[event]).await?;
             return Err(CoreError::Unauthenticated);
         }
         let tenant = self.store.tenant_by_id(tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
-        let (session, _) = self.open_session(&user, false, None).await?;
+        let event = self.user_caller(&user, request).event(
+            EventType::UserAuthentication,
+            EventData::UserAuthentication {
+                user: Some((&user).into()),
+                login: None,
+                method: "client_credentials",
+                result: "SUCCESS",
+                reason: None,
+            },
+        );
+        let (session, _) = self.open_session(&user, false, None, &event).await?;
         self.issue(&tenant.name, &user, &session, None, None).await
     }
 
@@ -167,7 +250,11 @@ impl Directory {
         }
         let secret = apikey::generate();
         let now = model::now();
-        self.store.set_client_secret(caller.tenant_id, id, &apikey::hash(&secret), now).await?;
+        let event = caller.event(
+            EventType::CredentialChange,
+            EventData::CredentialChange { user: (&user).into(), credential: "client_secret", action: "ROTATE" },
+        );
+        self.store.set_client_secret(caller.tenant_id, id, &apikey::hash(&secret), now, &event).await?;
         self.store.revoke_user_sessions(caller.tenant_id, id, now).await?;
         Ok((user, secret))
     }
@@ -197,35 +284,55 @@ impl Directory {
             ActorKind::ApiKey => format!("api-key:{}", actor.id),
         };
         let tenant = self.store.tenant_by_id(caller.tenant_id).await?.ok_or(CoreError::NotFound { what: "tenant" })?;
-        let (session, _) = self.open_session(&user, false, Some(actor)).await?;
+        let event = caller.event(EventType::Impersonation, EventData::Impersonation { user: (&user).into() });
+        let (session, _) = self.open_session(&user, false, Some(actor), &event).await?;
         self.issue(&tenant.name, &user, &session, None, Some(ActClaim { sub, actor })).await
     }
 
     /// Trades a refresh token for new tokens; the old refresh token stops working. Presenting
     /// an already used one revokes the session, since someone else holds a copy.
-    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, CoreError> {
+    pub async fn refresh(&self, refresh_token: &str, request: &RequestMeta) -> Result<TokenPair, CoreError> {
         if refresh_token.is_empty() || refresh_token.len() > apikey::MAX_LEN {
             return Err(CoreError::Unauthenticated);
         }
+        let old = apikey::hash(refresh_token);
+        let found = self.store.session_by_refresh(&old).await?.ok_or(CoreError::Unauthenticated)?;
+        let user = self.live_session_user(&found).await?;
+        let caller = self.user_caller(&user, request);
+        let event = |action| {
+            caller.event(
+                EventType::SessionChange,
+                EventData::SessionChange { user_id: user.id, session_id: found.id, action },
+            )
+        };
         let now = model::now();
         let next = apikey::generate();
         let expires = now + chrono::Duration::seconds(self.token_settings.refresh_ttl_seconds);
         let session =
-            match self.store.rotate_refresh(&apikey::hash(refresh_token), &apikey::hash(&next), now, expires).await? {
+            match self.store.rotate_refresh(&old, &apikey::hash(&next), now, expires, &event("REFRESH")).await? {
                 Refresh::Rotated(s) => s,
-                Refresh::Reused | Refresh::Unknown => return Err(CoreError::Unauthenticated),
+                Refresh::Reused => {
+                    // Someone else holds a copy of the token: worth an administrator's attention.
+                    let reuse = event("REFRESH_TOKEN_REUSED").outcome(Outcome::Failure);
+                    self.store.record_events(&[reuse]).await?;
+                    return Err(CoreError::Unauthenticated);
+                }
+                Refresh::Unknown => return Err(CoreError::Unauthenticated),
             };
-        let user = self.live_session_user(&session).await?;
         let tenant = self.store.tenant_by_id(session.tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
         self.issue(&tenant.name, &user, &session, Some(next), None).await
     }
 
     /// Ends the caller's session: its access and refresh tokens stop working at once.
     pub async fn logout(&self, caller: &Caller) -> Result<(), CoreError> {
-        let sid = caller
-            .session_id
-            .ok_or_else(|| CoreError::invalid("authorization", "only a signed-in user can sign out"))?;
-        Ok(self.store.revoke_session(caller.tenant_id, sid, model::now()).await?)
+        let (Some(sid), Some(uid)) = (caller.session_id, caller.user_id) else {
+            return Err(CoreError::invalid("authorization", "only a signed-in user can sign out"));
+        };
+        let event = caller.event(
+            EventType::SessionChange,
+            EventData::SessionChange { user_id: uid, session_id: sid, action: "LOGOUT" },
+        );
+        Ok(self.store.revoke_session(caller.tenant_id, sid, model::now(), &event).await?)
     }
 
     /// The signed-in user.
@@ -242,18 +349,31 @@ impl Directory {
         if session.user_id != claims.uid {
             return Err(CoreError::Unauthenticated);
         }
-        self.live_session_user(&session).await?;
+        let user = self.live_session_user(&session).await?;
         // Roles are read on every request, so taking one away takes effect at once.
         let (roles, permissions) = self.user_access(claims.tid, claims.uid).await?;
         Ok(Caller {
-            tenant_id: claims.tid,
-            api_key_id: None,
-            user_id: Some(claims.uid),
             session_id: Some(claims.sid),
             roles,
             permissions,
             actor: session.actor,
+            ..self.user_caller(&user, &RequestMeta::default())
         })
+    }
+
+    /// A user as a caller with no permissions, for the events of its own sign-in.
+    fn user_caller(&self, user: &User, request: &RequestMeta) -> Caller {
+        Caller {
+            tenant_id: user.tenant_id,
+            api_key_id: None,
+            user_id: Some(user.id),
+            session_id: None,
+            roles: Vec::new(),
+            permissions: crate::access::Permissions::NONE,
+            actor: None,
+            who: EventActor::user(user),
+            request: request.clone(),
+        }
     }
 
     /// The session's user, if the session still stands.
@@ -268,6 +388,34 @@ impl Directory {
         }
         Ok(user)
     }
+}
+
+/// A refused sign-in. Not attested: the name is as the client typed it.
+fn sign_in_event(
+    tenant: Uuid,
+    request: &RequestMeta,
+    actor: EventActor,
+    user: Option<&User>,
+    login: &str,
+    method: &'static str,
+    reason: &str,
+) -> Event {
+    let mut e = Event::new(
+        tenant,
+        request,
+        actor,
+        EventType::UserAuthentication,
+        EventData::UserAuthentication {
+            user: user.map(Into::into),
+            login: Some(login.chars().take(256).collect()),
+            method,
+            result: "UNAUTHORIZED",
+            reason: Some(reason.to_owned()),
+        },
+    );
+    e.outcome = Outcome::Failure;
+    e.attested = false;
+    e
 }
 
 /// Whether a user's state lets it sign in and use its tokens.

@@ -1,5 +1,6 @@
 //! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
 
+use crate::events::{Event, EventFilter, EventQuery, StoredEvent};
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
 use crate::token::{Refresh, Session, SigningKey};
@@ -40,6 +41,15 @@ pub enum PolicyKind {
     Lockout,
 }
 
+impl PolicyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Password => "password",
+            PolicyKind::Lockout => "lockout",
+        }
+    }
+}
+
 /// A user's failed sign-ins, as counted after recording one more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogonFailures {
@@ -61,24 +71,31 @@ pub trait Store: Send + Sync + 'static {
     /// Connections open and idle now, for metrics.
     fn pool_stats(&self) -> PoolStats;
 
-    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn insert_tenant(&self, tenant: &Tenant, event: &Event) -> StoreResult<()>;
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>>;
     async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>>;
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
 
-    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+    async fn insert_api_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()>;
     async fn api_key_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiKey>>;
     async fn list_api_keys(&self, tenant: Uuid) -> StoreResult<Vec<ApiKey>>;
     /// Marks a key revoked; NotFound when the tenant has no such live key.
-    async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()>;
+    async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()>;
     async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()>;
 
     /// The tenant's policy of that kind, if it set one.
     async fn policy(&self, tenant: Uuid, kind: PolicyKind) -> StoreResult<Option<serde_json::Value>>;
-    async fn set_policy(&self, tenant: Uuid, kind: PolicyKind, policy: &serde_json::Value) -> StoreResult<()>;
+    async fn set_policy(
+        &self,
+        tenant: Uuid,
+        kind: PolicyKind,
+        policy: &serde_json::Value,
+        event: &Event,
+    ) -> StoreResult<()>;
     /// The user's newest password hashes, newest first: the password, then its history.
     async fn password_hashes(&self, tenant: Uuid, user: Uuid, newest: u32) -> StoreResult<Vec<String>>;
     /// Makes `hash` the user's password, keeping `keep` earlier ones as history.
+    #[allow(clippy::too_many_arguments)]
     async fn set_password(
         &self,
         tenant: Uuid,
@@ -87,6 +104,7 @@ pub trait Store: Send + Sync + 'static {
         must_change: bool,
         keep: u32,
         at: Time,
+        event: &Event,
     ) -> StoreResult<User>;
 
     /// Records a failed sign-in of a user; answers its failures since `window_start` and in all.
@@ -96,22 +114,31 @@ pub trait Store: Send + Sync + 'static {
         user: Uuid,
         at: Time,
         window_start: Time,
+        event: &Event,
     ) -> StoreResult<LogonFailures>;
     /// Locks a user until `until`; the recent failures that led to it are forgotten, the total is kept.
-    async fn lock_user(&self, tenant: Uuid, user: Uuid, until: Time) -> StoreResult<()>;
+    async fn lock_user(&self, tenant: Uuid, user: Uuid, until: Time, event: &Event) -> StoreResult<()>;
     /// Forgets a user's failed sign-ins and lifts its temporary lock. NotFound("user") when there is no such user.
-    async fn clear_logon_failures(&self, tenant: Uuid, user: Uuid) -> StoreResult<()>;
+    /// Without an event when a successful sign-in clears them (its event is the session's).
+    async fn clear_logon_failures(&self, tenant: Uuid, user: Uuid, event: Option<&Event>) -> StoreResult<()>;
 
     /// Assigns a role to a user or group; answers false when it held the role already.
-    async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time) -> StoreResult<bool>;
+    async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time, event: &Event) -> StoreResult<bool>;
     /// NotFound("role assignment") when the principal did not hold the role directly.
-    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str) -> StoreResult<()>;
+    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str, event: &Event) -> StoreResult<()>;
     /// The roles of a principal, sorted: its own, and with `Indirect` also those of every live
     /// group it belongs to, directly or through nested live groups.
     async fn roles(&self, tenant: Uuid, of: MemberRef, depth: Depth) -> StoreResult<Vec<String>>;
 
     /// Sets (or replaces) the client secret of an application user.
-    async fn set_client_secret(&self, tenant: Uuid, user: Uuid, hash: &[u8; 32], at: Time) -> StoreResult<()>;
+    async fn set_client_secret(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        hash: &[u8; 32],
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()>;
     /// The tenant and secret hash of a client id, in any tenant (client ids are unique UUIDs).
     async fn client_secret(&self, client: Uuid) -> StoreResult<Option<(Uuid, [u8; 32])>>;
 
@@ -124,17 +151,27 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_signing_keys(&self, before: Time) -> StoreResult<u64>;
     /// The user whose user name or email is `login` (lower-cased), deleted or not.
     async fn user_by_login(&self, tenant: Uuid, login: &str) -> StoreResult<Option<User>>;
-    async fn insert_session(&self, session: &Session, refresh_hash: &[u8; 32]) -> StoreResult<()>;
+    async fn insert_session(&self, session: &Session, refresh_hash: &[u8; 32], event: &Event) -> StoreResult<()>;
+    /// The session a refresh token belongs to, whether it is the current or the replaced one.
+    async fn session_by_refresh(&self, hash: &[u8; 32]) -> StoreResult<Option<Session>>;
     async fn session(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Session>>;
     /// Replaces a current refresh token with a new one; a token that was already replaced
     /// revokes its session (`Refresh::Reused`).
-    async fn rotate_refresh(&self, old: &[u8; 32], new: &[u8; 32], at: Time, expires: Time) -> StoreResult<Refresh>;
-    async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()>;
+    /// The event is written when the token rotates.
+    async fn rotate_refresh(
+        &self,
+        old: &[u8; 32],
+        new: &[u8; 32],
+        at: Time,
+        expires: Time,
+        event: &Event,
+    ) -> StoreResult<Refresh>;
+    async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()>;
     /// Revokes every live session of a user.
     async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()>;
 
     /// Inserts a user, allocating its per-tenant number.
-    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User>;
+    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time, event: &Event) -> StoreResult<User>;
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
     async fn update_user(
@@ -144,6 +181,7 @@ pub trait Store: Send + Sync + 'static {
         expected: ExpectedVersion,
         spec: &UserSpec,
         at: Time,
+        event: &Event,
     ) -> StoreResult<User>;
     /// Sets or clears `deleted` (soft delete and restore).
     async fn mark_user_deleted(
@@ -153,9 +191,10 @@ pub trait Store: Send + Sync + 'static {
         expected: ExpectedVersion,
         deleted: Option<Time>,
         at: Time,
+        event: &Event,
     ) -> StoreResult<User>;
     /// Removes a user and its memberships for good.
-    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
+    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()>;
 
     async fn insert_group(
         &self,
@@ -164,6 +203,7 @@ pub trait Store: Send + Sync + 'static {
         spec: &GroupSpec,
         system: bool,
         at: Time,
+        event: &Event,
     ) -> StoreResult<Group>;
     async fn group(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Group>>;
     async fn list_groups(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Group>>;
@@ -174,6 +214,7 @@ pub trait Store: Send + Sync + 'static {
         expected: ExpectedVersion,
         spec: &GroupSpec,
         at: Time,
+        event: &Event,
     ) -> StoreResult<Group>;
     async fn mark_group_deleted(
         &self,
@@ -182,14 +223,22 @@ pub trait Store: Send + Sync + 'static {
         expected: ExpectedVersion,
         deleted: Option<Time>,
         at: Time,
+        event: &Event,
     ) -> StoreResult<Group>;
-    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()>;
+    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()>;
 
     /// Adds a direct member; answers false when it was one already. Refuses a group edge that
     /// would close a cycle (`StoreError::Cycle`), atomically with the insert.
-    async fn add_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool>;
+    async fn add_member(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        member: MemberRef,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<bool>;
     /// Removes a direct member; NotFound("member") when it was not one.
-    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<()>;
+    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, event: &Event) -> StoreResult<()>;
     /// Members of a group (direct, or through nested groups), as principals, filtered and paged.
     async fn list_members(
         &self,
@@ -208,4 +257,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Rows<Group>>;
     /// Users and groups together.
     async fn list_principals(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Principal>>;
+
+    /// Writes events that go with no change (refusals, failed sign-ins, reads), in one transaction.
+    async fn record_events(&self, events: &[Event]) -> StoreResult<()>;
+    /// A page of the tenant's events, `limit + 1` at most.
+    async fn list_events(&self, tenant: Uuid, query: &EventQuery) -> StoreResult<Vec<StoredEvent>>;
+    async fn event(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<StoredEvent>>;
+    /// The tenant's events after a stream position (txid, seq), in stream order, up to `limit`;
+    /// only events no transaction still open can precede, so a follower never skips one.
+    async fn stream_events(
+        &self,
+        tenant: Uuid,
+        filter: &EventFilter,
+        after: (i64, i64),
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>>;
+    /// The stream position after every event recorded so far (where a follower starting now begins).
+    async fn stream_head(&self, tenant: Uuid) -> StoreResult<(i64, i64)>;
+    /// Removes up to `batch` events recorded before `before` (epoch ms); answers how many went.
+    async fn prune_events(&self, before: i64, batch: u32) -> StoreResult<u64>;
 }

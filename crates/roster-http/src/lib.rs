@@ -1,6 +1,7 @@
 //! Roster's HTTP faces: the native REST API, its OpenAPI document and docs page, and the
 //! operational endpoints, behind one set of layers (request ids, tracing, metrics, body limits).
 
+mod audit;
 mod docs;
 pub mod native;
 mod ops;
@@ -49,7 +50,7 @@ impl Default for HttpConfig {
     modifiers(&BearerAuth),
     security(("api_key" = [])),
     components(schemas(native::Problem)),
-    tags((name = "users"), (name = "groups"), (name = "principals"), (name = "api-keys"), (name = "passwords"), (name = "auth"))
+    tags((name = "users"), (name = "groups"), (name = "principals"), (name = "api-keys"), (name = "passwords"), (name = "auth"), (name = "events"))
 )]
 struct ApiDoc;
 
@@ -111,8 +112,9 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         docs,
         permissions: Arc::new(route_permissions),
     };
-    let request_id = HeaderName::from_static("x-request-id");
-    api.merge(ops::router())
+    let request_id = HeaderName::from_static(audit::REQUEST_ID);
+    api.route_layer(middleware::from_fn_with_state(state.clone(), audit::record_refusals))
+        .merge(ops::router())
         .merge(docs::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -132,6 +134,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn(audit::check_request_id))
         .with_state(state)
 }
 

@@ -1,12 +1,15 @@
 //! Roster's SQL store: one implementation of the core's storage port for SQLite (embedded, one
 //! writer) and PostgreSQL (shared by many roster processes), with plain-SQL migrations per database.
 
+mod events;
 mod exec;
 mod query;
 mod tables;
 
 use async_trait::async_trait;
+use events::insert_event;
 use exec::{db_error, Backend, Exec, Row};
+use roster_core::events::{Event, EventFilter, EventQuery, StoredEvent};
 use roster_core::model::{
     ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
@@ -146,7 +149,8 @@ impl SqlStore {
         let mut out: Vec<(String, String)> = match &self.db {
             Db::Sqlite { reader, .. } => sqlx::query_as(
                 "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' \
+                 AND m.name NOT LIKE '%\\_fts%' ESCAPE '\\'",
             )
             .fetch_all(reader)
             .await
@@ -174,6 +178,25 @@ impl SqlStore {
     async fn write(&self, stmt: &impl exec::Statement) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
         let n = tx.exec().execute(stmt).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Runs one writing statement and records its event, in one transaction. With `what`, a
+    /// statement that touches no row is NotFound(what), and neither is written.
+    async fn write_with(
+        &self,
+        stmt: &impl exec::Statement,
+        event: &Event,
+        what: Option<&'static str>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let n = x.execute(stmt).await?;
+        if let (0, Some(what)) = (n, what) {
+            return Err(StoreError::NotFound(what));
+        }
+        insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(n)
     }
@@ -344,7 +367,7 @@ impl Store for SqlStore {
         PoolStats { size, idle: u32::try_from(idle).unwrap_or(u32::MAX) }
     }
 
-    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+    async fn insert_tenant(&self, tenant: &Tenant, event: &Event) -> StoreResult<()> {
         let stmt = insert_row(
             Tenants::Table,
             [
@@ -353,7 +376,7 @@ impl Store for SqlStore {
                 (Tenants::CreatedAt, tables::millis(tenant.created).into()),
             ],
         )?;
-        self.write(&stmt).await.map(|_| ())
+        self.write_with(&stmt, event, None).await.map(drop)
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
@@ -416,7 +439,7 @@ impl Store for SqlStore {
         self.one(&stmt, tables::user).await
     }
 
-    async fn insert_session(&self, s: &Session, refresh_hash: &[u8; 32]) -> StoreResult<()> {
+    async fn insert_session(&self, s: &Session, refresh_hash: &[u8; 32], event: &Event) -> StoreResult<()> {
         let stmt = insert_row(
             Sessions::Table,
             [
@@ -431,7 +454,16 @@ impl Store for SqlStore {
                 (Sessions::ActorId, s.actor.map(|a| a.id).into()),
             ],
         )?;
-        self.write(&stmt).await.map(|_| ())
+        self.write_with(&stmt, event, None).await.map(drop)
+    }
+
+    async fn session_by_refresh(&self, hash: &[u8; 32]) -> StoreResult<Option<Session>> {
+        let h = hash.to_vec();
+        let stmt = rows_where(
+            Sessions::Table,
+            Expr::col(Sessions::RefreshHash).eq(h.clone()).or(Expr::col(Sessions::PreviousRefreshHash).eq(h)),
+        );
+        self.one(&stmt, tables::session).await
     }
 
     async fn session(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Session>> {
@@ -440,7 +472,14 @@ impl Store for SqlStore {
         self.one(&stmt, tables::session).await
     }
 
-    async fn rotate_refresh(&self, old: &[u8; 32], new: &[u8; 32], at: Time, expires: Time) -> StoreResult<Refresh> {
+    async fn rotate_refresh(
+        &self,
+        old: &[u8; 32],
+        new: &[u8; 32],
+        at: Time,
+        expires: Time,
+        event: &Event,
+    ) -> StoreResult<Refresh> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let rotate = Query::update()
@@ -456,6 +495,7 @@ impl Store for SqlStore {
             .to_owned();
         if let Some(row) = x.fetch_optional(&rotate).await? {
             let session = tables::session(&row)?;
+            insert_event(&mut x, event).await?;
             tx.commit().await?;
             return Ok(Refresh::Rotated(session));
         }
@@ -471,8 +511,15 @@ impl Store for SqlStore {
         Ok(if reused { Refresh::Reused } else { Refresh::Unknown })
     }
 
-    async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()> {
-        self.revoke_sessions(tenant, Expr::col(Sessions::Id).eq(id), at).await
+    async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()> {
+        let stmt = Query::update()
+            .table(Sessions::Table)
+            .value(Sessions::RevokedAt, tables::millis(at))
+            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
+            .and_where(Expr::col(Sessions::Id).eq(id))
+            .and_where(Expr::col(Sessions::RevokedAt).is_null())
+            .to_owned();
+        self.write_with(&stmt, event, None).await.map(drop)
     }
 
     async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()> {
@@ -488,7 +535,7 @@ impl Store for SqlStore {
         self.all(&stmt, tables::tenant).await
     }
 
-    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+    async fn insert_api_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()> {
         let stmt = insert_row(
             ApiKeys::Table,
             [
@@ -501,7 +548,7 @@ impl Store for SqlStore {
                 (ApiKeys::ExpiresAt, key.expires.map(tables::millis).into()),
             ],
         )?;
-        self.write(&stmt).await.map(|_| ())
+        self.write_with(&stmt, event, None).await.map(drop)
     }
 
     async fn api_key_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiKey>> {
@@ -519,7 +566,7 @@ impl Store for SqlStore {
         self.all(&stmt, tables::api_key).await
     }
 
-    async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time) -> StoreResult<()> {
+    async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()> {
         let stmt = Query::update()
             .table(ApiKeys::Table)
             .value(ApiKeys::RevokedAt, tables::millis(at))
@@ -527,10 +574,7 @@ impl Store for SqlStore {
             .and_where(Expr::col(ApiKeys::Id).eq(id))
             .and_where(Expr::col(ApiKeys::RevokedAt).is_null())
             .to_owned();
-        if self.write(&stmt).await? == 0 {
-            return Err(StoreError::NotFound("api key"));
-        }
-        Ok(())
+        self.write_with(&stmt, event, Some("api key")).await.map(drop)
     }
 
     async fn touch_api_key(&self, id: Uuid, at: Time) -> StoreResult<()> {
@@ -553,16 +597,19 @@ impl Store for SqlStore {
             .transpose()
     }
 
-    async fn set_policy(&self, tenant: Uuid, kind: PolicyKind, policy: &serde_json::Value) -> StoreResult<()> {
+    async fn set_policy(
+        &self,
+        tenant: Uuid,
+        kind: PolicyKind,
+        policy: &serde_json::Value,
+        event: &Event,
+    ) -> StoreResult<()> {
         let stmt = Query::update()
             .table(Tenants::Table)
             .value(policy_column(kind), policy.to_string())
             .and_where(Expr::col(Tenants::Id).eq(tenant))
             .to_owned();
-        if self.write(&stmt).await? == 0 {
-            return Err(StoreError::NotFound("tenant"));
-        }
-        Ok(())
+        self.write_with(&stmt, event, Some("tenant")).await.map(drop)
     }
 
     async fn record_logon_failure(
@@ -571,6 +618,7 @@ impl Store for SqlStore {
         user: Uuid,
         at: Time,
         window_start: Time,
+        event: &Event,
     ) -> StoreResult<LogonFailures> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
@@ -604,22 +652,20 @@ impl Store for SqlStore {
             .and_where(Expr::col(LogonFailuresT::UserId).eq(user))
             .to_owned();
         let recent = x.fetch_optional(&count).await?.map(|r| r.i64("n")).transpose()?.unwrap_or(0);
+        insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(LogonFailures { recent: u32::try_from(recent).unwrap_or(u32::MAX), total })
     }
 
-    async fn lock_user(&self, tenant: Uuid, user: Uuid, until: Time) -> StoreResult<()> {
-        self.set_lock(tenant, user, Some(until)).await.map(drop)
+    async fn lock_user(&self, tenant: Uuid, user: Uuid, until: Time, event: &Event) -> StoreResult<()> {
+        self.set_lock(tenant, user, Some(until), Some(event)).await
     }
 
-    async fn clear_logon_failures(&self, tenant: Uuid, user: Uuid) -> StoreResult<()> {
-        if !self.set_lock(tenant, user, None).await? {
-            return Err(StoreError::NotFound("user"));
-        }
-        Ok(())
+    async fn clear_logon_failures(&self, tenant: Uuid, user: Uuid, event: Option<&Event>) -> StoreResult<()> {
+        self.set_lock(tenant, user, None, event).await
     }
 
-    async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time) -> StoreResult<bool> {
+    async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time, event: &Event) -> StoreResult<bool> {
         let (user, group) = principal_columns(to);
         let stmt = insert_row(
             RoleAssignments::Table,
@@ -633,20 +679,17 @@ impl Store for SqlStore {
         )?
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .to_owned();
-        Ok(self.write(&stmt).await? > 0)
+        Ok(self.write_with(&stmt, event, None).await? > 0)
     }
 
-    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str) -> StoreResult<()> {
+    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str, event: &Event) -> StoreResult<()> {
         let stmt = Query::delete()
             .from_table(RoleAssignments::Table)
             .and_where(Expr::col(RoleAssignments::TenantId).eq(tenant))
             .and_where(assignee(from))
             .and_where(Expr::col(RoleAssignments::Role).eq(role))
             .to_owned();
-        if self.write(&stmt).await? == 0 {
-            return Err(StoreError::NotFound("role assignment"));
-        }
-        Ok(())
+        self.write_with(&stmt, event, Some("role assignment")).await.map(drop)
     }
 
     async fn roles(&self, tenant: Uuid, of: MemberRef, depth: Depth) -> StoreResult<Vec<String>> {
@@ -667,7 +710,14 @@ impl Store for SqlStore {
         x.fetch_all(&stmt).await?.iter().map(|r| r.text("role")).collect()
     }
 
-    async fn set_client_secret(&self, tenant: Uuid, user: Uuid, hash: &[u8; 32], at: Time) -> StoreResult<()> {
+    async fn set_client_secret(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        hash: &[u8; 32],
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()> {
         let stmt = insert_row(
             ClientSecrets::Table,
             [
@@ -683,7 +733,7 @@ impl Store for SqlStore {
                 .to_owned(),
         )
         .to_owned();
-        self.write(&stmt).await.map(|_| ())
+        self.write_with(&stmt, event, None).await.map(drop)
     }
 
     async fn client_secret(&self, client: Uuid) -> StoreResult<Option<(Uuid, [u8; 32])>> {
@@ -704,6 +754,7 @@ impl Store for SqlStore {
         self.all(&stmt, |r| r.text("hash")).await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn set_password(
         &self,
         tenant: Uuid,
@@ -712,6 +763,7 @@ impl Store for SqlStore {
         must_change: bool,
         keep: u32,
         at: Time,
+        event: &Event,
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table)
@@ -748,11 +800,12 @@ impl Store for SqlStore {
             .to_owned();
         x.execute(&prune).await?;
         let user = tables::user(&row)?;
+        insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(user)
     }
 
-    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time) -> StoreResult<User> {
+    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time, event: &Event) -> StoreResult<User> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
@@ -773,6 +826,7 @@ impl Store for SqlStore {
         let stmt = insert_row(Users::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
         let user = tables::user(&row)?;
+        insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(user)
     }
@@ -792,10 +846,11 @@ impl Store for SqlStore {
         expected: ExpectedVersion,
         spec: &UserSpec,
         at: Time,
+        event: &Event,
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).values(user_values(spec));
-        self.update_one(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
+        self.update_one(Resource::User, stmt, tenant, id, expected, at, event).await.and_then(|r| tables::user(&r))
     }
 
     async fn mark_user_deleted(
@@ -805,14 +860,15 @@ impl Store for SqlStore {
         expected: ExpectedVersion,
         deleted: Option<Time>,
         at: Time,
+        event: &Event,
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).value(Users::DeletedAt, deleted.map(tables::millis));
-        self.update_one(Resource::User, stmt, tenant, id, expected, at).await.and_then(|r| tables::user(&r))
+        self.update_one(Resource::User, stmt, tenant, id, expected, at, event).await.and_then(|r| tables::user(&r))
     }
 
-    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()> {
-        self.guarded_delete(Resource::User, tenant, id, expected).await
+    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()> {
+        self.guarded_delete(Resource::User, tenant, id, expected, event).await
     }
 
     async fn insert_group(
@@ -822,6 +878,7 @@ impl Store for SqlStore {
         spec: &GroupSpec,
         system: bool,
         at: Time,
+        event: &Event,
     ) -> StoreResult<Group> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
@@ -851,6 +908,7 @@ impl Store for SqlStore {
         let stmt = insert_row(Groups::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("group"))?;
         let group = tables::group(&row)?;
+        insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(group)
     }
@@ -870,10 +928,11 @@ impl Store for SqlStore {
         expected: ExpectedVersion,
         spec: &GroupSpec,
         at: Time,
+        event: &Event,
     ) -> StoreResult<Group> {
         let mut stmt = Query::update();
         stmt.table(Groups::Table).values(group_values(spec));
-        self.update_one(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
+        self.update_one(Resource::Group, stmt, tenant, id, expected, at, event).await.and_then(|r| tables::group(&r))
     }
 
     async fn mark_group_deleted(
@@ -883,17 +942,25 @@ impl Store for SqlStore {
         expected: ExpectedVersion,
         deleted: Option<Time>,
         at: Time,
+        event: &Event,
     ) -> StoreResult<Group> {
         let mut stmt = Query::update();
         stmt.table(Groups::Table).value(Groups::DeletedAt, deleted.map(tables::millis));
-        self.update_one(Resource::Group, stmt, tenant, id, expected, at).await.and_then(|r| tables::group(&r))
+        self.update_one(Resource::Group, stmt, tenant, id, expected, at, event).await.and_then(|r| tables::group(&r))
     }
 
-    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion) -> StoreResult<()> {
-        self.guarded_delete(Resource::Group, tenant, id, expected).await
+    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()> {
+        self.guarded_delete(Resource::Group, tenant, id, expected, event).await
     }
 
-    async fn add_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool> {
+    async fn add_member(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        member: MemberRef,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let backend = x.backend();
@@ -949,11 +1016,12 @@ impl Store for SqlStore {
             }
         };
         let added = x.execute(&stmt).await? > 0;
+        insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(added)
     }
 
-    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, _at: Time) -> StoreResult<()> {
+    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, event: &Event) -> StoreResult<()> {
         let stmt = match member.kind {
             PrincipalKind::User => Query::delete()
                 .from_table(GroupUsers::Table)
@@ -968,10 +1036,7 @@ impl Store for SqlStore {
                 .and_where(Expr::col(GroupGroups::ChildId).eq(member.id))
                 .to_owned(),
         };
-        if self.write(&stmt).await? == 0 {
-            return Err(StoreError::NotFound("member"));
-        }
-        Ok(())
+        self.write_with(&stmt, event, Some("member")).await.map(drop)
     }
 
     async fn list_members(
@@ -1000,6 +1065,51 @@ impl Store for SqlStore {
 
     async fn list_principals(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<Rows<Principal>> {
         self.rows(Resource::Principal, query::principals(tenant), q, tables::principal).await
+    }
+
+    async fn record_events(&self, list: &[Event]) -> StoreResult<()> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        // Bounded statements: SQLite takes at most 32,766 bound values in one.
+        for chunk in list.chunks(500) {
+            x.execute(&events::insert(&chunk.iter().collect::<Vec<_>>())?).await?;
+        }
+        tx.commit().await
+    }
+
+    async fn list_events(&self, tenant: Uuid, q: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
+        self.all(&events::page(tenant, q, self.backend_kind()), events::row).await
+    }
+
+    async fn event(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<StoredEvent>> {
+        let stmt = rows_where(
+            tables::Events::Table,
+            Expr::col(tables::Events::TenantId).eq(tenant).and(Expr::col(tables::Events::Id).eq(id)),
+        );
+        self.one(&stmt, events::row).await
+    }
+
+    async fn stream_events(
+        &self,
+        tenant: Uuid,
+        filter: &EventFilter,
+        after: (i64, i64),
+        limit: u32,
+    ) -> StoreResult<Vec<StoredEvent>> {
+        self.all(&events::stream(tenant, filter, after, limit, self.backend_kind()), events::row).await
+    }
+
+    async fn stream_head(&self, tenant: Uuid) -> StoreResult<(i64, i64)> {
+        let stmt = events::head(tenant, self.backend_kind());
+        let row = self.one(&stmt, |r| Ok((r.opt_i64("txid")?.unwrap_or(0), r.opt_i64("seq")?.unwrap_or(0)))).await?;
+        Ok(row.unwrap_or((0, 0)))
+    }
+
+    async fn prune_events(&self, before: i64, batch: u32) -> StoreResult<u64> {
+        self.write(&events::prune(before, batch)).await
     }
 }
 
@@ -1035,8 +1145,8 @@ async fn guarded_update(
 
 impl SqlStore {
     /// Locks a user until a time, or (None) lifts its lock and zeroes its failure count; either
-    /// way its recent failures are forgotten. Answers whether the user exists.
-    async fn set_lock(&self, tenant: Uuid, user: Uuid, until: Option<Time>) -> StoreResult<bool> {
+    /// way its recent failures are forgotten.
+    async fn set_lock(&self, tenant: Uuid, user: Uuid, until: Option<Time>, event: Option<&Event>) -> StoreResult<()> {
         let mut update = Query::update();
         update
             .table(Users::Table)
@@ -1054,11 +1164,13 @@ impl SqlStore {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         if x.execute(&update).await? == 0 {
-            return Ok(false);
+            return Err(StoreError::NotFound("user"));
         }
         x.execute(&forget).await?;
-        tx.commit().await?;
-        Ok(true)
+        if let Some(event) = event {
+            insert_event(&mut x, event).await?;
+        }
+        tx.commit().await
     }
 
     /// Revokes the tenant's live sessions that `which` selects.
@@ -1073,7 +1185,8 @@ impl SqlStore {
         self.write(&stmt).await.map(|_| ())
     }
 
-    /// [`guarded_update`] in a transaction of its own.
+    /// [`guarded_update`] and its event, in a transaction of their own.
+    #[allow(clippy::too_many_arguments)]
     async fn update_one(
         &self,
         resource: Resource,
@@ -1082,9 +1195,12 @@ impl SqlStore {
         id: Uuid,
         expected: ExpectedVersion,
         at: Time,
+        event: &Event,
     ) -> StoreResult<Row> {
         let mut tx = self.begin().await?;
-        let row = guarded_update(&mut tx.exec(), resource, stmt, tenant, id, expected, at).await?;
+        let mut x = tx.exec();
+        let row = guarded_update(&mut x, resource, stmt, tenant, id, expected, at).await?;
+        insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(row)
     }
@@ -1095,6 +1211,7 @@ impl SqlStore {
         tenant: Uuid,
         id: Uuid,
         expected: ExpectedVersion,
+        event: &Event,
     ) -> StoreResult<()> {
         let (base, what, table): (_, _, sea_query::DynIden) = match resource {
             Resource::Group => (query::groups(tenant), "group", sea_query::SeaRc::new(Groups::Table)),
@@ -1111,6 +1228,7 @@ impl SqlStore {
         if x.execute(&stmt).await? == 0 {
             return Err(missing_or_stale(&mut x, by_id(base, id), what).await);
         }
+        insert_event(&mut x, event).await?;
         tx.commit().await
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::exec::Row;
 use chrono::DateTime;
+use roster_core::events::{ActorType, Event, EventActor, EventType, Outcome, Service, StoredEvent};
 use roster_core::model::{
     Actor, ActorKind, ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind,
     UserSpec, UserStatus,
@@ -171,6 +172,36 @@ pub enum GroupGroups {
     CreatedAt,
 }
 
+#[derive(Iden, Clone, Copy)]
+pub enum Events {
+    Table,
+    Seq,
+    Txid,
+    Id,
+    TenantId,
+    CorrelationId,
+    CorrelationKey,
+    Service,
+    EventType,
+    Outcome,
+    ActorType,
+    ActorId,
+    ActorName,
+    ActorNameKey,
+    ActorDisplayId,
+    ActorDisplayKey,
+    ActorTenantId,
+    ImpersonatorType,
+    ImpersonatorId,
+    OccurredAt,
+    RecordedAt,
+    Attested,
+    Ip,
+    UserAgent,
+    Data,
+    Search,
+}
+
 pub fn millis(t: Time) -> i64 {
     t.timestamp_millis()
 }
@@ -309,4 +340,36 @@ pub fn principal(r: &Row) -> StoreResult<Principal> {
         modified: time(r.i64("modified_at")?)?,
         deleted: opt_time(r.opt_i64("deleted_at")?)?,
     })
+}
+
+pub fn event(r: &Row) -> StoreResult<StoredEvent> {
+    let data = r.text("data")?;
+    let event = Event {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        correlation_id: r.text("correlation_id")?,
+        service: parse_enum("service", &r.text("service")?, Service::parse)?,
+        event_type: parse_enum("event_type", &r.text("event_type")?, EventType::parse)?,
+        outcome: parse_enum("outcome", &r.text("outcome")?, Outcome::parse)?,
+        actor: EventActor {
+            kind: parse_enum("actor_type", &r.text("actor_type")?, ActorType::parse)?,
+            id: r.text("actor_id")?,
+            display_name: r.text("actor_name")?,
+            display_id: r.text("actor_display_id")?,
+            tenant_id: r.uuid("actor_tenant_id")?,
+        },
+        impersonator: match (r.opt_text("impersonator_type")?, r.opt_uuid("impersonator_id")?) {
+            (Some(kind), Some(id)) => {
+                Some(Actor { kind: parse_enum("impersonator_type", &kind, ActorKind::parse)?, id })
+            }
+            _ => None,
+        },
+        occurred: r.i64("occurred_at")?,
+        recorded: r.i64("recorded_at")?,
+        attested: r.bool("attested")?,
+        ip: r.opt_text("ip")?,
+        user_agent: r.opt_text("user_agent")?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Backend(format!("stored event data: {e}")))?,
+    };
+    Ok(StoredEvent { seq: r.i64("seq")?, txid: r.i64("txid")?, event })
 }

@@ -60,6 +60,82 @@ pub enum Command {
     /// The keys that sign access tokens (shared by every tenant and every process).
     #[command(subcommand)]
     SigningKey(SigningKeyCmd),
+    /// The audit trail of a tenant, as NDJSON.
+    #[command(subcommand)]
+    Events(EventsCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCmd {
+    /// One page of events, newest first unless --ordering asc.
+    List {
+        #[command(flatten)]
+        t: TenantArg,
+        #[command(flatten)]
+        f: EventFilterArgs,
+        #[arg(long, default_value = "desc", value_parser = ["asc", "desc"])]
+        ordering: String,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// Follow events as they are recorded (from --cursor, or from now), until interrupted.
+    Tail {
+        #[command(flatten)]
+        t: TenantArg,
+        #[command(flatten)]
+        f: EventFilterArgs,
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+}
+
+/// The filters of `/api/v1/events`; each may repeat.
+#[derive(Debug, Args)]
+pub struct EventFilterArgs {
+    /// Recorded at or after (epoch milliseconds).
+    #[arg(long)]
+    start_time: Option<i64>,
+    /// Recorded before (epoch milliseconds).
+    #[arg(long)]
+    end_time: Option<i64>,
+    #[arg(long = "type")]
+    event_type: Vec<String>,
+    #[arg(long)]
+    actor: Vec<String>,
+    #[arg(long)]
+    outcome: Vec<String>,
+    #[arg(long)]
+    service: Vec<String>,
+    #[arg(long)]
+    correlation_id: Vec<String>,
+    /// Free text: `a OR b -c "a phrase"`.
+    #[arg(long)]
+    q: Option<String>,
+    #[arg(long)]
+    include_not_attested: bool,
+}
+
+impl EventFilterArgs {
+    fn filter(self) -> Result<roster_core::events::EventFilter, Error> {
+        let text = match self.q.as_deref() {
+            Some(q) => roster_core::events::TextQuery::parse(q).map_err(|m| Error::Other(format!("--q: {m}")))?,
+            None => None,
+        };
+        roster_core::audit::check_filter(roster_core::events::EventFilter {
+            start: self.start_time,
+            end: self.end_time,
+            types: self.event_type,
+            actors: self.actor,
+            outcomes: self.outcome,
+            services: self.service,
+            correlation_ids: self.correlation_id,
+            text,
+            include_not_attested: self.include_not_attested,
+        })
+        .map_err(Error::from)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -357,6 +433,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::SigningKey(cmd) => signing_keys(&config, cmd).await,
+        Command::Events(cmd) => events(&config, cmd).await,
         Command::Apikey(cmd) => {
             let dir = crate::open(&config).await?;
             match cmd {
@@ -379,6 +456,44 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     dir.revoke_api_key(&caller(&dir, &t.tenant).await?, id).await?;
                     eprintln!("revoked");
                     Ok(())
+                }
+            }
+        }
+    }
+}
+
+async fn events(config: &Config, cmd: EventsCmd) -> Result<(), Error> {
+    use roster_core::events::Ordering;
+    let dir = crate::open(config).await?;
+    let line = |e: roster_core::events::Event| serde_json::to_string(&wire::Event::from(e)).unwrap_or_default();
+    match cmd {
+        EventsCmd::List { t, f, ordering, limit, cursor } => {
+            let c = caller(&dir, &t.tenant).await?;
+            let ordering = if ordering == "asc" { Ordering::Asc } else { Ordering::Desc };
+            let page = dir.events(&c, f.filter()?, ordering, Some(limit), cursor.as_deref()).await?;
+            for e in page.events {
+                println!("{}", line(e));
+            }
+            if let Some(next) = page.next_cursor {
+                eprintln!("next cursor: {next}");
+            }
+            Ok(())
+        }
+        EventsCmd::Tail { t, f, cursor } => {
+            let c = caller(&dir, &t.tenant).await?;
+            let filter = f.filter()?;
+            let mut at = dir.stream_start(&c, cursor.as_deref()).await?;
+            loop {
+                let batch = dir.stream_events(&c, &filter, at).await?;
+                match batch.last() {
+                    Some(last) => at = (last.txid, last.seq),
+                    None => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                }
+                for e in batch {
+                    let cursor = roster_core::audit::stream_cursor(&e);
+                    let mut json = serde_json::to_value(wire::Event::from(e.event)).unwrap_or_default();
+                    json["cursor"] = cursor.into();
+                    println!("{json}");
                 }
             }
         }

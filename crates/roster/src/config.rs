@@ -66,6 +66,10 @@ pub struct Config {
     pub refresh_token_ttl: i64,
     /// `user_name` (the default) or `id`: what the `sub` claim of access tokens names.
     pub token_subject: TokenSubject,
+    /// Events older than this many days are removed in the background; 0 keeps them forever.
+    pub event_retention_days: u32,
+    /// Whether listing users and groups records START/SUCCESS/FAIL events (one write per listing).
+    pub read_events: bool,
 }
 
 impl Default for Config {
@@ -87,6 +91,8 @@ impl Default for Config {
             access_token_ttl: 900,
             refresh_token_ttl: 30 * 24 * 3600,
             token_subject: TokenSubject::UserName,
+            event_retention_days: 365,
+            read_events: true,
         }
     }
 }

@@ -45,7 +45,36 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
     let store: Arc<dyn roster_core::Store> = Arc::new(store);
     let settings = config.token_settings();
     let tokens = JwtService::start(store.clone(), settings.clone()).await?;
-    Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings))
+    Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings).with_read_events(config.read_events))
+}
+
+/// Removes events past the retention age: every hour, in batches with pauses between them so
+/// writers (one at a time on SQLite) are never held up for long.
+async fn prune_events(directory: Directory, days: u32) {
+    const BATCH: u32 = 2000;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let mut total = 0;
+        loop {
+            match directory.prune_events(days, BATCH).await {
+                Ok(n) => {
+                    total += n;
+                    if n < u64::from(BATCH) {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "pruning old events failed");
+                    break;
+                }
+            }
+        }
+        if total > 0 {
+            tracing::info!(removed = total, days, "pruned events past retention");
+        }
+    }
 }
 
 /// A server listening and answering.
@@ -78,12 +107,18 @@ pub async fn start(config: &Config) -> Result<Running, Error> {
     let bootstrap_key = directory.bootstrap(config.bootstrap_api_key.as_ref().map(|s| s.0.as_str())).await?;
     let app = roster_http::app(directory.clone(), &roster_http::HttpConfig { max_body_bytes: config.max_body_bytes });
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
+    let pruner = (config.event_retention_days > 0)
+        .then(|| tokio::spawn(prune_events(directory.clone(), config.event_retention_days)));
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = rx.await;
             })
-            .await
+            .await;
+        if let Some(p) = pruner {
+            p.abort();
+        }
+        served
     });
     Ok(Running { addr, directory, bootstrap_key, shutdown, task })
 }

@@ -2,7 +2,7 @@
 //! signed-in user's own record.
 
 use super::errors::{ApiError, ProblemResponses};
-use super::extract::{Authed, Body, Params};
+use super::extract::{Authed, Body, Meta, Params};
 use super::wire::{ChangePassword, Impersonate, Login, ReadParams, RefreshRequest, User};
 use super::{one_response, Projection};
 use crate::AppState;
@@ -17,9 +17,9 @@ use roster_core::token::TokenPair;
 /// in (suspended, quarantined, deactivated, deleted) gets 403 once the password is proven.
 #[utoipa::path(post, path = "/auth/login", security(()), tag = "auth", request_body = Login,
     responses((status = 200, description = "Signed in", body = TokenPair), ProblemResponses))]
-pub async fn login(State(s): State<AppState>, Body(body): Body<Login>) -> Result<Response, ApiError> {
+pub async fn login(State(s): State<AppState>, Meta(meta): Meta, Body(body): Body<Login>) -> Result<Response, ApiError> {
     let tenant = body.tenant.as_deref().unwrap_or(roster_core::directory::DEFAULT_TENANT);
-    let pair = s.directory.login(tenant, &body.username, &body.password).await?;
+    let pair = s.directory.login(tenant, &body.username, &body.password, &meta).await?;
     Ok(axum::Json(pair).into_response())
 }
 
@@ -27,8 +27,12 @@ pub async fn login(State(s): State<AppState>, Body(body): Body<Login>) -> Result
 /// was already used ends its session.
 #[utoipa::path(post, path = "/auth/refresh", security(()), tag = "auth", request_body = RefreshRequest,
     responses((status = 200, description = "New tokens", body = TokenPair), ProblemResponses))]
-pub async fn refresh(State(s): State<AppState>, Body(body): Body<RefreshRequest>) -> Result<Response, ApiError> {
-    Ok(axum::Json(s.directory.refresh(&body.refresh_token).await?).into_response())
+pub async fn refresh(
+    State(s): State<AppState>,
+    Meta(meta): Meta,
+    Body(body): Body<RefreshRequest>,
+) -> Result<Response, ApiError> {
+    Ok(axum::Json(s.directory.refresh(&body.refresh_token, &meta).await?).into_response())
 }
 
 /// Sign out: the session's access and refresh tokens stop working at once.

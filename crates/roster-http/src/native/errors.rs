@@ -99,7 +99,9 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             errors: self.errors,
         };
+        let refused = crate::audit::Refused { code: body.code.clone(), message: body.detail.clone() };
         let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.extensions_mut().insert(refused);
         resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));

@@ -31,7 +31,9 @@ impl FromRequestParts<AppState> for Authed {
             state.directory.authenticate_token(token).await?
         } else {
             state.directory.authenticate_api_key(token).await?
-        };
+        }
+        .serving(crate::audit::request_meta(parts));
+        crate::audit::CallerSlot::set(parts, &caller);
         let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
         match state.permissions.required(&parts.method, route) {
             Some(p) => caller.require(p)?,
@@ -42,6 +44,17 @@ impl FromRequestParts<AppState> for Authed {
             }
         }
         Ok(Authed(caller))
+    }
+}
+
+/// The request's id, origin and arrival time, for operations that have no caller yet (sign-in).
+pub struct Meta(pub roster_core::events::RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Meta(crate::audit::request_meta(parts)))
     }
 }
 

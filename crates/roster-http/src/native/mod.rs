@@ -2,6 +2,7 @@
 
 mod auth;
 mod errors;
+mod events;
 mod extract;
 mod groups;
 mod keys;
@@ -64,6 +65,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::change_password))
         .routes(routes!(auth::impersonate))
         .routes(routes!(oauth::token))
+        .routes(routes!(events::list))
+        .routes(routes!(events::stream))
+        .routes(routes!(events::get))
 }
 
 /// Which attributes a response shows.

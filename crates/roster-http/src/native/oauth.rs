@@ -2,6 +2,7 @@
 //! client credentials grant. OAuth clients expect OAuth's error format, so this route answers
 //! `{"error", "error_description"}` rather than problem documents.
 
+use super::extract::Meta;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
@@ -174,7 +175,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         (status = 401, description = "Unknown client, wrong secret, or a client that may not sign in", body = OAuthError),
         (status = 503, description = "The server is busy; try again", body = OAuthError),
     ))]
-pub async fn token(State(s): State<AppState>, req: Request) -> Result<Response, OAuthError> {
+pub async fn token(State(s): State<AppState>, Meta(meta): Meta, req: Request) -> Result<Response, OAuthError> {
     let headers = req.headers().clone();
     let body = Bytes::from_request(req, &s).await.map_err(|e| {
         let status = if e.status() == StatusCode::PAYLOAD_TOO_LARGE { e.status() } else { StatusCode::BAD_REQUEST };
@@ -204,6 +205,6 @@ pub async fn token(State(s): State<AppState>, req: Request) -> Result<Response, 
             ))
         }
     };
-    let pair = s.directory.client_credentials(&id, &secret).await?;
+    let pair = s.directory.client_credentials(&id, &secret, &meta).await?;
     Ok((no_store(), axum::Json(pair)).into_response())
 }

@@ -469,3 +469,91 @@ impl std::fmt::Debug for ClientCredentials {
 pub struct Impersonate {
     pub user_id: Uuid,
 }
+
+/// Who acted, in an event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventActor {
+    /// User, ApiKey, Operator, System or Anonymous.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: String,
+    pub display_name: String,
+    pub display_id: String,
+    pub tenant_id: Uuid,
+}
+
+/// Who really acted in an impersonation session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventImpersonator {
+    /// user or api_key.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub id: Uuid,
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Event {
+    pub id: Uuid,
+    /// The request id of the request that caused it (`X-Request-Id`).
+    pub correlation_id: String,
+    pub tenant_id: Uuid,
+    /// directory or auth.
+    pub service: &'static str,
+    /// From the catalogue: USER_CHANGE, GROUP_CHANGE, GROUP_MEMBERSHIP_CHANGE, ROLE_CHANGE,
+    /// USER_AUTHENTICATION, SESSION_CHANGE, CREDENTIAL_CHANGE, API_KEY_CHANGE, IMPERSONATION,
+    /// POLICY_CHANGE, TENANT_CREATED, and the START/SUCCESS/FAIL events of listing users and groups.
+    pub event_type: &'static str,
+    /// SUCCESS, FAILURE, DENIED or ERROR.
+    pub outcome: &'static str,
+    pub actor: EventActor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impersonator: Option<EventImpersonator>,
+    pub occurred_millis: i64,
+    pub recorded_millis: i64,
+    /// False when the data holds input nobody verified (a refused request's message, a typed user name).
+    pub attested: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// What happened, tagged by `type_name`; changes list each field's `before` and `after`.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+impl From<roster_core::events::Event> for Event {
+    fn from(e: roster_core::events::Event) -> Self {
+        Event {
+            id: e.id,
+            correlation_id: e.correlation_id,
+            tenant_id: e.tenant_id,
+            service: e.service.as_str(),
+            event_type: e.event_type.as_str(),
+            outcome: e.outcome.as_str(),
+            actor: EventActor {
+                kind: e.actor.kind.as_str(),
+                id: e.actor.id,
+                display_name: e.actor.display_name,
+                display_id: e.actor.display_id,
+                tenant_id: e.actor.tenant_id,
+            },
+            impersonator: e.impersonator.map(|a| EventImpersonator { kind: a.kind.as_str(), id: a.id }),
+            occurred_millis: e.occurred,
+            recorded_millis: e.recorded,
+            attested: e.attested,
+            ip: e.ip,
+            user_agent: e.user_agent,
+            data: e.data,
+        }
+    }
+}
+
+/// A page of events.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    /// Present when more events follow: pass it as `cursor` with the same ordering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}

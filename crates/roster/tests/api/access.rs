@@ -1,7 +1,8 @@
 //! Every route of the native API against every kind of caller: no credential, bad, expired and
 //! revoked keys and tokens, a suspended user's token, a key of another tenant, a key and a user
 //! without the route's permission, and a key and a user (holding its role through nested groups)
-//! with it. A route that exists in the API but not in this table fails the test.
+//! with it. A route that exists in the API but not in this table fails the test. Every refusal of
+//! a known caller and every successful change leaves exactly one event under the request's id.
 
 use crate::*;
 use reqwest::Method;
@@ -117,11 +118,17 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
                 user["id"].as_str().unwrap().to_owned()
             } else if path.starts_with("/api/v1/api-keys") {
                 fresh_key.id.to_string()
+            } else if path.starts_with("/api/v1/events") {
+                let newest = expect(srv.get("/api/v1/events?page_size=1").await, 200).await;
+                newest["events"][0]["id"].as_str().unwrap().to_owned()
             } else {
                 gid.to_owned()
             };
             let member = if path.ends_with("/groups/{member_id}") { child["id"].as_str() } else { user["id"].as_str() };
-            let url = path.replace("{id}", &id).replace("{member_id}", member.unwrap()).replace("{role}", "reader");
+            let mut url = path.replace("{id}", &id).replace("{member_id}", member.unwrap()).replace("{role}", "reader");
+            if path.ends_with("/stream") {
+                url.push_str("?follow=false");
+            }
             // Sign-in routes take no credential, and self-service routes are about a signed-in
             // user; auth_tokens.rs covers both.
             let Some(scope) = operation["security"][0]["api_key"][0].as_str() else { continue };
@@ -132,8 +139,12 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
                 panic!("{method} {path} has no entry in the access matrix");
             };
             let permission = Permission::parse(scope).unwrap();
+            let rid = std::cell::Cell::new(0u32);
+            let request_id = move |k: u32| format!("matrix-{n}-{k}");
             let send = |token: Option<&str>| {
-                let mut req = srv.client.request(method.clone(), srv.url(&url));
+                rid.set(rid.get() + 1);
+                let mut req =
+                    srv.client.request(method.clone(), srv.url(&url)).header("x-request-id", request_id(rid.get()));
                 if let Some(t) = token {
                     req = req.bearer_auth(t);
                 }
@@ -167,8 +178,21 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             let lacking = ROLES.iter().find(|r| !r.permissions.contains(permission)).unwrap();
             let r = send(Some(&with_role[lacking.name])).await;
             assert_eq!(r.status(), 403, "{what} with role {} lacking {scope}", lacking.name);
+            let denied = the_event(srv, &request_id(rid.get()), &what).await;
+            assert_eq!(
+                (denied["outcome"].as_str(), denied["actor"]["display_name"].as_str()),
+                (Some("DENIED"), Some(lacking.name)),
+                "{what}"
+            );
+            assert_eq!(denied["actor"]["type"], "ApiKey", "{what}");
             let r = send(Some(&token(srv, "plain").await)).await;
             assert_eq!(r.status(), 403, "{what} with a regular user lacking {scope}");
+            let denied = the_event(srv, &request_id(rid.get()), &what).await;
+            assert_eq!(
+                (denied["outcome"].as_str(), denied["actor"]["display_id"].as_str()),
+                (Some("DENIED"), Some("plain")),
+                "{what}"
+            );
             let other_status = send(Some(&other)).await.status().as_u16();
             let names_fixture = c.body.as_ref().is_some_and(|b| b.to_string().contains(uid));
             if path.contains("{id}") || names_fixture {
@@ -198,6 +222,17 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             let status = r.status().as_u16();
             let body = r.text().await.unwrap();
             assert_eq!(status, c.ok, "{what} with {label} holding {scope}: {body}");
+            // Checking a password against the policy changes nothing, so records nothing.
+            if method != Method::GET && !path.ends_with("/check") {
+                let done = the_event(srv, &request_id(rid.get()), &what).await;
+                assert_eq!(done["outcome"], "SUCCESS", "{what}: {done}");
+                let actor = if checked % 2 == 0 {
+                    done["actor"]["type"] == "ApiKey"
+                } else {
+                    done["actor"]["display_id"] == "holder"
+                };
+                assert!(actor, "{what} names its actor: {done}");
+            }
             checked += 1;
         }
     }
@@ -242,3 +277,14 @@ both!(keys_grant_no_more_than_their_maker_holds, |srv: &TestServer| async move {
     assert_eq!(revoked.status(), 204);
     expect_problem(ro(Method::GET, "/api/v1/users").send().await.unwrap(), 401, "auth.unauthenticated").await;
 });
+
+/// The one event recorded under a request id; fails when there is none or more than one.
+async fn the_event(srv: &TestServer, request_id: &str, what: &str) -> Value {
+    let page =
+        expect(srv.get(&format!("/api/v1/events?correlation_id={request_id}&include_not_attested=true")).await, 200)
+            .await;
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "events of {what}, request {request_id}: {page}");
+    assert_eq!(events[0]["correlation_id"], request_id);
+    events[0].clone()
+}
