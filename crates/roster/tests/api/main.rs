@@ -6,6 +6,7 @@ mod access;
 mod auth;
 mod auth_tokens;
 mod cli;
+mod events;
 mod groups;
 mod impersonation;
 mod lockout;
