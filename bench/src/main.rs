@@ -46,6 +46,18 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// `GET /api/v1/events` over many events: the newest page (the baseline), a filtered page and
+    /// free-text queries. The events are written straight into the server's database first.
+    Events {
+        /// The server's database, to seed.
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 const PASSWORD: &str = "bench-lantern-quartz-77";
@@ -237,6 +249,113 @@ async fn login_storm(
     }))
 }
 
+/// Words the synthetic events' data is made of, so free-text queries have something to find.
+const WORDS: &[&str] =
+    &["windows", "linux", "macos", "add_device", "device_credential_change", "laptop", "phone", "vpn"];
+
+/// Writes `n` events of the default tenant straight into the database, in large transactions.
+async fn seed_events(database_url: &str, n: usize) -> Result<(), Failure> {
+    use roster_core::events::{EventData, EventType, Outcome};
+    use roster_core::Store;
+    let store =
+        roster_store::SqlStore::connect(&roster_store::StoreConfig { url: database_url.into(), max_connections: 2 })
+            .await?;
+    let tenant = store.tenant_by_name("default").await?.ok_or("no default tenant")?;
+    let op = roster_core::Caller::operator(tenant.id);
+    let types =
+        [EventType::UserChange, EventType::GroupChange, EventType::UserAuthentication, EventType::CredentialChange];
+    let start = roster_core::events::now_millis() - n as i64;
+    let mut rng = rand::thread_rng();
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 0..n {
+        let w = |k: usize| WORDS[(i / k + k) % WORDS.len()];
+        let data = EventData::Refusal {
+            request: format!("POST /api/v1/users/{}", i % 50_000),
+            status: 400,
+            code: format!("{} {}", w(1), w(3)),
+            message: format!("user-{} on {} {}", rng.gen_range(0..50_000), w(7), w(11)),
+        };
+        let mut e = op.event(types[i % types.len()], data);
+        e.outcome = if i % 10 == 0 { Outcome::Failure } else { Outcome::Success };
+        e.actor.display_name = format!("Person {}", i % 5000);
+        e.recorded = start + i as i64;
+        e.occurred = e.recorded;
+        batch.push(e);
+        if batch.len() == 10_000 {
+            store.record_events(&batch).await?;
+            batch.clear();
+        }
+    }
+    store.record_events(&batch).await?;
+    // As autovacuum would soon after such a load; planning on stale statistics measures nothing.
+    store.analyze().await?;
+    Ok(())
+}
+
+/// Sends one query repeatedly for a phase; its latencies.
+async fn query_phase(t: &Target, query: &str, phase: Duration) -> Tally {
+    let mut tally = Tally::new();
+    let end = Instant::now() + phase;
+    while Instant::now() < end {
+        let started = Instant::now();
+        let status = status_of(t.client.get(format!("{}/api/v1/events?{query}", t.url)).bearer_auth(&t.key)).await;
+        tally.record(started, status);
+    }
+    tally
+}
+
+async fn events(t: Arc<Target>, database_url: &str, n: usize, seconds: u64) -> Result<Value, Failure> {
+    let seeding = Instant::now();
+    seed_events(database_url, n).await?;
+    let seeded_in = seeding.elapsed().as_secs_f64();
+    let phase = Duration::from_secs(seconds);
+    let queries = [
+        ("newest", "page_size=100"),
+        ("filtered", "page_size=100&event_type=USER_AUTHENTICATION&outcome=FAILURE&include_not_attested=true"),
+        ("free_text", "page_size=100&include_not_attested=true&q=windows%20-linux"),
+        ("free_text_or", "page_size=100&include_not_attested=true&q=add_device%20OR%20device_credential_change%20-vpn"),
+    ];
+    let mut out = json!({"scenario": "events", "events": n, "seconds_per_phase": seconds, "seed_seconds": (seeded_in * 10.0).round() / 10.0});
+    let mut baseline = 1.0;
+    for (name, q) in queries {
+        let tally = query_phase(&t, q, phase).await;
+        let p99 = tally.latency_us.value_at_quantile(0.99) as f64;
+        if name == "newest" {
+            baseline = p99.max(1.0);
+        }
+        let mut r = tally.report(phase.as_secs_f64());
+        r["query"] = q.into();
+        r["p99_ratio"] = json!((p99 / baseline * 100.0).round() / 100.0);
+        out[name] = r;
+    }
+    Ok(out)
+}
+
+fn events_markdown(r: &Value) -> String {
+    let mut out =
+        String::from("| query | requests | per second | p50 ms | p99 ms | p99.9 ms | errors | p99 / newest |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for name in ["newest", "filtered", "free_text", "free_text_or"] {
+        let v = &r[name];
+        out.push_str(&format!(
+            "| {name}: `{}` | {} | {} | {} | {} | {} | {} | {} |\n",
+            v["query"].as_str().unwrap_or_default(),
+            v["requests"],
+            v["per_second"],
+            v["p50_ms"],
+            v["p99_ms"],
+            v["p999_ms"],
+            v["errors"],
+            v["p99_ratio"]
+        ));
+    }
+    out.push_str(&format!(
+        "\n{} events, seeded in {} s; server RSS {} MiB.\n",
+        r["events"], r["seed_seconds"], r["server_rss_mib"]
+    ));
+    out
+}
+
 /// The login-storm result as a Markdown table.
 fn markdown(r: &Value) -> String {
     let row = |name: &str, v: &Value| {
@@ -273,6 +392,7 @@ async fn main() -> Result<(), Failure> {
         Scenario::LoginStorm { users, readers, storm, seconds } => {
             login_storm(target, users, readers, storm, seconds).await?
         }
+        Scenario::Events { database_url, events: n, seconds } => events(target, &database_url, n, seconds).await?,
     };
     if let Some(pid) = cli.server_pid {
         result["server_rss_mib"] = json!(rss_mib(pid));
@@ -281,7 +401,8 @@ async fn main() -> Result<(), Failure> {
     println!("{text}");
     if let Some(path) = cli.out {
         std::fs::write(&path, text + "\n")?;
-        std::fs::write(path.with_extension("md"), markdown(&result))?;
+        let table = if result["scenario"] == "events" { events_markdown(&result) } else { markdown(&result) };
+        std::fs::write(path.with_extension("md"), table)?;
     }
     Ok(())
 }

@@ -10,11 +10,14 @@ use uuid::Uuid;
 
 /// Writes an event with the connection's current transaction.
 pub async fn insert_event(x: &mut Exec<'_>, e: &Event) -> StoreResult<()> {
-    x.execute(&insert(&[e])?).await.map(drop)
+    let backend = x.backend();
+    x.execute(&insert(&[e], backend)?).await.map(drop)
 }
 
-/// One INSERT of several events.
-pub fn insert(events: &[&Event]) -> StoreResult<sea_query::InsertStatement> {
+/// One INSERT of several events. On SQLite, whose one writer numbers events in commit order,
+/// an event is never recorded before the newest one already there: recording order and `seq`
+/// order then agree, which lets a free-text page walk the full-text index in `seq` order.
+pub fn insert(events: &[&Event], backend: Backend) -> StoreResult<sea_query::InsertStatement> {
     let mut stmt = Query::insert();
     stmt.into_table(Events::Table).columns([
         Events::Id,
@@ -60,7 +63,11 @@ pub fn insert(events: &[&Event]) -> StoreResult<sea_query::InsertStatement> {
             e.impersonator.map(|a| a.kind.as_str()).into(),
             e.impersonator.map(|a| a.id).into(),
             e.occurred.into(),
-            e.recorded.into(),
+            match backend {
+                Backend::Sqlite => backend
+                    .fragment("MAX(?, COALESCE((SELECT MAX(recorded_at) FROM events), 0))", vec![e.recorded.into()]),
+                Backend::Postgres => e.recorded.into(),
+            },
             e.attested.into(),
             e.ip.clone().into(),
             e.user_agent.clone().into(),
@@ -75,7 +82,9 @@ pub fn insert(events: &[&Event]) -> StoreResult<sea_query::InsertStatement> {
 /// The tenant's events that a filter selects, unordered.
 pub fn select(tenant: Uuid, f: &EventFilter, backend: Backend) -> SelectStatement {
     let mut q = Query::select();
-    q.column(sea_query::Asterisk).from(Events::Table).and_where(Expr::col(Events::TenantId).eq(tenant));
+    q.column((Events::Table, sea_query::Asterisk))
+        .from(Events::Table)
+        .and_where(Expr::col(Events::TenantId).eq(tenant));
     if let Some(start) = f.start {
         q.and_where(Expr::col(Events::RecordedAt).gte(start));
     }
@@ -97,8 +106,16 @@ pub fn select(tenant: Uuid, f: &EventFilter, backend: Backend) -> SelectStatemen
     if !f.include_not_attested {
         q.and_where(Expr::col(Events::Attested).eq(true));
     }
-    if let Some(text) = &f.text {
-        q.and_where(matches(text, backend));
+    match (&f.text, backend) {
+        (None, _) => {}
+        // Joined, so a page can walk the index in rowid order and stop when it is full.
+        (Some(text), Backend::Sqlite) => {
+            q.inner_join(sea_query::Alias::new("events_fts"), Expr::cust("events_fts.rowid = events.seq"))
+                .and_where(backend.fragment("events_fts MATCH ?", vec![fts5_query(text).into()]));
+        }
+        (Some(text), Backend::Postgres) => {
+            q.and_where(tsquery(text));
+        }
     }
     q
 }
@@ -116,6 +133,15 @@ pub fn page(tenant: Uuid, query: &EventQuery, backend: Backend) -> SelectStateme
         Ordering::Asc => Order::Asc,
         Ordering::Desc => Order::Desc,
     };
+    if backend == Backend::Sqlite && query.filter.text.is_some() {
+        // Recording order is seq order on SQLite (see `insert`): walk the full-text index by rowid.
+        if let Some((_, seq)) = query.after {
+            let s = Expr::col((Events::Table, Events::Seq));
+            q.and_where(if query.ordering == Ordering::Asc { s.gt(seq) } else { s.lt(seq) });
+        }
+        q.order_by_expr(Expr::cust("events_fts.rowid"), order).limit(u64::from(query.limit) + 1);
+        return q;
+    }
     if let Some((recorded, seq)) = query.after {
         let (r, s) = (Expr::col(Events::RecordedAt), Expr::col(Events::Seq));
         q.and_where(match query.ordering {
@@ -127,48 +153,44 @@ pub fn page(tenant: Uuid, query: &EventQuery, backend: Backend) -> SelectStateme
     q
 }
 
-/// The free-text condition, on each database's own full-text index.
-fn matches(text: &TextQuery, backend: Backend) -> SimpleExpr {
-    match backend {
-        Backend::Sqlite => {
-            // Tokens are letters and digits only, so quoting them needs no escaping.
-            let phrase = |p: &Vec<String>| format!("\"{}\"", p.join(" "));
-            let clauses: Vec<String> = text
-                .any
-                .iter()
-                .map(|c| {
-                    let mut s = c.all.iter().map(phrase).collect::<Vec<_>>().join(" AND ");
-                    for n in &c.none {
-                        s.push_str(" NOT ");
-                        s.push_str(&phrase(n));
-                    }
-                    format!("({s})")
-                })
-                .collect();
-            backend.fragment(
-                "seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)",
-                vec![clauses.join(" OR ").into()],
-            )
-        }
-        Backend::Postgres => {
-            let mut values: Vec<sea_query::Value> = Vec::new();
-            let mut phrase = |p: &Vec<String>| {
-                values.push(p.join(" ").into());
-                "phraseto_tsquery('simple', ?)".to_owned()
-            };
-            let clauses: Vec<String> = text
-                .any
-                .iter()
-                .map(|c| {
-                    let mut parts: Vec<String> = c.all.iter().map(&mut phrase).collect();
-                    parts.extend(c.none.iter().map(|n| format!("!!{}", phrase(n))));
-                    format!("({})", parts.join(" && "))
-                })
-                .collect();
-            let sql = format!("to_tsvector('simple', search) @@ ({})", clauses.join(" || "));
-            backend.fragment(&sql, values)
-        }
-    }
+/// The free-text query in FTS5's syntax. Tokens are letters and digits only, so quoting them
+/// needs no escaping.
+fn fts5_query(text: &TextQuery) -> String {
+    let phrase = |p: &Vec<String>| format!("\"{}\"", p.join(" "));
+    let clauses: Vec<String> = text
+        .any
+        .iter()
+        .map(|c| {
+            let mut s = c.all.iter().map(phrase).collect::<Vec<_>>().join(" AND ");
+            for n in &c.none {
+                s.push_str(" NOT ");
+                s.push_str(&phrase(n));
+            }
+            format!("({s})")
+        })
+        .collect();
+    clauses.join(" OR ")
+}
+
+/// The free-text condition on PostgreSQL's tsvector index.
+fn tsquery(text: &TextQuery) -> SimpleExpr {
+    let mut values: Vec<sea_query::Value> = Vec::new();
+    // One word needs no positions, so the index answers it without rechecking rows.
+    let mut phrase = |p: &Vec<String>| {
+        values.push(p.join(" ").into());
+        if p.len() == 1 { "plainto_tsquery('simple', ?)" } else { "phraseto_tsquery('simple', ?)" }.to_owned()
+    };
+    let clauses: Vec<String> = text
+        .any
+        .iter()
+        .map(|c| {
+            let mut parts: Vec<String> = c.all.iter().map(&mut phrase).collect();
+            parts.extend(c.none.iter().map(|n| format!("!!{}", phrase(n))));
+            format!("({})", parts.join(" && "))
+        })
+        .collect();
+    let sql = format!("to_tsvector('simple', search) @@ ({})", clauses.join(" || "));
+    Backend::Postgres.fragment(&sql, values)
 }
 
 /// Events after a stream position, in stream order. On PostgreSQL only those of transactions

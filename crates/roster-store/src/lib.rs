@@ -144,6 +144,15 @@ impl SqlStore {
         }
     }
 
+    /// Refreshes the planner's statistics, as after a bulk load (autovacuum does it in time).
+    pub async fn analyze(&self) -> StoreResult<()> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => sqlx::query("ANALYZE").execute(writer).await.map(drop),
+            Db::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(drop),
+        }
+        .map_err(db_error)
+    }
+
     /// Tables and their columns, sorted: a test compares the two databases' schemas with it.
     pub async fn schema_columns(&self) -> StoreResult<Vec<(String, String)>> {
         let mut out: Vec<(String, String)> = match &self.db {
@@ -1075,7 +1084,8 @@ impl Store for SqlStore {
         let mut x = tx.exec();
         // Bounded statements: SQLite takes at most 32,766 bound values in one.
         for chunk in list.chunks(500) {
-            x.execute(&events::insert(&chunk.iter().collect::<Vec<_>>())?).await?;
+            let backend = x.backend();
+            x.execute(&events::insert(&chunk.iter().collect::<Vec<_>>(), backend)?).await?;
         }
         tx.commit().await
     }

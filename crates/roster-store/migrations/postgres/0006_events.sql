@@ -30,9 +30,9 @@ CREATE TABLE events (
     search             TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX events_recorded_idx ON events (tenant_id, recorded_at, seq);
-CREATE INDEX events_type_idx ON events (tenant_id, event_type, recorded_at);
-CREATE INDEX events_outcome_idx ON events (tenant_id, outcome, recorded_at);
-CREATE INDEX events_service_idx ON events (tenant_id, service, recorded_at);
+CREATE INDEX events_type_idx ON events (tenant_id, event_type, recorded_at, seq);
+CREATE INDEX events_outcome_idx ON events (tenant_id, outcome, recorded_at, seq);
+CREATE INDEX events_service_idx ON events (tenant_id, service, recorded_at, seq);
 CREATE INDEX events_actor_id_idx ON events (tenant_id, actor_id);
 CREATE INDEX events_actor_name_idx ON events (tenant_id, actor_name_key);
 CREATE INDEX events_actor_display_idx ON events (tenant_id, actor_display_key);

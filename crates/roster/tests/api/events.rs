@@ -176,6 +176,29 @@ both!(free_text_finds_or_exclusions_and_phrases, |srv: &TestServer| async move {
     assert_eq!(found("turing").await, ["alan-turing", "turing-machine"]);
     assert_eq!(found("TURING -machine OR mac").await, ["add_device-mac", "alan-turing"]);
     assert_eq!(found("nothing-like-this").await, Vec::<String>::new());
+    // Paging a free-text query, one event a page, in both orders.
+    for (ordering, expected) in
+        [("asc", ["alan-turing", "turing-machine"]), ("desc", ["turing-machine", "alan-turing"])]
+    {
+        let mut seen = Vec::new();
+        let mut next = String::new();
+        loop {
+            let path = format!("/api/v1/events?event_type=USER_CHANGE&q=turing&page_size=1&ordering={ordering}{next}");
+            let page = expect(srv.get(&path).await, 200).await;
+            seen.extend(
+                page["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["data"]["user"]["user_name"].as_str().unwrap().to_owned()),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => next = format!("&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{ordering}");
+    }
 });
 
 both!(a_failed_transaction_leaves_neither_the_change_nor_its_event, |srv: &TestServer| async move {
