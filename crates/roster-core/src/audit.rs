@@ -155,6 +155,13 @@ impl Directory {
         }
     }
 
+    /// The position of the newest event the filter selects, committed now: a stream that stops when caught up
+    /// reads until it has passed it (on PostgreSQL a committed event may be held back a moment
+    /// while an older transaction is still open).
+    pub async fn stream_newest(&self, caller: &Caller, filter: &EventFilter) -> Result<(i64, i64), CoreError> {
+        Ok(self.store.stream_newest(caller.tenant_id, filter).await?)
+    }
+
     /// The next events after a stream position, in the order a follower sees them.
     pub async fn stream_events(
         &self,

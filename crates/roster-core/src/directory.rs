@@ -392,10 +392,9 @@ impl Directory {
     }
 
     pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<(), CoreError> {
-        let keys = self.store.list_api_keys(caller.tenant_id).await?;
-        let key = keys.iter().find(|k| k.id == id).ok_or(CoreError::NotFound { what: "api key" })?;
+        let key = self.store.api_key(caller.tenant_id, id).await?.ok_or(CoreError::NotFound { what: "api key" })?;
         let event =
-            caller.event(EventType::ApiKeyChange, EventData::ApiKeyChange { key: key_data(key), action: "REVOKE" });
+            caller.event(EventType::ApiKeyChange, EventData::ApiKeyChange { key: key_data(&key), action: "REVOKE" });
         Ok(self.store.revoke_api_key(caller.tenant_id, id, model::now(), &event).await?)
     }
 

@@ -78,6 +78,7 @@ pub trait Store: Send + Sync + 'static {
 
     async fn insert_api_key(&self, key: &ApiKey, event: &Event) -> StoreResult<()>;
     async fn api_key_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiKey>>;
+    async fn api_key(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<ApiKey>>;
     async fn list_api_keys(&self, tenant: Uuid) -> StoreResult<Vec<ApiKey>>;
     /// Marks a key revoked; NotFound when the tenant has no such live key.
     async fn revoke_api_key(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()>;
@@ -274,6 +275,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<StoredEvent>>;
     /// The stream position after every event recorded so far (where a follower starting now begins).
     async fn stream_head(&self, tenant: Uuid) -> StoreResult<(i64, i64)>;
+    /// The stream position of the newest event a filter selects among those committed so far
+    /// ((0, 0) when there is none).
+    async fn stream_newest(&self, tenant: Uuid, filter: &EventFilter) -> StoreResult<(i64, i64)>;
     /// Removes up to `batch` events recorded before `before` (epoch ms); answers how many went.
     async fn prune_events(&self, before: i64, batch: u32) -> StoreResult<u64>;
 }

@@ -228,6 +228,13 @@ pub fn head(tenant: Uuid, backend: Backend) -> SelectStatement {
     }
 }
 
+/// The newest committed event a filter selects, in stream order.
+pub fn newest(tenant: Uuid, f: &EventFilter, backend: Backend) -> SelectStatement {
+    let mut q = select(tenant, f, backend);
+    q.order_by(Events::Txid, Order::Desc).order_by(Events::Seq, Order::Desc).limit(1);
+    q
+}
+
 /// Up to `batch` of the oldest events recorded before a time.
 pub fn prune(before: i64, batch: u32) -> sea_query::DeleteStatement {
     let oldest = Query::select()

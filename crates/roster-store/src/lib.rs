@@ -344,6 +344,17 @@ async fn missing_or_stale(x: &mut Exec<'_>, table: SelectStatement, what: &'stat
     }
 }
 
+/// Revokes the tenant's live sessions that `which` selects.
+fn revoke_sessions(tenant: Uuid, which: sea_query::SimpleExpr, at: Time) -> sea_query::UpdateStatement {
+    Query::update()
+        .table(Sessions::Table)
+        .value(Sessions::RevokedAt, tables::millis(at))
+        .and_where(Expr::col(Sessions::TenantId).eq(tenant))
+        .and_where(which)
+        .and_where(Expr::col(Sessions::RevokedAt).is_null())
+        .to_owned()
+}
+
 /// Every column of the rows of `table` that `cond` selects.
 fn rows_where(table: impl sea_query::IntoTableRef, cond: sea_query::SimpleExpr) -> SelectStatement {
     Query::select().column(sea_query::Asterisk).from(table).and_where(cond).to_owned()
@@ -521,18 +532,12 @@ impl Store for SqlStore {
     }
 
     async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()> {
-        let stmt = Query::update()
-            .table(Sessions::Table)
-            .value(Sessions::RevokedAt, tables::millis(at))
-            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
-            .and_where(Expr::col(Sessions::Id).eq(id))
-            .and_where(Expr::col(Sessions::RevokedAt).is_null())
-            .to_owned();
+        let stmt = revoke_sessions(tenant, Expr::col(Sessions::Id).eq(id), at);
         self.write_with(&stmt, event, None).await.map(drop)
     }
 
     async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()> {
-        self.revoke_sessions(tenant, Expr::col(Sessions::UserId).eq(user), at).await
+        self.write(&revoke_sessions(tenant, Expr::col(Sessions::UserId).eq(user), at)).await.map(drop)
     }
 
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
@@ -562,6 +567,12 @@ impl Store for SqlStore {
 
     async fn api_key_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<ApiKey>> {
         let stmt = rows_where(ApiKeys::Table, Expr::col(ApiKeys::Hash).eq(hash.to_vec()));
+        self.one(&stmt, tables::api_key).await
+    }
+
+    async fn api_key(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<ApiKey>> {
+        let stmt =
+            rows_where(ApiKeys::Table, Expr::col(ApiKeys::TenantId).eq(tenant).and(Expr::col(ApiKeys::Id).eq(id)));
         self.one(&stmt, tables::api_key).await
     }
 
@@ -1118,6 +1129,12 @@ impl Store for SqlStore {
         Ok(row.unwrap_or((0, 0)))
     }
 
+    async fn stream_newest(&self, tenant: Uuid, filter: &EventFilter) -> StoreResult<(i64, i64)> {
+        let stmt = events::newest(tenant, filter, self.backend_kind());
+        let row = self.one(&stmt, |r| Ok((r.i64("txid")?, r.i64("seq")?))).await?;
+        Ok(row.unwrap_or((0, 0)))
+    }
+
     async fn prune_events(&self, before: i64, batch: u32) -> StoreResult<u64> {
         self.write(&events::prune(before, batch)).await
     }
@@ -1181,18 +1198,6 @@ impl SqlStore {
             insert_event(&mut x, event).await?;
         }
         tx.commit().await
-    }
-
-    /// Revokes the tenant's live sessions that `which` selects.
-    async fn revoke_sessions(&self, tenant: Uuid, which: sea_query::SimpleExpr, at: Time) -> StoreResult<()> {
-        let stmt = Query::update()
-            .table(Sessions::Table)
-            .value(Sessions::RevokedAt, tables::millis(at))
-            .and_where(Expr::col(Sessions::TenantId).eq(tenant))
-            .and_where(which)
-            .and_where(Expr::col(Sessions::RevokedAt).is_null())
-            .to_owned();
-        self.write(&stmt).await.map(|_| ())
     }
 
     /// [`guarded_update`] and its event, in a transaction of their own.

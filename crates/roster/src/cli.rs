@@ -490,10 +490,7 @@ async fn events(config: &Config, cmd: EventsCmd) -> Result<(), Error> {
                     None => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
                 }
                 for e in batch {
-                    let cursor = roster_core::audit::stream_cursor(&e);
-                    let mut json = serde_json::to_value(wire::Event::from(e.event)).unwrap_or_default();
-                    json["cursor"] = cursor.into();
-                    println!("{json}");
+                    println!("{}", wire::Event::stream_line(e));
                 }
             }
         }

@@ -134,8 +134,8 @@ pub async fn stream(
     }
     let filter = roster_core::audit::check_filter(p.filter)?;
     let start = s.directory.stream_start(&caller, p.cursor.as_deref()).await?;
-    let follower =
-        Follower { directory: s.directory.clone(), caller, filter, at: start, sse, follow: p.follow, idle: 0 };
+    let until = if p.follow { None } else { Some(s.directory.stream_newest(&caller, &filter).await?) };
+    let follower = Follower { directory: s.directory.clone(), caller, filter, at: start, sse, until, idle: 0 };
     let body = Body::from_stream(futures::stream::unfold(Some(follower), |f| async move { f?.next().await }));
     let content_type = if sse { "text/event-stream" } else { "application/x-ndjson" };
     Ok((
@@ -155,7 +155,8 @@ struct Follower {
     filter: EventFilter,
     at: (i64, i64),
     sse: bool,
-    follow: bool,
+    /// Without following: the position to reach before the stream ends.
+    until: Option<(i64, i64)>,
     idle: u32,
 }
 
@@ -177,19 +178,18 @@ impl Follower {
                 self.idle = 0;
                 let mut out = Vec::with_capacity(batch.len() * 512);
                 for e in batch {
-                    let cursor = stream_cursor(&e);
-                    let mut json = serde_json::to_value(Event::from(e.event)).unwrap_or_default();
                     if self.sse {
+                        let cursor = stream_cursor(&e);
+                        let json = serde_json::to_value(Event::from(e.event)).unwrap_or_default();
                         out.extend_from_slice(format!("id: {cursor}\nevent: event\ndata: {json}\n\n").as_bytes());
                     } else {
-                        json["cursor"] = cursor.into();
-                        out.extend_from_slice(json.to_string().as_bytes());
+                        out.extend_from_slice(Event::stream_line(e).to_string().as_bytes());
                         out.push(b'\n');
                     }
                 }
                 return Some((Ok(Bytes::from(out)), Some(self)));
             }
-            if !self.follow {
+            if self.until.is_some_and(|end| self.at >= end) {
                 return None;
             }
             tokio::time::sleep(POLL).await;

@@ -549,6 +549,16 @@ impl From<roster_core::events::Event> for Event {
     }
 }
 
+impl Event {
+    /// An event as one stream line: the event with the `cursor` that resumes after it.
+    pub fn stream_line(e: roster_core::events::StoredEvent) -> serde_json::Value {
+        let cursor = roster_core::audit::stream_cursor(&e);
+        let mut json = serde_json::to_value(Event::from(e.event)).unwrap_or_default();
+        json["cursor"] = cursor.into();
+        json
+    }
+}
+
 /// A page of events.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventPage {
