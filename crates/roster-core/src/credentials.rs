@@ -72,7 +72,7 @@ impl Directory {
         self.password_problems(&policy, &user, password).await
     }
 
-    async fn password_problems(
+    pub(crate) async fn password_problems(
         &self,
         policy: &PasswordPolicy,
         user: &User,

@@ -121,6 +121,8 @@ pub struct Directory {
     pub(crate) dummy_hash: Arc<std::sync::OnceLock<String>>,
     /// Whether listings of users and groups record their START/SUCCESS/FAIL events.
     pub(crate) read_events: bool,
+    /// Links, message limits and delivery retries.
+    pub(crate) mail: Arc<crate::mail::MailSettings>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -234,6 +236,7 @@ impl Directory {
         tokens: Arc<dyn TokenService>,
         token_settings: TokenSettings,
     ) -> Self {
+        let mail = Arc::new(crate::mail::MailSettings::new(&token_settings.issuer));
         Self {
             store,
             hasher,
@@ -241,7 +244,14 @@ impl Directory {
             token_settings: Arc::new(token_settings),
             dummy_hash: Arc::default(),
             read_events: true,
+            mail,
         }
+    }
+
+    /// How links and messages behave (by default: links to the token issuer's URL).
+    pub fn with_mail(mut self, settings: crate::mail::MailSettings) -> Self {
+        self.mail = Arc::new(settings);
+        self
     }
 
     /// Whether listings record analytic events (on by default).
@@ -442,18 +452,23 @@ impl Directory {
     // --- users ------------------------------------------------------------------------------
 
     pub async fn create_user(&self, caller: &Caller, mut spec: UserSpec) -> Result<User, CoreError> {
-        validate::user(&mut spec)?;
+        validate::user(&mut spec, None)?;
         let id = Uuid::now_v7();
+        let event = self.creation_event(caller, id, &spec);
+        Ok(self.store.insert_user(caller.tenant_id, id, &spec, model::now(), None, &event).await?)
+    }
+
+    /// The event of creating a user: every attribute it was given.
+    pub(crate) fn creation_event(&self, caller: &Caller, id: Uuid, spec: &UserSpec) -> Event {
         let blank = UserSpec { claims: model::empty_object(), ..UserSpec::default() };
-        let event = caller.event(
+        caller.event(
             EventType::UserChange,
             EventData::UserChange {
-                user: UserData::new(id, &spec, false),
-                action: "CREATE",
-                changes: events::diff(&blank, &spec),
+                user: UserData::new(id, spec, false),
+                action: if spec.status == UserStatus::Invited { "INVITE" } else { "CREATE" },
+                changes: events::diff(&blank, spec),
             },
-        );
-        Ok(self.store.insert_user(caller.tenant_id, id, &spec, model::now(), &event).await?)
+        )
     }
 
     pub async fn user(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
@@ -505,7 +520,7 @@ impl Directory {
                 return Err(CoreError::VersionMismatch);
             }
             let mut spec = edit(&current.spec)?;
-            validate::user(&mut spec)?;
+            validate::user(&mut spec, Some(current.spec.status))?;
             if spec == current.spec {
                 return Ok(current);
             }

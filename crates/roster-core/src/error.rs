@@ -38,6 +38,13 @@ pub enum CoreError {
     Unauthenticated,
     #[error("the credential does not grant this operation")]
     Forbidden,
+    /// A one-time link that is unknown, expired, used or revoked: one answer for all, so a
+    /// guesser learns nothing.
+    #[error("the link is not valid: it may have expired, been used already or been replaced by a newer one")]
+    InvalidLink,
+    /// Too many messages of one kind in a while.
+    #[error("too many {what}; try again later")]
+    RateLimited { what: &'static str, retry_after_seconds: u64 },
     /// Too much work is queued (password hashing in a login storm); try again shortly.
     #[error("the server is busy; try again shortly")]
     Busy,
@@ -58,6 +65,9 @@ impl CoreError {
                 "member" => "member.not_found",
                 "role assignment" => "role.not_assigned",
                 "event" => "event.not_found",
+                "link" => "link.not_found",
+                "device" => "device.not_found",
+                "message" => "message.not_found",
                 _ => "not_found",
             },
             CoreError::Validation(_) => "validation",
@@ -70,6 +80,8 @@ impl CoreError {
             CoreError::Unauthenticated => "auth.unauthenticated",
             CoreError::Forbidden => "auth.forbidden",
             CoreError::Busy => "busy",
+            CoreError::InvalidLink => "link.invalid",
+            CoreError::RateLimited { .. } => "rate_limited",
             CoreError::Internal(_) => "internal",
         }
     }

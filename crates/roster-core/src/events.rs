@@ -19,6 +19,9 @@ pub enum EventType {
     ApiKeyChange,
     Impersonation,
     PolicyChange,
+    OneTimeLink,
+    MessageDelivery,
+    MailTemplateChange,
     UserSearchStart,
     UserSearchSuccess,
     UserSearchFail,
@@ -37,7 +40,8 @@ str_enum!(EventType {
     GroupMembershipChange => "GROUP_MEMBERSHIP_CHANGE", RoleChange => "ROLE_CHANGE",
     UserAuthentication => "USER_AUTHENTICATION", SessionChange => "SESSION_CHANGE",
     CredentialChange => "CREDENTIAL_CHANGE", ApiKeyChange => "API_KEY_CHANGE", Impersonation => "IMPERSONATION",
-    PolicyChange => "POLICY_CHANGE",
+    PolicyChange => "POLICY_CHANGE", OneTimeLink => "ONE_TIME_LINK", MessageDelivery => "MESSAGE_DELIVERY",
+    MailTemplateChange => "MAIL_TEMPLATE_CHANGE",
     UserSearchStart => "USER_SEARCH_START", UserSearchSuccess => "USER_SEARCH_SUCCESS",
     UserSearchFail => "USER_SEARCH_FAIL", UserRetrieveListStart => "USER_RETRIEVE_LIST_START",
     UserRetrieveListSuccess => "USER_RETRIEVE_LIST_SUCCESS", UserRetrieveListFail => "USER_RETRIEVE_LIST_FAIL",
@@ -353,6 +357,37 @@ pub enum EventData {
         returned: Option<usize>,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+    },
+    /// A one-time link issued, resent, revoked, or refused when presented.
+    OneTimeLink {
+        user: UserData,
+        purpose: &'static str,
+        action: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expires: Option<i64>,
+        /// The outbox message that carries it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message: Option<Uuid>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// One attempt to deliver an outbox message.
+    MessageDelivery {
+        message: Uuid,
+        message_id: String,
+        kind: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user_id: Option<Uuid>,
+        recipient: String,
+        transport: &'static str,
+        attempt: u32,
+        result: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    MailTemplateChange {
+        kind: &'static str,
+        action: &'static str,
     },
     /// A request refused before or by the core, as the face saw it.
     Refusal {

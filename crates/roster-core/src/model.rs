@@ -142,6 +142,8 @@ pub struct User {
     pub failed_logons: i64,
     /// Too many recent failed sign-ins: no sign-in succeeds before this time.
     pub locked_until: Option<Time>,
+    /// When the newest invitation link expires, while the user's invitation is pending.
+    pub invitation_expires: Option<Time>,
 }
 
 impl User {

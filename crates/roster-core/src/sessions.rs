@@ -63,7 +63,19 @@ impl Directory {
             return Err(CoreError::Unauthenticated);
         }
         // Only now, with the password proven, may the answer say why the account cannot sign in.
-        let refusal = match may_sign_in(&user) {
+        self.open_signed_in(&tenant.name, &user, "password", request).await
+    }
+
+    /// Opens a session for a user whose credential was just proven, unless its state forbids
+    /// signing in (then a DENIED event, and Forbidden); clears its failed sign-ins.
+    pub(crate) async fn open_signed_in(
+        &self,
+        tenant: &str,
+        user: &User,
+        method: &'static str,
+        request: &RequestMeta,
+    ) -> Result<TokenPair, CoreError> {
+        let refusal = match may_sign_in(user) {
             Err(e) => Some(e),
             Ok(()) if user.spec.kind == UserKind::Application => Some(CoreError::Forbidden),
             Ok(()) => None,
@@ -76,25 +88,27 @@ impl Directory {
             } else {
                 format!("the user is {}", user.spec.status.as_str())
             };
-            self.store.record_events(&[refuse(&why).outcome(Outcome::Denied)]).await?;
+            let login = &user.spec.user_name;
+            let event = sign_in_event(user.tenant_id, request, EventActor::user(user), Some(user), login, method, &why);
+            self.store.record_events(&[event.outcome(Outcome::Denied)]).await?;
             return Err(e);
         }
         if user.failed_logons > 0 {
             self.store.clear_logon_failures(user.tenant_id, user.id, None).await?;
         }
-        let caller = self.user_caller(&user, request);
+        let caller = self.user_caller(user, request);
         let event = caller.event(
             EventType::UserAuthentication,
             EventData::UserAuthentication {
-                user: Some((&user).into()),
+                user: Some(user.into()),
                 login: None,
-                method: "password",
+                method,
                 result: "SUCCESS",
                 reason: None,
             },
         );
-        let (session, refresh) = self.open_session(&user, true, None, &event).await?;
-        self.issue(&tenant.name, &user, &session, refresh, None).await
+        let (session, refresh) = self.open_session(user, true, None, &event).await?;
+        self.issue(tenant, user, &session, refresh, None).await
     }
 
     /// A sign-in with no known tenant, user or password: the same work and answer as a wrong
@@ -362,7 +376,7 @@ impl Directory {
     }
 
     /// A user as a caller with no permissions, for the events of its own sign-in.
-    fn user_caller(&self, user: &User, request: &RequestMeta) -> Caller {
+    pub(crate) fn user_caller(&self, user: &User, request: &RequestMeta) -> Caller {
         Caller {
             tenant_id: user.tenant_id,
             api_key_id: None,
@@ -391,7 +405,7 @@ impl Directory {
 }
 
 /// A refused sign-in. Not attested: the name is as the client typed it.
-fn sign_in_event(
+pub(crate) fn sign_in_event(
     tenant: Uuid,
     request: &RequestMeta,
     actor: EventActor,

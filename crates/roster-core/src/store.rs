@@ -1,6 +1,9 @@
 //! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
 
+use crate::devices::{Challenge, DeviceCredential};
+use crate::enrollment::{Dispatch, OneTimeToken, Redemption};
 use crate::events::{Event, EventFilter, EventQuery, StoredEvent};
+use crate::mail::{MailTemplate, MessageKind, OutboxMessage};
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
 use crate::token::{Refresh, Session, SigningKey};
@@ -171,8 +174,16 @@ pub trait Store: Send + Sync + 'static {
     /// Revokes every live session of a user.
     async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()>;
 
-    /// Inserts a user, allocating its per-tenant number.
-    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time, event: &Event) -> StoreResult<User>;
+    /// Inserts a user, allocating its per-tenant number; with a dispatch, also its link and message.
+    async fn insert_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &UserSpec,
+        at: Time,
+        dispatch: Option<&Dispatch>,
+        event: &Event,
+    ) -> StoreResult<User>;
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
     async fn update_user(
@@ -280,4 +291,81 @@ pub trait Store: Send + Sync + 'static {
     async fn stream_newest(&self, tenant: Uuid, filter: &EventFilter) -> StoreResult<(i64, i64)>;
     /// Removes up to `batch` events recorded before `before` (epoch ms); answers how many went.
     async fn prune_events(&self, before: i64, batch: u32) -> StoreResult<u64>;
+
+    // --- one-time links, the outbox, templates and devices ---------------------------------
+
+    /// Writes a link, its message and its event; the user's earlier live links of that purpose
+    /// are revoked. An invitation also sets the user's invitation expiry.
+    async fn dispatch(&self, dispatch: &Dispatch) -> StoreResult<()>;
+    /// The token with that hash, live or not, in any tenant.
+    async fn one_time_token(&self, hash: &[u8; 32]) -> StoreResult<Option<OneTimeToken>>;
+    /// Revokes a user's live links of a purpose; answers how many. Revoking invitations also
+    /// clears the user's invitation expiry.
+    async fn revoke_one_time_tokens(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        purpose: MessageKind,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<u64>;
+    /// Uses up a live token of a purpose and makes its change, in one transaction; answers the
+    /// user as it is after. NotFound("link") when the token is not live (then nothing changes).
+    async fn redeem(
+        &self,
+        hash: &[u8; 32],
+        purpose: MessageKind,
+        at: Time,
+        change: &Redemption<'_>,
+        event: &Event,
+    ) -> StoreResult<User>;
+
+    /// Messages queued since a time: to one user (0 without one), and in the whole tenant.
+    async fn messages_since(&self, tenant: Uuid, user: Option<Uuid>, since: Time) -> StoreResult<(u64, u64)>;
+    /// Claims up to `limit` due messages until `lease_until`, counting an attempt on each; a
+    /// message claimed by another sender is skipped until its lease ends.
+    async fn claim_messages(&self, now: Time, lease_until: Time, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
+    /// Marks a message delivered and forgets its bodies, with its event.
+    async fn message_sent(&self, id: Uuid, at: Time, event: &Event) -> StoreResult<()>;
+    /// Records a failed attempt: a retry at `retry_at`, or (None) giving up, with its event.
+    async fn message_failed(
+        &self,
+        id: Uuid,
+        retry_at: Option<Time>,
+        error: &str,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()>;
+    async fn outbox_message(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<OutboxMessage>>;
+
+    async fn mail_template(&self, tenant: Uuid, kind: MessageKind) -> StoreResult<Option<MailTemplate>>;
+    async fn set_mail_template(
+        &self,
+        tenant: Uuid,
+        kind: MessageKind,
+        template: &MailTemplate,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()>;
+    /// NotFound("template") when the tenant had set none of that kind.
+    async fn delete_mail_template(&self, tenant: Uuid, kind: MessageKind, event: &Event) -> StoreResult<()>;
+
+    /// A user's device credentials, oldest first, revoked ones included.
+    async fn device_credentials(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<DeviceCredential>>;
+    async fn device_credential(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<DeviceCredential>>;
+    /// NotFound("device") when the user has no such live credential.
+    async fn revoke_device_credential(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        id: Uuid,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()>;
+    async fn touch_device_credential(&self, id: Uuid, at: Time) -> StoreResult<()>;
+    async fn insert_challenge(&self, challenge: &Challenge) -> StoreResult<()>;
+    /// Uses up a challenge that has not expired; None when there is no such live one.
+    async fn take_challenge(&self, id: Uuid, at: Time) -> StoreResult<Option<Challenge>>;
+    /// Removes challenges and links that ended before `before`; answers how many.
+    async fn prune_links(&self, before: Time) -> StoreResult<u64>;
 }

@@ -76,7 +76,8 @@ fn json_depth(v: &serde_json::Value) -> usize {
 
 /// Checks a user's writable attributes and normalises what has one right form:
 /// empty optional strings become absent, and a deactivation without a reason is a manual one.
-pub(crate) fn user(spec: &mut UserSpec) -> Result<(), CoreError> {
+/// `was` is the user's status before the change: only an invited user may stay invited.
+pub(crate) fn user(spec: &mut UserSpec, was: Option<UserStatus>) -> Result<(), CoreError> {
     for opt in [
         &mut spec.external_id,
         &mut spec.display_name,
@@ -109,7 +110,7 @@ pub(crate) fn user(spec: &mut UserSpec) -> Result<(), CoreError> {
     c.text("user_principal_name", spec.user_principal_name.as_deref(), NAME_MAX);
     c.text("domain_name", spec.domain_name.as_deref(), NAME_MAX);
     c.text("distinguished_name", spec.distinguished_name.as_deref(), TEXT_MAX);
-    if spec.status == UserStatus::Invited {
+    if spec.status == UserStatus::Invited && was != Some(UserStatus::Invited) {
         c.fail("status", "'invited' is set by sending an invitation, not directly");
     }
     if spec.inactive_reason.is_some() && spec.status != UserStatus::Deactivated {
@@ -130,6 +131,13 @@ pub(crate) fn user(spec: &mut UserSpec) -> Result<(), CoreError> {
         _ => c.fail("claims", "must be a JSON object"),
     }
     c.done()
+}
+
+/// Checks a user name on its own, answering it as it would be stored.
+pub(crate) fn user_name(name: &str) -> Result<&str, CoreError> {
+    let mut c = Checker(Vec::new());
+    c.required_name("user_name", name);
+    c.done().map(|()| name)
 }
 
 pub(crate) fn group(spec: &mut GroupSpec) -> Result<(), CoreError> {
@@ -159,7 +167,7 @@ mod tests {
             inactive_reason: Some(InactiveReason::Manual),
             ..Default::default()
         };
-        let Err(CoreError::Validation(errors)) = user(&mut spec) else { unreachable!() };
+        let Err(CoreError::Validation(errors)) = user(&mut spec, None) else { unreachable!() };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["user_name", "email", "inactive_reason", "claims"]);
     }
@@ -173,7 +181,7 @@ mod tests {
             claims: serde_json::json!({}),
             ..Default::default()
         };
-        user(&mut spec).unwrap();
+        user(&mut spec, None).unwrap();
         assert_eq!(spec.email, None);
         assert_eq!(spec.inactive_reason, Some(InactiveReason::Manual));
     }
@@ -182,7 +190,7 @@ mod tests {
     fn claims_may_not_hold_nul() {
         for claims in [serde_json::json!({"a\u{0}": 1}), serde_json::json!({"a": ["x", {"b": "\u{0}"}]})] {
             let mut spec = UserSpec { user_name: "ann".into(), claims, ..Default::default() };
-            let Err(CoreError::Validation(errors)) = user(&mut spec) else { unreachable!() };
+            let Err(CoreError::Validation(errors)) = user(&mut spec, None) else { unreachable!() };
             assert_eq!(errors[0].field, "claims");
         }
     }

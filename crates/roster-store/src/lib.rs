@@ -3,13 +3,17 @@
 
 mod events;
 mod exec;
+mod mail;
 mod query;
 mod tables;
 
 use async_trait::async_trait;
 use events::insert_event;
 use exec::{db_error, Backend, Exec, Row};
+use roster_core::devices::{Challenge, DeviceCredential};
+use roster_core::enrollment::{Dispatch, OneTimeToken, Redemption};
 use roster_core::events::{Event, EventFilter, EventQuery, StoredEvent};
+use roster_core::mail::{MailTemplate, MessageKind, OutboxMessage};
 use roster_core::model::{
     ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
@@ -25,8 +29,8 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use tables::{
-    ApiKeys, ClientSecrets, GroupGroups, GroupUsers, Groups, LogonFailures as LogonFailuresT, RoleAssignments,
-    Sessions, SigningKeys, Tenants, UserPasswords, Users,
+    ApiKeys, ClientSecrets, GroupGroups, GroupUsers, Groups, LogonFailures as LogonFailuresT, OneTimeTokens, Outbox,
+    RoleAssignments, Sessions, SigningKeys, Tenants, UserPasswords, Users,
 };
 use uuid::Uuid;
 
@@ -793,39 +797,22 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let row = guarded_update(&mut x, Resource::User, stmt, tenant, user, None, at).await?;
-        let insert = insert_row(
-            UserPasswords::Table,
-            [
-                (UserPasswords::Id, Uuid::now_v7().into()),
-                (UserPasswords::TenantId, tenant.into()),
-                (UserPasswords::UserId, user.into()),
-                (UserPasswords::Hash, hash.into()),
-                (UserPasswords::CreatedAt, tables::millis(at).into()),
-            ],
-        )?;
-        x.execute(&insert).await?;
-        // Keep the new password and `keep` before it; older hashes serve nothing.
-        let kept = Query::select()
-            .column(UserPasswords::Id)
-            .from(UserPasswords::Table)
-            .and_where(Expr::col(UserPasswords::UserId).eq(user))
-            .order_by(UserPasswords::CreatedAt, sea_query::Order::Desc)
-            .order_by(UserPasswords::Id, sea_query::Order::Desc)
-            .limit(u64::from(keep) + 1)
-            .to_owned();
-        let prune = Query::delete()
-            .from_table(UserPasswords::Table)
-            .and_where(Expr::col(UserPasswords::UserId).eq(user))
-            .and_where(Expr::col(UserPasswords::Id).not_in_subquery(kept))
-            .to_owned();
-        x.execute(&prune).await?;
+        mail::write_password(&mut x, tenant, user, hash, keep, at).await?;
         let user = tables::user(&row)?;
         insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(user)
     }
 
-    async fn insert_user(&self, tenant: Uuid, id: Uuid, spec: &UserSpec, at: Time, event: &Event) -> StoreResult<User> {
+    async fn insert_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &UserSpec,
+        at: Time,
+        dispatch: Option<&Dispatch>,
+        event: &Event,
+    ) -> StoreResult<User> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
@@ -845,8 +832,16 @@ impl Store for SqlStore {
         }
         let stmt = insert_row(Users::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
-        let user = tables::user(&row)?;
         insert_event(&mut x, event).await?;
+        let row = match dispatch {
+            Some(d) => {
+                mail::write_dispatch(&mut x, d).await?;
+                // The invitation expiry was set after the insert: read the row as it is now.
+                x.fetch_optional(&by_id(query::users(tenant), id)).await?.ok_or(StoreError::NotFound("user"))?
+            }
+            None => row,
+        };
+        let user = tables::user(&row)?;
         tx.commit().await?;
         Ok(user)
     }
@@ -1137,6 +1132,119 @@ impl Store for SqlStore {
 
     async fn prune_events(&self, before: i64, batch: u32) -> StoreResult<u64> {
         self.write(&events::prune(before, batch)).await
+    }
+
+    async fn dispatch(&self, dispatch: &Dispatch) -> StoreResult<()> {
+        self.dispatch_link(dispatch).await
+    }
+
+    async fn one_time_token(&self, hash: &[u8; 32]) -> StoreResult<Option<OneTimeToken>> {
+        let stmt = rows_where(OneTimeTokens::Table, Expr::col(OneTimeTokens::Hash).eq(hash.to_vec()));
+        self.one(&stmt, tables::one_time_token).await
+    }
+
+    async fn revoke_one_time_tokens(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        purpose: MessageKind,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<u64> {
+        self.revoke_links(tenant, user, purpose, at, event).await
+    }
+
+    async fn redeem(
+        &self,
+        hash: &[u8; 32],
+        purpose: MessageKind,
+        at: Time,
+        change: &Redemption<'_>,
+        event: &Event,
+    ) -> StoreResult<User> {
+        self.redeem_link(hash, purpose, at, change, event).await
+    }
+
+    async fn messages_since(&self, tenant: Uuid, user: Option<Uuid>, since: Time) -> StoreResult<(u64, u64)> {
+        self.count_messages(tenant, user, since).await
+    }
+
+    async fn claim_messages(&self, now: Time, lease_until: Time, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+        self.claim(now, lease_until, limit).await
+    }
+
+    async fn message_sent(&self, id: Uuid, at: Time, event: &Event) -> StoreResult<()> {
+        self.finish_message(id, Ok(()), at, event).await
+    }
+
+    async fn message_failed(
+        &self,
+        id: Uuid,
+        retry_at: Option<Time>,
+        error: &str,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()> {
+        self.finish_message(id, Err((retry_at, error)), at, event).await
+    }
+
+    async fn outbox_message(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<OutboxMessage>> {
+        let stmt = rows_where(Outbox::Table, Expr::col(Outbox::TenantId).eq(tenant).and(Expr::col(Outbox::Id).eq(id)));
+        self.one(&stmt, tables::outbox_message).await
+    }
+
+    async fn mail_template(&self, tenant: Uuid, kind: MessageKind) -> StoreResult<Option<MailTemplate>> {
+        self.template(tenant, kind).await
+    }
+
+    async fn set_mail_template(
+        &self,
+        tenant: Uuid,
+        kind: MessageKind,
+        template: &MailTemplate,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()> {
+        self.put_template(tenant, kind, template, at, event).await
+    }
+
+    async fn delete_mail_template(&self, tenant: Uuid, kind: MessageKind, event: &Event) -> StoreResult<()> {
+        self.remove_template(tenant, kind, event).await
+    }
+
+    async fn device_credentials(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<DeviceCredential>> {
+        self.devices_of(tenant, user).await
+    }
+
+    async fn device_credential(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<DeviceCredential>> {
+        self.device(tenant, id).await
+    }
+
+    async fn revoke_device_credential(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        id: Uuid,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()> {
+        self.revoke_device(tenant, user, id, at, event).await
+    }
+
+    async fn touch_device_credential(&self, id: Uuid, at: Time) -> StoreResult<()> {
+        self.touch_device(id, at).await
+    }
+
+    async fn insert_challenge(&self, challenge: &Challenge) -> StoreResult<()> {
+        self.put_challenge(challenge).await
+    }
+
+    async fn take_challenge(&self, id: Uuid, at: Time) -> StoreResult<Option<Challenge>> {
+        self.use_challenge(id, at).await
+    }
+
+    async fn prune_links(&self, before: Time) -> StoreResult<u64> {
+        self.prune_ended(before).await
     }
 }
 

@@ -2,7 +2,10 @@
 
 use crate::exec::Row;
 use chrono::DateTime;
+use roster_core::devices::{Challenge, DeviceCredential, KeyAlgorithm};
+use roster_core::enrollment::OneTimeToken;
 use roster_core::events::{ActorType, Event, EventActor, EventType, Outcome, Service, StoredEvent};
+use roster_core::mail::{MailTemplate, MessageKind, OutboxMessage};
 use roster_core::model::{
     Actor, ActorKind, ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind,
     UserSpec, UserStatus,
@@ -70,6 +73,7 @@ pub enum Users {
     PasswordChangedAt,
     FailedLogons,
     LockedUntil,
+    InvitationExpiresAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -273,6 +277,7 @@ pub fn user(r: &Row) -> StoreResult<User> {
         password_must_change: r.bool("password_must_change")?,
         failed_logons: r.i64("failed_logons")?,
         locked_until: opt_time(r.opt_i64("locked_until")?)?,
+        invitation_expires: opt_time(r.opt_i64("invitation_expires_at")?)?,
     })
 }
 
@@ -372,4 +377,141 @@ pub fn event(r: &Row) -> StoreResult<StoredEvent> {
         data: serde_json::from_str(&data).map_err(|e| StoreError::Backend(format!("stored event data: {e}")))?,
     };
     Ok(StoredEvent { seq: r.i64("seq")?, txid: r.i64("txid")?, event })
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum OneTimeTokens {
+    Table,
+    Id,
+    TenantId,
+    UserId,
+    Purpose,
+    Hash,
+    CreatedAt,
+    ExpiresAt,
+    UsedAt,
+    RevokedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Outbox {
+    Table,
+    Id,
+    TenantId,
+    UserId,
+    Kind,
+    Recipient,
+    Subject,
+    TextBody,
+    HtmlBody,
+    MessageId,
+    CreatedAt,
+    Attempts,
+    NextAttemptAt,
+    LeaseUntil,
+    SentAt,
+    FailedAt,
+    LastError,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum MailTemplates {
+    Table,
+    TenantId,
+    Kind,
+    Subject,
+    TextBody,
+    HtmlBody,
+    ModifiedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum DeviceCredentials {
+    Table,
+    Id,
+    TenantId,
+    UserId,
+    Name,
+    Algorithm,
+    PublicKey,
+    CreatedAt,
+    LastUsedAt,
+    RevokedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum DeviceChallenges {
+    Table,
+    Id,
+    TenantId,
+    CredentialId,
+    Nonce,
+    ExpiresAt,
+    UsedAt,
+}
+
+fn kind(r: &Row, col: &str) -> StoreResult<MessageKind> {
+    parse_enum(col, &r.text(col)?, MessageKind::parse)
+}
+
+pub fn one_time_token(r: &Row) -> StoreResult<OneTimeToken> {
+    Ok(OneTimeToken {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        user_id: r.uuid("user_id")?,
+        purpose: kind(r, "purpose")?,
+        hash: digest(r, "hash")?,
+        created: time(r.i64("created_at")?)?,
+        expires: time(r.i64("expires_at")?)?,
+        used: opt_time(r.opt_i64("used_at")?)?,
+        revoked: opt_time(r.opt_i64("revoked_at")?)?,
+    })
+}
+
+pub fn outbox_message(r: &Row) -> StoreResult<OutboxMessage> {
+    Ok(OutboxMessage {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        user_id: r.opt_uuid("user_id")?,
+        kind: kind(r, "kind")?,
+        recipient: r.text("recipient")?,
+        subject: r.text("subject")?,
+        text: r.opt_text("text_body")?,
+        html: r.opt_text("html_body")?,
+        message_id: r.text("message_id")?,
+        created: time(r.i64("created_at")?)?,
+        attempts: u32::try_from(r.i64("attempts")?).unwrap_or(0),
+        next_attempt: time(r.i64("next_attempt_at")?)?,
+        sent: opt_time(r.opt_i64("sent_at")?)?,
+        failed: opt_time(r.opt_i64("failed_at")?)?,
+        last_error: r.opt_text("last_error")?,
+    })
+}
+
+pub fn mail_template(r: &Row) -> StoreResult<MailTemplate> {
+    Ok(MailTemplate { subject: r.text("subject")?, text: r.text("text_body")?, html: r.opt_text("html_body")? })
+}
+
+pub fn device_credential(r: &Row) -> StoreResult<DeviceCredential> {
+    Ok(DeviceCredential {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        user_id: r.uuid("user_id")?,
+        name: r.text("name")?,
+        algorithm: parse_enum("algorithm", &r.text("algorithm")?, KeyAlgorithm::parse)?,
+        public_key: r.bytes("public_key")?,
+        created: time(r.i64("created_at")?)?,
+        last_used: opt_time(r.opt_i64("last_used_at")?)?,
+        revoked: opt_time(r.opt_i64("revoked_at")?)?,
+    })
+}
+
+pub fn challenge(r: &Row) -> StoreResult<Challenge> {
+    Ok(Challenge {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        credential_id: r.uuid("credential_id")?,
+        text: String::from_utf8(r.bytes("nonce")?).map_err(|_| StoreError::Backend("challenge is not UTF-8".into()))?,
+        expires: time(r.i64("expires_at")?)?,
+    })
 }

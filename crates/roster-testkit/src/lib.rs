@@ -78,6 +78,8 @@ impl TestServer {
             max_connections: 8,
             max_body_bytes: 64 * 1024,
             bootstrap_api_key: Some(Secret(ADMIN_KEY.to_owned())),
+            mail_poll_ms: 50,
+            mail_retry_base: 1,
             ..Config::default()
         };
         adjust(&mut config);
@@ -133,6 +135,29 @@ impl TestServer {
 
     pub async fn group(&self, name: &str) -> Value {
         expect(self.post("/api/v1/groups", &serde_json::json!({"name": name})).await, 201).await
+    }
+
+    /// The messages in the file outbox (where mail goes without SMTP), oldest first.
+    pub fn outbox(&self) -> Vec<Mail> {
+        let dir = self.dir.join("outbox");
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(&dir).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        // Message ids are UUIDv7, so names sort by the time the message was queued.
+        files.sort();
+        files.iter().map(|p| Mail::parse(&std::fs::read(p).unwrap())).collect()
+    }
+
+    /// Waits (up to ten seconds) until the file outbox holds `n` messages, and answers them.
+    pub async fn wait_for_mail(&self, n: usize) -> Vec<Mail> {
+        for _ in 0..200 {
+            let mail = self.outbox();
+            if mail.len() >= n {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} messages in the outbox, found {}", self.outbox().len());
     }
 
     pub async fn stop(mut self) {
@@ -206,4 +231,44 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// A delivered message, as a mail client reads it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub from: String,
+    pub subject: String,
+    pub message_id: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+impl Mail {
+    pub fn parse(raw: &[u8]) -> Mail {
+        let m = mail_parser::MessageParser::default().parse(raw).expect("a message");
+        let addr = |a: Option<&mail_parser::Address>| {
+            a.and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default().to_owned()
+        };
+        Mail {
+            to: addr(m.to()),
+            from: addr(m.from()),
+            subject: m.subject().unwrap_or_default().to_owned(),
+            message_id: m.message_id().unwrap_or_default().to_owned(),
+            text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            html: m.body_html(0).map(|t| t.into_owned()),
+        }
+    }
+
+    /// The first link in the text part.
+    pub fn link(&self) -> String {
+        let start = self.text.find("http").expect("a link in the message");
+        self.text[start..].split_whitespace().next().unwrap_or_default().to_owned()
+    }
+
+    /// The token of the link.
+    pub fn token(&self) -> String {
+        let link = self.link();
+        link.split_once("token=").map(|(_, t)| t.to_owned()).expect("a token in the link")
+    }
 }

@@ -70,6 +70,42 @@ pub struct Config {
     pub event_retention_days: u32,
     /// Whether listing users and groups records START/SUCCESS/FAIL events (one write per listing).
     pub read_events: bool,
+    /// The SMTP server mail goes through; without one, messages go to the file outbox.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `starttls` (the default), `tls` (implicit, usually port 465) or `none`.
+    pub smtp_tls: SmtpTls,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    /// A PEM file of CA certificates to trust for the SMTP server, besides the built-in roots.
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Seconds an SMTP conversation may take.
+    pub smtp_timeout: u64,
+    /// The From address of Roster's messages, e.g. `Roster <roster@example.com>`.
+    pub mail_from: String,
+    /// Where messages go when no SMTP server is configured (default: DATA_DIR/outbox).
+    pub mail_outbox_dir: Option<PathBuf>,
+    /// How long links stay valid, in seconds.
+    pub invitation_ttl: i64,
+    pub device_binding_ttl: i64,
+    pub password_reset_ttl: i64,
+    /// Messages one user may be sent per hour, and one tenant may send per hour.
+    pub mail_per_user_per_hour: u32,
+    pub mail_per_tenant_per_hour: u32,
+    /// Attempts to deliver a message before giving up, and the first retry delay in seconds
+    /// (each later one doubles, up to an hour).
+    pub mail_max_attempts: u32,
+    pub mail_retry_base: i64,
+    /// How often the outbox is checked for due messages, in milliseconds.
+    pub mail_poll_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
 }
 
 impl Default for Config {
@@ -93,6 +129,23 @@ impl Default for Config {
             token_subject: TokenSubject::UserName,
             event_retention_days: 365,
             read_events: true,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_ca_file: None,
+            smtp_timeout: 30,
+            mail_from: "Roster <roster@localhost>".into(),
+            mail_outbox_dir: None,
+            invitation_ttl: 7 * 24 * 3600,
+            device_binding_ttl: 24 * 3600,
+            password_reset_ttl: 3600,
+            mail_per_user_per_hour: 5,
+            mail_per_tenant_per_hour: 1000,
+            mail_max_attempts: 12,
+            mail_retry_base: 10,
+            mail_poll_ms: 1000,
         }
     }
 }
@@ -107,7 +160,7 @@ fn setting_names() -> Vec<String> {
 }
 
 /// Secrets that may also be read from a file named by `ROSTER_<KEY>_FILE`.
-const FILE_SECRETS: &[&str] = &["database_url", "bootstrap_api_key"];
+const FILE_SECRETS: &[&str] = &["database_url", "bootstrap_api_key", "smtp_password"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -158,6 +211,48 @@ impl Config {
             refresh_ttl_seconds: self.refresh_token_ttl,
             subject_is_id: self.token_subject == TokenSubject::Id,
         }
+    }
+
+    /// How links and messages behave.
+    pub fn mail_settings(&self) -> roster_core::mail::MailSettings {
+        roster_core::mail::MailSettings {
+            invitation_ttl_seconds: self.invitation_ttl,
+            device_binding_ttl_seconds: self.device_binding_ttl,
+            password_reset_ttl_seconds: self.password_reset_ttl,
+            per_user_per_hour: self.mail_per_user_per_hour,
+            per_tenant_per_hour: self.mail_per_tenant_per_hour,
+            max_attempts: self.mail_max_attempts.max(1),
+            retry_base_seconds: self.mail_retry_base.max(1),
+            ..roster_core::mail::MailSettings::new(&self.token_settings().issuer)
+        }
+    }
+
+    /// Where messages go: the SMTP server, or the file outbox when none is configured.
+    pub fn mail_transport(&self) -> Result<std::sync::Arc<dyn roster_core::mail::MailTransport>, ConfigError> {
+        let invalid = ConfigError::Invalid;
+        Ok(match &self.smtp_host {
+            Some(host) => std::sync::Arc::new(
+                roster_mail::Smtp::new(&roster_mail::SmtpConfig {
+                    host: host.clone(),
+                    port: self.smtp_port,
+                    tls: match self.smtp_tls {
+                        SmtpTls::None => roster_mail::TlsMode::None,
+                        SmtpTls::Starttls => roster_mail::TlsMode::StartTls,
+                        SmtpTls::Tls => roster_mail::TlsMode::Tls,
+                    },
+                    username: self.smtp_username.clone(),
+                    password: self.smtp_password.as_ref().map(|s| s.0.clone()),
+                    ca_file: self.smtp_ca_file.clone(),
+                    from: self.mail_from.clone(),
+                    timeout: std::time::Duration::from_secs(self.smtp_timeout.max(1)),
+                })
+                .map_err(invalid)?,
+            ),
+            None => {
+                let dir = self.mail_outbox_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"));
+                std::sync::Arc::new(roster_mail::FileOutbox::new(dir, &self.mail_from).map_err(invalid)?)
+            }
+        })
     }
 
     /// The database URL: the configured one, or a SQLite file under the data directory.

@@ -45,7 +45,27 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
     let store: Arc<dyn roster_core::Store> = Arc::new(store);
     let settings = config.token_settings();
     let tokens = JwtService::start(store.clone(), settings.clone()).await?;
-    Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings).with_read_events(config.read_events))
+    Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings)
+        .with_read_events(config.read_events)
+        .with_mail(config.mail_settings()))
+}
+
+/// Delivers the outbox: checks for due messages every `poll`, and at once again while a round
+/// found a full batch. Every process of a deployment runs one; claims keep them apart.
+async fn deliver_mail(
+    directory: Directory,
+    transport: Arc<dyn roster_core::mail::MailTransport>,
+    poll: std::time::Duration,
+) {
+    const BATCH: u32 = 20;
+    loop {
+        match directory.deliver_due(transport.as_ref(), BATCH).await {
+            Ok(d) if d.sent + d.retrying + d.given_up >= BATCH as usize => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "delivering the outbox failed"),
+        }
+        tokio::time::sleep(poll).await;
+    }
 }
 
 /// Removes events past the retention age: every hour, in batches with pauses between them so
@@ -73,6 +93,11 @@ async fn prune_events(directory: Directory, days: u32) {
         }
         if total > 0 {
             tracing::info!(removed = total, days, "pruned events past retention");
+        }
+        match directory.prune_links().await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "pruned expired links and challenges"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "pruning expired links failed"),
         }
     }
 }
@@ -109,6 +134,9 @@ pub async fn start(config: &Config) -> Result<Running, Error> {
     let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
     let pruner = (config.event_retention_days > 0)
         .then(|| tokio::spawn(prune_events(directory.clone(), config.event_retention_days)));
+    let transport = config.mail_transport()?;
+    let poll = std::time::Duration::from_millis(config.mail_poll_ms.max(10));
+    let mailer = tokio::spawn(deliver_mail(directory.clone(), transport, poll));
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
@@ -118,6 +146,7 @@ pub async fn start(config: &Config) -> Result<Running, Error> {
         if let Some(p) = pruner {
             p.abort();
         }
+        mailer.abort();
         served
     });
     Ok(Running { addr, directory, bootstrap_key, shutdown, task })

@@ -39,11 +39,13 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Vec<FieldError>,
+    /// Seconds a client should wait before trying again (429 and 503).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), errors: Vec::new() }
+        Self { status, code, detail: detail.into(), errors: Vec::new(), retry_after: None }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -59,7 +61,10 @@ impl From<CoreError> for ApiError {
     fn from(e: CoreError) -> Self {
         let status = match &e {
             CoreError::NotFound { .. } => StatusCode::NOT_FOUND,
-            CoreError::Validation(_) | CoreError::Filter(_) | CoreError::Cursor => StatusCode::BAD_REQUEST,
+            CoreError::Validation(_) | CoreError::Filter(_) | CoreError::Cursor | CoreError::InvalidLink => {
+                StatusCode::BAD_REQUEST
+            }
+            CoreError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::Unique { .. } | CoreError::Cycle | CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -80,11 +85,16 @@ impl From<CoreError> for ApiError {
             other => other.to_string(),
         };
         let code = e.code();
+        let retry_after = match &e {
+            CoreError::RateLimited { retry_after_seconds, .. } => Some(*retry_after_seconds),
+            CoreError::Busy => Some(1),
+            _ => None,
+        };
         let errors = match e {
             CoreError::Validation(errs) => errs,
             _ => Vec::new(),
         };
-        ApiError { status, code, detail, errors }
+        ApiError { status, code, detail, errors, retry_after }
     }
 }
 
@@ -103,8 +113,8 @@ impl IntoResponse for ApiError {
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.extensions_mut().insert(refused);
         resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        if let Some(seconds) = self.retry_after {
+            resp.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
@@ -130,6 +140,10 @@ impl utoipa::IntoResponses for ProblemResponses {
             ("412", "If-Match names a version that is no longer current"),
             ("413", "The request body is larger than the server accepts"),
             ("415", "The request body has an unsupported content type"),
+            (
+                "429",
+                "Too many messages to one user or from the tenant in the last hour; Retry-After says when to try again",
+            ),
             ("500", "The server failed; the log has the cause under the request id"),
             ("503", "The server is busy (password hashing is queued full); try again shortly"),
         ]

@@ -1,12 +1,15 @@
 //! The native REST API under `/api/v1`: the reference face of the directory.
 
 mod auth;
+mod devices;
+mod enrollment;
 mod errors;
 mod events;
 mod extract;
 mod groups;
 mod keys;
 mod lockout;
+mod mail;
 mod members;
 mod oauth;
 mod passwords;
@@ -68,6 +71,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::list))
         .routes(routes!(events::stream))
         .routes(routes!(events::get))
+        .routes(routes!(enrollment::invite))
+        .routes(routes!(enrollment::resend, enrollment::revoke))
+        .routes(routes!(enrollment::show))
+        .routes(routes!(enrollment::availability))
+        .routes(routes!(enrollment::accept))
+        .routes(routes!(enrollment::request_reset))
+        .routes(routes!(enrollment::show_reset, enrollment::reset))
+        .routes(routes!(devices::send_link))
+        .routes(routes!(devices::show, devices::bind))
+        .routes(routes!(devices::list))
+        .routes(routes!(devices::revoke))
+        .routes(routes!(devices::my_list))
+        .routes(routes!(devices::my_revoke))
+        .routes(routes!(devices::challenge))
+        .routes(routes!(devices::sign_in))
+        .routes(routes!(mail::get, mail::set, mail::reset))
+        .routes(routes!(mail::message))
 }
 
 /// Which attributes a response shows.

@@ -57,6 +57,8 @@ pub struct User {
     pub failed_logons: i64,
     /// While the account is temporarily locked, when the lock ends; absent otherwise.
     pub locked_until: Option<DateTime<Utc>>,
+    /// While an invitation is pending, when its link expires; absent otherwise.
+    pub invitation_expires: Option<DateTime<Utc>>,
 }
 
 impl From<model::User> for User {
@@ -90,6 +92,7 @@ impl From<model::User> for User {
             password_must_change: u.password_must_change,
             failed_logons: u.failed_logons,
             locked_until: u.locked_until.filter(|t| *t > model::now()),
+            invitation_expires: u.invitation_expires,
         }
     }
 }
@@ -502,7 +505,8 @@ pub struct Event {
     pub service: &'static str,
     /// From the catalogue: USER_CHANGE, GROUP_CHANGE, GROUP_MEMBERSHIP_CHANGE, ROLE_CHANGE,
     /// USER_AUTHENTICATION, SESSION_CHANGE, CREDENTIAL_CHANGE, API_KEY_CHANGE, IMPERSONATION,
-    /// POLICY_CHANGE, TENANT_CREATED, and the START/SUCCESS/FAIL events of listing users and groups.
+    /// POLICY_CHANGE, TENANT_CREATED, ONE_TIME_LINK, MESSAGE_DELIVERY, MAIL_TEMPLATE_CHANGE, and the
+    /// START/SUCCESS/FAIL events of listing users and groups.
     pub event_type: &'static str,
     /// SUCCESS, FAILURE, DENIED or ERROR.
     pub outcome: &'static str,
@@ -566,4 +570,227 @@ pub struct EventPage {
     /// Present when more events follow: pass it as `cursor` with the same ordering.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
+}
+
+/// When a freshly sent link stops working.
+#[derive(Serialize, ToSchema)]
+pub struct LinkSent {
+    pub expires: DateTime<Utc>,
+}
+
+/// The token a one-time link carries, in its query string.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LinkQuery {
+    /// The `token` of the link, as the message gave it.
+    pub token: String,
+}
+
+/// What a one-time link stands for.
+#[derive(Serialize, ToSchema)]
+pub struct LinkInfo {
+    pub purpose: roster_core::mail::MessageKind,
+    pub expires: DateTime<Utc>,
+    pub tenant: String,
+    pub user_name: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl From<roster_core::enrollment::Link> for LinkInfo {
+    fn from(l: roster_core::enrollment::Link) -> Self {
+        LinkInfo {
+            purpose: l.purpose,
+            expires: l.expires,
+            tenant: l.tenant,
+            user_name: l.user.spec.user_name,
+            display_name: l.user.spec.display_name,
+            email: l.user.spec.email,
+        }
+    }
+}
+
+/// An invited user's choice of user name, to check before accepting.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserNameQuestion {
+    pub token: String,
+    pub user_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserNameAvailability {
+    pub available: bool,
+}
+
+/// Accepting an invitation.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    pub token: String,
+    pub user_name: String,
+    pub display_name: String,
+    /// The first password; checked against the tenant's policy.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The user's subject at an external identity provider (kept as the claim `jwt_subject`).
+    #[serde(default)]
+    pub jwt_subject: Option<String>,
+}
+
+/// Binding a device key through a binding link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindDevice {
+    pub token: String,
+    /// A name the user knows the device by.
+    pub name: String,
+    /// The device's Ed25519 or P-256 public key, PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key: String,
+}
+
+/// A device credential (its public key is not shown).
+#[derive(Serialize, ToSchema)]
+pub struct Device {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub algorithm: roster_core::devices::KeyAlgorithm,
+    pub created: DateTime<Utc>,
+    pub last_used: Option<DateTime<Utc>>,
+    pub revoked: Option<DateTime<Utc>>,
+}
+
+impl From<roster_core::devices::DeviceCredential> for Device {
+    fn from(d: roster_core::devices::DeviceCredential) -> Self {
+        Device {
+            id: d.id,
+            user_id: d.user_id,
+            name: d.name,
+            algorithm: d.algorithm,
+            created: d.created,
+            last_used: d.last_used,
+            revoked: d.revoked,
+        }
+    }
+}
+
+/// Asking for a sign-in challenge for a device credential.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeRequest {
+    /// The tenant's name; `default` when absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    pub credential_id: Uuid,
+}
+
+/// A challenge to sign with the device key.
+#[derive(Serialize, ToSchema)]
+pub struct ChallengeIssued {
+    pub challenge_id: Uuid,
+    /// Sign the UTF-8 bytes of this text.
+    pub challenge: String,
+    pub expires_in: i64,
+}
+
+/// A signed challenge.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSignIn {
+    pub challenge_id: Uuid,
+    /// The signature, base64url (or base64): 64 bytes for Ed25519; DER or r‖s for P-256.
+    pub signature: String,
+}
+
+/// Asking for a password-reset link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The tenant's name; `default` when absent.
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// The user name or the email address.
+    pub username: String,
+}
+
+/// A new password through a reset link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    pub token: String,
+    pub password: String,
+}
+
+/// An outbox message's delivery state (its bodies, which carry a link, are never shown).
+#[derive(Serialize, ToSchema)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub kind: roster_core::mail::MessageKind,
+    pub user_id: Option<Uuid>,
+    pub recipient: String,
+    pub subject: String,
+    pub message_id: String,
+    pub created: DateTime<Utc>,
+    pub attempts: u32,
+    pub next_attempt: DateTime<Utc>,
+    pub sent: Option<DateTime<Utc>>,
+    pub failed: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+impl From<roster_core::mail::OutboxMessage> for OutboxMessage {
+    fn from(m: roster_core::mail::OutboxMessage) -> Self {
+        OutboxMessage {
+            id: m.id,
+            kind: m.kind,
+            user_id: m.user_id,
+            recipient: m.recipient,
+            subject: m.subject,
+            message_id: m.message_id,
+            created: m.created,
+            attempts: m.attempts,
+            next_attempt: m.next_attempt,
+            sent: m.sent,
+            failed: m.failed,
+            last_error: m.last_error,
+        }
+    }
+}
+
+/// A user to invite: as a new user, but `email` is required and `user_name` may wait for the
+/// user's own choice (until then it is the email).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invite {
+    pub email: String,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub family_name: Option<String>,
+    #[serde(default = "model::empty_object")]
+    #[schema(value_type = Object)]
+    pub claims: serde_json::Value,
+}
+
+impl From<Invite> for model::UserSpec {
+    fn from(i: Invite) -> Self {
+        model::UserSpec {
+            user_name: i.user_name.unwrap_or_default(),
+            email: Some(i.email),
+            external_id: i.external_id,
+            display_name: i.display_name,
+            given_name: i.given_name,
+            family_name: i.family_name,
+            claims: i.claims,
+            ..model::UserSpec::default()
+        }
+    }
 }

@@ -48,6 +48,11 @@ fn case(method: &Method, path: &str, n: usize, user: &str, spare_user: &str) -> 
         ("DELETE", "/api/v1/users/{id}/logon-failures") => plain(200),
         ("PUT", "/api/v1/lockout-policy") => json(json!({"lock_after": 6}), 200),
         ("POST", "/api/v1/auth/impersonate") => json(json!({"user_id": user}), 200),
+        ("POST", "/api/v1/invitations") => json(json!({"email": format!("inv-{n}@example.com")}), 201),
+        ("POST", "/api/v1/users/{id}/invitation" | "/api/v1/users/{id}/device-binding") => plain(202),
+        ("DELETE", "/api/v1/users/{id}/invitation" | "/api/v1/users/{id}/devices/{device_id}") => plain(204),
+        ("PUT", "/api/v1/mail-templates/{kind}") => json(json!({"subject": "s{n}", "text": "{{ link }}"}), 200),
+        ("DELETE", "/api/v1/mail-templates/{kind}") => plain(204),
         _ => None,
     }
 }
@@ -95,12 +100,15 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
 
     let spec = expect(srv.client.get(srv.url("/api/v1/openapi.json")).send().await.unwrap(), 200).await;
     let mut checked = 0;
-    for (n, (path, item)) in spec["paths"].as_object().unwrap().iter().enumerate() {
+    let mut counter = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
             let method: Method = method.to_uppercase().parse().unwrap();
-            let n = n * 10 + checked;
+            counter += 1;
+            let n = counter;
             // Fresh fixtures for each route: a user in a group with a child group, and a spare user.
-            let user = srv.user(json!({"user_name": format!("u{n}"), "guest": true})).await;
+            let email = format!("u{n}@example.com");
+            let user = srv.user(json!({"user_name": format!("u{n}"), "guest": true, "email": email})).await;
             let app = srv.user(json!({"user_name": format!("app{n}"), "kind": "application"})).await;
             let spare = srv.user(json!({"user_name": format!("s{n}")})).await;
             let group = srv.group(&format!("g{n}")).await;
@@ -114,6 +122,14 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             let (fresh_key, _) = srv.directory.create_api_key(&op, "target", "reader", None).await.unwrap();
             let id = if path.ends_with("/client-secret") {
                 app["id"].as_str().unwrap().to_owned()
+            } else if path.ends_with("/invitation") {
+                let invited = json!({"email": format!("invited-{n}@example.com")});
+                expect(srv.post("/api/v1/invitations", &invited).await, 201).await["id"].as_str().unwrap().to_owned()
+            } else if path.starts_with("/api/v1/outbox") {
+                let invited = json!({"email": format!("queued-{n}@example.com")});
+                expect(srv.post("/api/v1/invitations", &invited).await, 201).await;
+                let newest = expect(srv.get("/api/v1/events?page_size=1&event_type=USER_CHANGE").await, 200).await;
+                newest["events"][0]["data"]["link"]["message"].as_str().unwrap().to_owned()
             } else if path.starts_with("/api/v1/users") {
                 user["id"].as_str().unwrap().to_owned()
             } else if path.starts_with("/api/v1/api-keys") {
@@ -125,7 +141,21 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
                 gid.to_owned()
             };
             let member = if path.ends_with("/groups/{member_id}") { child["id"].as_str() } else { user["id"].as_str() };
-            let mut url = path.replace("{id}", &id).replace("{member_id}", member.unwrap()).replace("{role}", "reader");
+            let device =
+                if path.contains("{device_id}") { bound_device(srv, uid, &email).await } else { String::new() };
+            if path == "/api/v1/mail-templates/{kind}" && method == Method::DELETE {
+                let t = json!({"subject": "custom", "text": "{{ link }}"});
+                expect(srv.put("/api/v1/mail-templates/invitation", &t).await, 200).await;
+                // The other tenant's key acts in its own tenant, which has one to remove too.
+                let url = srv.url("/api/v1/mail-templates/invitation");
+                expect(srv.client.put(url).bearer_auth(&other).json(&t).send().await.unwrap(), 200).await;
+            }
+            let mut url = path
+                .replace("{id}", &id)
+                .replace("{member_id}", member.unwrap())
+                .replace("{role}", "reader")
+                .replace("{device_id}", &device)
+                .replace("{kind}", "invitation");
             if path.ends_with("/stream") {
                 url.push_str("?follow=false");
             }
@@ -238,6 +268,20 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
     }
     assert!(checked >= 40, "only {checked} operations checked");
 });
+
+/// Binds a device key to a user through the link mailed to it; answers the credential's id.
+async fn bound_device(srv: &TestServer, user: &str, email: &str) -> String {
+    use ed25519_dalek::pkcs8::EncodePublicKey;
+    let before = srv.outbox().len();
+    expect(srv.post(&format!("/api/v1/users/{user}/device-binding"), &json!({})).await, 202).await;
+    let mail = srv.wait_for_mail(before + 1).await;
+    let m = mail.iter().rev().find(|m| m.to == email).unwrap();
+    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let pem = key.verifying_key().to_public_key_pem(Default::default()).unwrap();
+    let body = json!({"token": m.token(), "name": "matrix", "public_key": pem});
+    let r = srv.client.post(srv.url("/api/v1/device-binding")).json(&body).send().await.unwrap();
+    expect(r, 201).await["id"].as_str().unwrap().to_owned()
+}
 
 both!(keys_grant_no_more_than_their_maker_holds, |srv: &TestServer| async move {
     let op = srv.directory.operator("default").await.unwrap();

@@ -220,7 +220,7 @@ both!(a_failed_transaction_leaves_neither_the_change_nor_its_event, |srv: &TestS
     );
     event.id = taken;
     let store = srv.directory.store();
-    assert!(store.insert_user(tenant, id, &spec, roster_core::model::now(), &event).await.is_err());
+    assert!(store.insert_user(tenant, id, &spec, roster_core::model::now(), None, &event).await.is_err());
     assert!(store.user(tenant, id).await.unwrap().is_none());
     let after = expect(srv.get("/api/v1/events?event_type=USER_CHANGE").await, 200).await;
     assert_eq!(after["events"].as_array().unwrap().len(), 1);

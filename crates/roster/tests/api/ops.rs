@@ -62,6 +62,7 @@ fn wire_shape_of_a_user() {
         password_must_change: true,
         failed_logons: 2,
         locked_until: chrono::DateTime::from_timestamp_millis(32_503_680_000_000),
+        invitation_expires: None,
     };
     insta::assert_json_snapshot!("user_wire", roster_http::native::wire::User::from(user));
 }

@@ -1,0 +1,517 @@
+//! One-time links and the flows they drive: inviting a user (who then chooses a user name and
+//! password), binding a device key to an account (enrollment and recovery), and resetting a
+//! forgotten password. Every link is 256 random bits, kept only as its SHA-256, single use,
+//! expiring and revocable; issuing one writes the token, the message that carries it and the
+//! event in the transaction of the change that caused it.
+
+use crate::apikey;
+use crate::devices::{self, DeviceCredential};
+use crate::directory::{Caller, Directory};
+use crate::error::CoreError;
+use crate::events::{self, Event, EventActor, EventData, EventType, Outcome, RequestMeta, UserData};
+use crate::mail::{self, MessageKind, OutboxMessage};
+use crate::model::{self, Time, User, UserKind, UserSpec, UserStatus};
+use crate::validate;
+use uuid::Uuid;
+
+/// Every generated link token starts with this, so secret scanners can spot leaked ones.
+const TOKEN_PREFIX: &str = "roster_link_";
+/// Hashes of the password kept as history when a link sets one (as an administrator's set does).
+const HISTORY_KEPT: u32 = 24;
+/// Device keys one user may hold.
+const MAX_DEVICES: usize = 20;
+
+/// A one-time token as stored: the token itself is never kept, only its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OneTimeToken {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub purpose: MessageKind,
+    pub hash: [u8; 32],
+    pub created: Time,
+    pub expires: Time,
+    pub used: Option<Time>,
+    pub revoked: Option<Time>,
+}
+
+/// A new token, the message that carries it and the event that records it: written together,
+/// with the change that causes them. Earlier live tokens of the same user and purpose are
+/// revoked in the same transaction. A link sent with a new user has no event of its own: the
+/// user's creation event names its message.
+#[derive(Debug, Clone)]
+pub struct Dispatch {
+    pub token: OneTimeToken,
+    pub message: OutboxMessage,
+    pub event: Option<Event>,
+}
+
+/// The change a redeemed token makes, in the transaction that marks it used.
+#[derive(Debug, Clone)]
+pub enum Redemption<'a> {
+    /// The invited user's chosen attributes (now active), at the version the token was read
+    /// with, and optionally its first password hash.
+    AcceptInvitation {
+        spec: &'a UserSpec,
+        expected: i64,
+        password: Option<&'a str>,
+        keep: u32,
+    },
+    ResetPassword {
+        hash: &'a str,
+        keep: u32,
+    },
+    BindDevice(&'a DeviceCredential),
+}
+
+/// What a link stands for, as shown to the person who opens it.
+#[derive(Debug, Clone)]
+pub struct Link {
+    pub purpose: MessageKind,
+    pub expires: Time,
+    pub tenant: String,
+    pub user: User,
+}
+
+/// What an invited user chooses when accepting.
+#[derive(Debug, Clone)]
+pub struct Acceptance {
+    pub user_name: String,
+    pub display_name: String,
+    pub password: Option<String>,
+    /// The subject of the user's tokens at an external identity provider, kept as the claim `jwt_subject`.
+    pub jwt_subject: Option<String>,
+}
+
+fn new_token() -> String {
+    apikey::generate().replacen(apikey::PREFIX, TOKEN_PREFIX, 1)
+}
+
+/// The one answer for an unknown, expired, used or revoked link.
+fn invalid() -> CoreError {
+    CoreError::InvalidLink
+}
+
+impl Directory {
+    /// Makes a token for a user and the message carrying it, without writing either.
+    async fn prepare(
+        &self,
+        caller: &Caller,
+        user: (Uuid, &UserSpec),
+        purpose: MessageKind,
+        action: &'static str,
+    ) -> Result<Dispatch, CoreError> {
+        let (user_id, spec) = user;
+        let tenant_id = caller.tenant_id;
+        let tenant = self.store.tenant_by_id(tenant_id).await?.ok_or(CoreError::NotFound { what: "tenant" })?;
+        let token = new_token();
+        let now = model::now();
+        let expires = now + chrono::Duration::seconds(self.mail.ttl_seconds(purpose));
+        let template = self.template_for(tenant_id, purpose).await?;
+        let message =
+            mail::compose(&self.mail, &template, &tenant.name, (tenant_id, user_id, spec), purpose, &token, expires)?;
+        let event = caller.event(
+            EventType::OneTimeLink,
+            EventData::OneTimeLink {
+                user: UserData::new(user_id, spec, false),
+                purpose: purpose.as_str(),
+                action,
+                expires: Some(expires.timestamp_millis()),
+                message: Some(message.id),
+                reason: None,
+            },
+        );
+        let token = OneTimeToken {
+            id: Uuid::now_v7(),
+            tenant_id,
+            user_id,
+            purpose,
+            hash: apikey::hash(&token),
+            created: now,
+            expires,
+            used: None,
+            revoked: None,
+        };
+        Ok(Dispatch { token, message, event: Some(event) })
+    }
+
+    /// Issues a fresh link of a purpose to an existing user (the earlier live ones stop working).
+    async fn send_link(
+        &self,
+        caller: &Caller,
+        user: &User,
+        purpose: MessageKind,
+        action: &'static str,
+    ) -> Result<Time, CoreError> {
+        self.check_mail_rate(caller.tenant_id, Some(user.id)).await?;
+        let d = self.prepare(caller, (user.id, &user.spec), purpose, action).await?;
+        self.store.dispatch(&d).await?;
+        Ok(d.token.expires)
+    }
+
+    /// Removes links and sign-in challenges that expired more than a day ago.
+    pub async fn prune_links(&self) -> Result<u64, CoreError> {
+        Ok(self.store.prune_links(model::now() - chrono::Duration::days(1)).await?)
+    }
+
+    // --- invitations ----------------------------------------------------------------------
+
+    /// Creates a user whose invitation is pending and mails the invitation. The user signs in
+    /// only once it accepts, choosing its user name (the one given here, or its email, until then)
+    /// and password.
+    pub async fn invite(&self, caller: &Caller, mut spec: UserSpec) -> Result<User, CoreError> {
+        if spec.user_name.trim().is_empty() {
+            spec.user_name = spec.email.clone().unwrap_or_default();
+        }
+        spec.status = UserStatus::Invited;
+        spec.inactive_reason = None;
+        spec.kind = UserKind::Local;
+        validate::user(&mut spec, Some(UserStatus::Invited))?;
+        self.insert_user_with_link(caller, spec, MessageKind::Invitation).await
+    }
+
+    /// Creates a user and mails it a link, in one transaction: nothing is created and nothing
+    /// sent unless both are.
+    pub async fn create_user_with_link(
+        &self,
+        caller: &Caller,
+        mut spec: UserSpec,
+        purpose: MessageKind,
+    ) -> Result<User, CoreError> {
+        validate::user(&mut spec, None)?;
+        self.insert_user_with_link(caller, spec, purpose).await
+    }
+
+    async fn insert_user_with_link(
+        &self,
+        caller: &Caller,
+        spec: UserSpec,
+        purpose: MessageKind,
+    ) -> Result<User, CoreError> {
+        if spec.email.is_none() {
+            return Err(CoreError::invalid("email", "the link is sent by email; the user needs an address"));
+        }
+        self.check_mail_rate(caller.tenant_id, None).await?;
+        let id = Uuid::now_v7();
+        let mut dispatch = self.prepare(caller, (id, &spec), purpose, "ISSUE").await?;
+        dispatch.event = None;
+        // One change, one event: the creation names the link it sent.
+        let mut event = self.creation_event(caller, id, &spec);
+        event.data["link"] = serde_json::json!({
+            "purpose": purpose.as_str(),
+            "expires": dispatch.token.expires.timestamp_millis(),
+            "message": dispatch.message.id,
+        });
+        Ok(self.store.insert_user(caller.tenant_id, id, &spec, model::now(), Some(&dispatch), &event).await?)
+    }
+
+    /// Sends a pending invitation again, with a fresh link; the earlier one stops working.
+    pub async fn resend_invitation(&self, caller: &Caller, user_id: Uuid) -> Result<Time, CoreError> {
+        let user = self.invited_user(caller, user_id).await?;
+        self.send_link(caller, &user, MessageKind::Invitation, "RESEND").await
+    }
+
+    /// Withdraws a pending invitation: its links stop working; the user stays invited, without one.
+    pub async fn revoke_invitation(&self, caller: &Caller, user_id: Uuid) -> Result<(), CoreError> {
+        self.revoke_links(caller, user_id, MessageKind::Invitation).await
+    }
+
+    /// Revokes a user's live links of a purpose; NotFound("link") when it had none.
+    pub async fn revoke_links(&self, caller: &Caller, user_id: Uuid, purpose: MessageKind) -> Result<(), CoreError> {
+        let user = self.user(caller, user_id).await?;
+        let event = caller.event(
+            EventType::OneTimeLink,
+            EventData::OneTimeLink {
+                user: (&user).into(),
+                purpose: purpose.as_str(),
+                action: "REVOKE",
+                expires: None,
+                message: None,
+                reason: None,
+            },
+        );
+        let n = self.store.revoke_one_time_tokens(caller.tenant_id, user_id, purpose, model::now(), &event).await?;
+        if n == 0 {
+            return Err(CoreError::NotFound { what: "link" });
+        }
+        Ok(())
+    }
+
+    async fn invited_user(&self, caller: &Caller, user_id: Uuid) -> Result<User, CoreError> {
+        let user = self.user(caller, user_id).await?;
+        if user.spec.status != UserStatus::Invited || user.deleted.is_some() {
+            return Err(CoreError::Conflict("the user has no pending invitation".into()));
+        }
+        Ok(user)
+    }
+
+    /// What a link stands for. Unknown, expired, used and revoked links all answer InvalidLink.
+    pub async fn link(&self, token: &str, purpose: MessageKind, request: &RequestMeta) -> Result<Link, CoreError> {
+        let (t, user) = self.live_link(token, purpose, request).await?;
+        let tenant = self.store.tenant_by_id(t.tenant_id).await?.ok_or_else(invalid)?;
+        Ok(Link { purpose, expires: t.expires, tenant: tenant.name, user })
+    }
+
+    /// Whether an invited user could take a user name (it may keep the one it has).
+    pub async fn user_name_available(
+        &self,
+        token: &str,
+        user_name: &str,
+        request: &RequestMeta,
+    ) -> Result<bool, CoreError> {
+        let (t, user) = self.live_link(token, MessageKind::Invitation, request).await?;
+        let name = validate::user_name(user_name)?;
+        Ok(match self.store.user_by_login(t.tenant_id, &name.to_lowercase()).await? {
+            Some(other) => other.id == user.id,
+            None => true,
+        })
+    }
+
+    /// Accepts an invitation: the user takes the chosen user name, display name and password and
+    /// becomes active; the link is used up in the same transaction.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        a: Acceptance,
+        request: &RequestMeta,
+    ) -> Result<User, CoreError> {
+        let (t, user) = self.live_link(token, MessageKind::Invitation, request).await?;
+        if user.spec.status != UserStatus::Invited || user.deleted.is_some() {
+            return Err(invalid());
+        }
+        let mut spec = user.spec.clone();
+        spec.user_name = a.user_name;
+        spec.display_name = Some(a.display_name);
+        spec.status = UserStatus::Active;
+        if let Some(sub) = a.jwt_subject {
+            if let serde_json::Value::Object(claims) = &mut spec.claims {
+                claims.insert("jwt_subject".into(), sub.into());
+            }
+        }
+        validate::user(&mut spec, Some(UserStatus::Invited))?;
+        let hash = match &a.password {
+            Some(p) => {
+                let policy = self.tenant_policy(t.tenant_id, crate::store::PolicyKind::Password).await?;
+                let mut future = user.clone();
+                future.spec = spec.clone();
+                let problems = self.password_problems(&policy, &future, p).await?;
+                if !problems.is_empty() {
+                    return Err(CoreError::Validation(problems));
+                }
+                Some(self.hasher.hash(p).await?)
+            }
+            None => None,
+        };
+        let event = self.user_caller(&user, request).event(
+            EventType::UserChange,
+            EventData::UserChange {
+                user: UserData::new(user.id, &spec, false),
+                action: "ACCEPT_INVITATION",
+                changes: events::diff(&user.spec, &spec),
+            },
+        );
+        let change = Redemption::AcceptInvitation {
+            spec: &spec,
+            expected: user.version,
+            password: hash.as_deref(),
+            keep: HISTORY_KEPT,
+        };
+        Ok(self.store.redeem(&t.hash, MessageKind::Invitation, model::now(), &change, &event).await?)
+    }
+
+    // --- device binding -------------------------------------------------------------------
+
+    /// Mails a user a link that binds a device key to its account (enrollment, and recovery of a
+    /// lost device); the earlier unused links stop working.
+    pub async fn send_binding_link(&self, caller: &Caller, user_id: Uuid) -> Result<Time, CoreError> {
+        let user = self.user(caller, user_id).await?;
+        if user.deleted.is_some() || user.spec.status != UserStatus::Active {
+            return Err(CoreError::Conflict(format!(
+                "the user is {}; only active users can bind a device",
+                if user.deleted.is_some() { "deleted" } else { user.spec.status.as_str() }
+            )));
+        }
+        self.send_link(caller, &user, MessageKind::DeviceBinding, "ISSUE").await
+    }
+
+    /// Binds a device key through a binding link: the link is used up, the key becomes a
+    /// credential of the user.
+    pub async fn bind_device(
+        &self,
+        token: &str,
+        name: &str,
+        public_key_pem: &str,
+        request: &RequestMeta,
+    ) -> Result<DeviceCredential, CoreError> {
+        let (t, user) = self.live_link(token, MessageKind::DeviceBinding, request).await?;
+        if user.deleted.is_some() || user.spec.status != UserStatus::Active {
+            return Err(invalid());
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
+            return Err(CoreError::invalid("name", "a device name is 1 to 128 characters, no control characters"));
+        }
+        let (algorithm, public_key) = devices::parse_public_key(public_key_pem)?;
+        let live = self.store.device_credentials(t.tenant_id, user.id).await?;
+        if live.iter().filter(|d| d.revoked.is_none()).count() >= MAX_DEVICES {
+            return Err(CoreError::Conflict(format!(
+                "a user holds at most {MAX_DEVICES} device keys; revoke one first"
+            )));
+        }
+        let device = DeviceCredential {
+            id: Uuid::now_v7(),
+            tenant_id: t.tenant_id,
+            user_id: user.id,
+            name: name.to_owned(),
+            algorithm,
+            public_key,
+            created: model::now(),
+            last_used: None,
+            revoked: None,
+        };
+        let event = self.user_caller(&user, request).event(
+            EventType::CredentialChange,
+            EventData::CredentialChange { user: (&user).into(), credential: "device", action: "BIND" },
+        );
+        self.store
+            .redeem(&t.hash, MessageKind::DeviceBinding, model::now(), &Redemption::BindDevice(&device), &event)
+            .await?;
+        Ok(device)
+    }
+
+    // --- password reset -------------------------------------------------------------------
+
+    /// Mails a password-reset link to the user a sign-in name names, when it is a local user
+    /// with a password and an email who may sign in. The answer is the same whether or not a
+    /// message went out, so it cannot be used to find out who has an account.
+    pub async fn request_password_reset(
+        &self,
+        tenant: &str,
+        login: &str,
+        request: &RequestMeta,
+    ) -> Result<(), CoreError> {
+        if login.len() > 512 || login.contains('\0') || tenant.contains('\0') {
+            return Ok(());
+        }
+        let Some(tenant) = self.store.tenant_by_name(tenant).await? else { return Ok(()) };
+        let user = self.store.user_by_login(tenant.id, &login.trim().to_lowercase()).await?;
+        let why_not = match &user {
+            None => Some("no such user"),
+            Some(u) if u.deleted.is_some() || u.spec.status != UserStatus::Active => Some("the user may not sign in"),
+            Some(u) if u.spec.kind != UserKind::Local || u.password_changed.is_none() => {
+                Some("the user has no password")
+            }
+            Some(u) if u.spec.email.is_none() => Some("the user has no email address"),
+            Some(_) => None,
+        };
+        let caller = match &user {
+            Some(u) => self.user_caller(u, request),
+            None => Caller { who: mail::anonymous(tenant.id), ..Caller::system(tenant.id, request) },
+        };
+        let refusal = |reason: String| {
+            let data = match &user {
+                Some(u) => EventData::OneTimeLink {
+                    user: u.into(),
+                    purpose: MessageKind::PasswordReset.as_str(),
+                    action: "ISSUE",
+                    expires: None,
+                    message: None,
+                    reason: Some(reason),
+                },
+                None => EventData::UserAuthentication {
+                    user: None,
+                    login: Some(login.chars().take(256).collect()),
+                    method: "password_reset",
+                    result: "UNAUTHORIZED",
+                    reason: Some(reason),
+                },
+            };
+            let mut e = caller.event(EventType::OneTimeLink, data).outcome(Outcome::Failure);
+            e.attested = false;
+            e
+        };
+        if let Some(reason) = why_not {
+            self.store.record_events(&[refusal(reason.to_owned())]).await?;
+            return Ok(());
+        }
+        let Some(target) = &user else { return Ok(()) };
+        match self.send_link(&caller, target, MessageKind::PasswordReset, "ISSUE").await {
+            Ok(_) => Ok(()),
+            Err(CoreError::RateLimited { what, .. }) => {
+                self.store.record_events(&[refusal(format!("too many {what} in the last hour"))]).await?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets a new password through a reset link; the link is used up, and every session the user
+    /// had ends (they were opened before the password changed).
+    pub async fn reset_password(&self, token: &str, password: &str, request: &RequestMeta) -> Result<(), CoreError> {
+        let (t, user) = self.live_link(token, MessageKind::PasswordReset, request).await?;
+        if user.deleted.is_some() {
+            return Err(invalid());
+        }
+        let policy = self.tenant_policy(t.tenant_id, crate::store::PolicyKind::Password).await?;
+        let problems = self.password_problems(&policy, &user, password).await?;
+        if !problems.is_empty() {
+            return Err(CoreError::Validation(problems));
+        }
+        let hash = self.hasher.hash(password).await?;
+        let event = self.user_caller(&user, request).event(
+            EventType::CredentialChange,
+            EventData::CredentialChange { user: (&user).into(), credential: "password", action: "RESET" },
+        );
+        let change = Redemption::ResetPassword { hash: &hash, keep: HISTORY_KEPT };
+        self.store.redeem(&t.hash, MessageKind::PasswordReset, model::now(), &change, &event).await?;
+        Ok(())
+    }
+
+    /// The token a link carries, if it is live and of that purpose, and its user. A known token
+    /// that is no longer live leaves a failure event in its tenant; the answer never says which.
+    async fn live_link(
+        &self,
+        token: &str,
+        purpose: MessageKind,
+        request: &RequestMeta,
+    ) -> Result<(OneTimeToken, User), CoreError> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > 128 {
+            return Err(invalid());
+        }
+        let t = self.store.one_time_token(&apikey::hash(token)).await?.ok_or_else(invalid)?;
+        let user = self.store.user(t.tenant_id, t.user_id).await?.ok_or_else(invalid)?;
+        let reason = if t.purpose != purpose {
+            Some("the link is for something else")
+        } else if t.revoked.is_some() {
+            Some("the link was revoked or replaced")
+        } else if t.used.is_some() {
+            Some("the link was used already")
+        } else if t.expires <= model::now() {
+            Some("the link has expired")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            let mut e = Event::new(
+                t.tenant_id,
+                request,
+                EventActor::user(&user),
+                EventType::OneTimeLink,
+                EventData::OneTimeLink {
+                    user: (&user).into(),
+                    purpose: t.purpose.as_str(),
+                    action: "REDEEM",
+                    expires: Some(t.expires.timestamp_millis()),
+                    message: None,
+                    reason: Some(reason.into()),
+                },
+            )
+            .outcome(Outcome::Failure);
+            e.attested = false;
+            self.store.record_events(&[e]).await?;
+            return Err(invalid());
+        }
+        Ok((t, user))
+    }
+}

@@ -1,0 +1,540 @@
+//! Mail: the messages Roster sends, their per-tenant templates, the outbox record that carries
+//! them from the transaction that caused them to a transport, and the delivery rules (retries
+//! with exponential backoff, a delivery event per outcome).
+
+use crate::directory::{Caller, Directory};
+use crate::error::CoreError;
+use crate::events::{EventActor, EventData, EventType, Outcome, RequestMeta};
+use crate::model::{self, str_enum, Time};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a message is for; each kind carries one kind of one-time link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// An invitation to choose a user name and password and join the tenant.
+    Invitation,
+    /// A link that binds a device key to the account (enrollment and recovery).
+    DeviceBinding,
+    /// A link that sets a new password.
+    PasswordReset,
+}
+str_enum!(MessageKind {
+    Invitation => "invitation", DeviceBinding => "device_binding", PasswordReset => "password_reset",
+});
+
+impl MessageKind {
+    /// The native path a link of this kind opens (the token goes in its query string, which
+    /// the request log leaves out).
+    pub fn link_path(self) -> &'static str {
+        match self {
+            MessageKind::Invitation => "/api/v1/invitation",
+            MessageKind::DeviceBinding => "/api/v1/device-binding",
+            MessageKind::PasswordReset => "/api/v1/password-reset",
+        }
+    }
+}
+
+/// A template of one message kind: subject, plain text and optional HTML, in minijinja syntax.
+/// Variables: `tenant`, `user` (user_name, display_name, given_name, family_name, email),
+/// `link`, `token`, `expires` (RFC 3339), `base_url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MailTemplate {
+    pub subject: String,
+    pub text: String,
+    #[serde(default)]
+    pub html: Option<String>,
+}
+
+/// Longest template part accepted, in bytes.
+const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+/// Rendering steps a template may take, so a tenant's template cannot loop for long.
+const TEMPLATE_FUEL: u64 = 50_000;
+
+impl MailTemplate {
+    /// Roster's own template of a kind, used while a tenant has set none.
+    pub fn default_for(kind: MessageKind) -> MailTemplate {
+        let (subject, intro, action) = match kind {
+            MessageKind::Invitation => (
+                "You are invited to {{ tenant }}",
+                "You have been invited to join {{ tenant }}.",
+                "To accept, choose your user name and password here",
+            ),
+            MessageKind::DeviceBinding => (
+                "Set up your device for {{ tenant }}",
+                "A device key can now be bound to your {{ tenant }} account.",
+                "To bind your device, open this link",
+            ),
+            MessageKind::PasswordReset => (
+                "Reset your {{ tenant }} password",
+                "Someone asked to reset the password of your {{ tenant }} account.",
+                "To choose a new password, open this link",
+            ),
+        };
+        let greeting = "Hello {{ user.display_name or user.user_name }},";
+        let closing = match kind {
+            MessageKind::PasswordReset => "If it was not you, ignore this message; your password stays as it is.",
+            _ => "If you did not expect this message, ignore it.",
+        };
+        MailTemplate {
+            subject: subject.into(),
+            text: format!(
+                "{greeting}\n\n{intro}\n{action} (valid until {{{{ expires }}}}):\n\n{{{{ link }}}}\n\n{closing}\n"
+            ),
+            html: Some(format!(
+                "<p>{greeting}</p>\n<p>{intro}<br>{action} (valid until {{{{ expires }}}}):</p>\n\
+                 <p><a href=\"{{{{ link }}}}\">{{{{ link }}}}</a></p>\n<p>{closing}</p>\n"
+            )),
+        }
+    }
+
+    /// Checks the template compiles and renders with sample values; names the part that fails.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        for (field, text) in
+            [("subject", Some(&self.subject)), ("text", Some(&self.text)), ("html", self.html.as_ref())]
+        {
+            if text.is_some_and(|t| t.len() > MAX_TEMPLATE_BYTES) {
+                return Err(CoreError::invalid(field, format!("must be at most {MAX_TEMPLATE_BYTES} bytes")));
+            }
+        }
+        if self.subject.trim().is_empty() {
+            return Err(CoreError::invalid("subject", "must not be empty"));
+        }
+        let sample = Context {
+            tenant: "example",
+            user: ContextUser {
+                user_name: "jdoe",
+                display_name: Some("Jane Doe"),
+                given_name: Some("Jane"),
+                family_name: Some("Doe"),
+                email: Some("jdoe@example.com"),
+            },
+            link: "https://id.example.com/api/v1/invitation?token=sample",
+            token: "sample",
+            expires: "2030-01-01T00:00:00Z",
+            base_url: "https://id.example.com",
+        };
+        self.render(&sample).map(drop).map_err(|(field, message)| CoreError::invalid(field, message))
+    }
+
+    /// Renders subject, text and HTML; an error names the part and what went wrong.
+    fn render(&self, ctx: &Context<'_>) -> Result<Rendered, (&'static str, String)> {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_fuel(Some(TEMPLATE_FUEL));
+        env.set_auto_escape_callback(|name| {
+            if name == "html" {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+        let one = |env: &mut minijinja::Environment<'_>, name: &'static str, text: &str| {
+            env.add_template_owned(name, text.to_owned()).map_err(|e| (name, e.to_string()))?;
+            let t = env.get_template(name).map_err(|e| (name, e.to_string()))?;
+            t.render(ctx.value()).map_err(|e| (name, e.to_string()))
+        };
+        let subject = one(&mut env, "subject", &self.subject)?;
+        // A subject is one header line.
+        let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = one(&mut env, "text", &self.text)?;
+        let html = match &self.html {
+            Some(h) => Some(one(&mut env, "html", h)?),
+            None => None,
+        };
+        Ok(Rendered { subject, text, html })
+    }
+}
+
+#[derive(Serialize)]
+struct ContextUser<'a> {
+    user_name: &'a str,
+    display_name: Option<&'a str>,
+    given_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+struct Context<'a> {
+    tenant: &'a str,
+    user: ContextUser<'a>,
+    link: &'a str,
+    token: &'a str,
+    expires: &'a str,
+    base_url: &'a str,
+}
+
+impl Context<'_> {
+    /// The values templates see. The link and base URL are Roster's own (the operator's URL and
+    /// a base64url token), so HTML shows them as they are; everything else is escaped there.
+    fn value(&self) -> minijinja::Value {
+        use minijinja::Value;
+        minijinja::context! {
+            tenant => self.tenant,
+            user => Value::from_serialize(&self.user),
+            link => Value::from_safe_string(self.link.to_owned()),
+            token => self.token,
+            expires => self.expires,
+            base_url => Value::from_safe_string(self.base_url.to_owned()),
+        }
+    }
+}
+
+struct Rendered {
+    subject: String,
+    text: String,
+    html: Option<String>,
+}
+
+/// A message in the outbox. Its bodies are kept only until it is delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub kind: MessageKind,
+    pub recipient: String,
+    pub subject: String,
+    pub text: Option<String>,
+    pub html: Option<String>,
+    /// The RFC 5322 Message-ID, the same on every attempt, so a receiver can drop a repeat.
+    pub message_id: String,
+    pub created: Time,
+    pub attempts: u32,
+    pub next_attempt: Time,
+    pub sent: Option<Time>,
+    pub failed: Option<Time>,
+    pub last_error: Option<String>,
+}
+
+/// How a delivery attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendError {
+    /// The server refused the message for good (a 5xx reply): retrying cannot help.
+    pub permanent: bool,
+    /// What went wrong, for the event and the log (never a credential).
+    pub message: String,
+}
+
+/// Where messages go: an SMTP server, or a local file outbox when none is configured.
+#[async_trait]
+pub trait MailTransport: Send + Sync {
+    async fn send(&self, message: &OutboxMessage) -> Result<(), SendError>;
+    /// "smtp" or "file", for events and logs.
+    fn name(&self) -> &'static str;
+}
+
+/// How mail and one-time links behave.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// The server's public base URL, which links start with.
+    pub base_url: String,
+    /// How long links stay valid, in seconds.
+    pub invitation_ttl_seconds: i64,
+    pub device_binding_ttl_seconds: i64,
+    pub password_reset_ttl_seconds: i64,
+    /// Messages one user may be sent per hour, and one tenant in all.
+    pub per_user_per_hour: u32,
+    pub per_tenant_per_hour: u32,
+    /// Attempts before a message is given up on.
+    pub max_attempts: u32,
+    /// First retry delay, in seconds; each later one doubles, up to an hour.
+    pub retry_base_seconds: i64,
+}
+
+impl MailSettings {
+    pub fn new(base_url: &str) -> MailSettings {
+        MailSettings {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            invitation_ttl_seconds: 7 * 24 * 3600,
+            device_binding_ttl_seconds: 24 * 3600,
+            password_reset_ttl_seconds: 3600,
+            per_user_per_hour: 5,
+            per_tenant_per_hour: 1000,
+            max_attempts: 12,
+            retry_base_seconds: 10,
+        }
+    }
+
+    pub fn ttl_seconds(&self, kind: MessageKind) -> i64 {
+        match kind {
+            MessageKind::Invitation => self.invitation_ttl_seconds,
+            MessageKind::DeviceBinding => self.device_binding_ttl_seconds,
+            MessageKind::PasswordReset => self.password_reset_ttl_seconds,
+        }
+    }
+
+    /// The delay before attempt `attempts + 1`, after `attempts` failed ones.
+    pub fn backoff_seconds(&self, attempts: u32) -> i64 {
+        let shift = attempts.saturating_sub(1).min(20);
+        (self.retry_base_seconds.max(1) << shift).min(3600)
+    }
+
+    /// The host part of Message-IDs: the base URL's host.
+    fn message_id_domain(&self) -> &str {
+        let rest = self.base_url.split_once("://").map_or(self.base_url.as_str(), |(_, r)| r);
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("localhost");
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let host = if host.starts_with('[') { host } else { host.split(':').next().unwrap_or(host) };
+        if host.is_empty() {
+            "localhost"
+        } else {
+            host
+        }
+    }
+}
+
+/// A message ready to go in the outbox with the change that causes it.
+pub(crate) fn compose(
+    settings: &MailSettings,
+    template: &MailTemplate,
+    tenant: &str,
+    user: (Uuid, Uuid, &crate::model::UserSpec),
+    kind: MessageKind,
+    token: &str,
+    expires: Time,
+) -> Result<OutboxMessage, CoreError> {
+    let (tenant_id, user_id, spec) = user;
+    let recipient = spec.email.clone().ok_or_else(|| CoreError::invalid("email", "the user has no email address"))?;
+    let link = format!("{}{}?token={token}", settings.base_url, kind.link_path());
+    let expires_text = expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ctx = Context {
+        tenant,
+        user: ContextUser {
+            user_name: &spec.user_name,
+            display_name: spec.display_name.as_deref(),
+            given_name: spec.given_name.as_deref(),
+            family_name: spec.family_name.as_deref(),
+            email: spec.email.as_deref(),
+        },
+        link: &link,
+        token,
+        expires: &expires_text,
+        base_url: &settings.base_url,
+    };
+    // A stored template that no longer renders falls back to Roster's own, so mail still goes out.
+    let rendered = match template.render(&ctx) {
+        Ok(r) => r,
+        Err((part, e)) => {
+            tracing::warn!(tenant, kind = kind.as_str(), part, error = %e, "mail template does not render; using the default");
+            MailTemplate::default_for(kind).render(&ctx).map_err(|(_, e)| CoreError::Internal(e))?
+        }
+    };
+    let id = Uuid::now_v7();
+    let now = model::now();
+    Ok(OutboxMessage {
+        id,
+        tenant_id,
+        user_id: Some(user_id),
+        kind,
+        recipient,
+        subject: rendered.subject,
+        text: Some(rendered.text),
+        html: rendered.html,
+        message_id: format!("<{id}@{}>", settings.message_id_domain()),
+        created: now,
+        attempts: 0,
+        next_attempt: now,
+        sent: None,
+        failed: None,
+        last_error: None,
+    })
+}
+
+/// What one delivery round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Delivered {
+    pub sent: usize,
+    pub retrying: usize,
+    pub given_up: usize,
+}
+
+/// How long a sender holds a claimed message before another may take it over.
+const LEASE_SECONDS: i64 = 120;
+
+impl Directory {
+    pub fn mail_settings(&self) -> &MailSettings {
+        &self.mail
+    }
+
+    /// A tenant's template of a kind, or Roster's own while it has set none.
+    pub async fn mail_template(&self, caller: &Caller, kind: MessageKind) -> Result<MailTemplate, CoreError> {
+        Ok(self.store.mail_template(caller.tenant_id, kind).await?.unwrap_or_else(|| MailTemplate::default_for(kind)))
+    }
+
+    pub async fn set_mail_template(
+        &self,
+        caller: &Caller,
+        kind: MessageKind,
+        template: MailTemplate,
+    ) -> Result<MailTemplate, CoreError> {
+        template.validate()?;
+        let event = caller
+            .event(EventType::MailTemplateChange, EventData::MailTemplateChange { kind: kind.as_str(), action: "SET" });
+        self.store.set_mail_template(caller.tenant_id, kind, &template, model::now(), &event).await?;
+        Ok(template)
+    }
+
+    /// Goes back to Roster's own template of a kind.
+    pub async fn reset_mail_template(&self, caller: &Caller, kind: MessageKind) -> Result<(), CoreError> {
+        let event = caller.event(
+            EventType::MailTemplateChange,
+            EventData::MailTemplateChange { kind: kind.as_str(), action: "RESET" },
+        );
+        self.store.delete_mail_template(caller.tenant_id, kind, &event).await?;
+        Ok(())
+    }
+
+    /// The template a message of this kind is rendered with.
+    pub(crate) async fn template_for(&self, tenant: Uuid, kind: MessageKind) -> Result<MailTemplate, CoreError> {
+        Ok(self.store.mail_template(tenant, kind).await?.unwrap_or_else(|| MailTemplate::default_for(kind)))
+    }
+
+    /// Refuses a message when the user or the tenant had its hourly share already.
+    pub(crate) async fn check_mail_rate(&self, tenant: Uuid, user: Option<Uuid>) -> Result<(), CoreError> {
+        let since = model::now() - chrono::Duration::hours(1);
+        let s = &self.mail;
+        let (per_user, per_tenant) = self.store.messages_since(tenant, user, since).await?;
+        if user.is_some() && per_user >= u64::from(s.per_user_per_hour) {
+            return Err(CoreError::RateLimited { retry_after_seconds: 3600, what: "messages to this user" });
+        }
+        if per_tenant >= u64::from(s.per_tenant_per_hour) {
+            return Err(CoreError::RateLimited { retry_after_seconds: 3600, what: "messages from this tenant" });
+        }
+        Ok(())
+    }
+
+    /// Delivers up to `batch` due messages through `transport`: each is claimed for a while (so
+    /// several processes never send one at once), sent, then marked sent with its event in one
+    /// transaction. A failure schedules a retry with exponential backoff, or gives up after the
+    /// last attempt or a permanent refusal. A crash after sending and before marking sends the
+    /// message again, under the same Message-ID.
+    pub async fn deliver_due(&self, transport: &dyn MailTransport, batch: u32) -> Result<Delivered, CoreError> {
+        let now = model::now();
+        let claimed = self.store.claim_messages(now, now + chrono::Duration::seconds(LEASE_SECONDS), batch).await?;
+        let mut done = Delivered::default();
+        for m in claimed {
+            let result = transport.send(&m).await;
+            let at = model::now();
+            let (outcome, status, error, retry) = match &result {
+                Ok(()) => (Outcome::Success, "SENT", None, None),
+                Err(e) if !e.permanent && m.attempts < self.mail.max_attempts => {
+                    let retry = at + chrono::Duration::seconds(self.mail.backoff_seconds(m.attempts));
+                    (Outcome::Failure, "RETRY", Some(e.message.clone()), Some(retry))
+                }
+                Err(e) => (Outcome::Error, "GAVE_UP", Some(e.message.clone()), None),
+            };
+            let system = Caller::system(m.tenant_id, &RequestMeta::internal());
+            let event = system
+                .event(
+                    EventType::MessageDelivery,
+                    EventData::MessageDelivery {
+                        message: m.id,
+                        message_id: m.message_id.clone(),
+                        kind: m.kind.as_str(),
+                        user_id: m.user_id,
+                        recipient: m.recipient.clone(),
+                        transport: transport.name(),
+                        attempt: m.attempts,
+                        result: status,
+                        error: error.clone(),
+                    },
+                )
+                .outcome(outcome);
+            match (&result, retry) {
+                (Ok(()), _) => {
+                    self.store.message_sent(m.id, at, &event).await?;
+                    tracing::info!(message = %m.id, kind = m.kind.as_str(), transport = transport.name(), attempt = m.attempts, "message delivered");
+                    done.sent += 1;
+                }
+                (Err(_), Some(next)) => {
+                    self.store
+                        .message_failed(m.id, Some(next), error.as_deref().unwrap_or_default(), at, &event)
+                        .await?;
+                    tracing::warn!(message = %m.id, attempt = m.attempts, error = error.as_deref().unwrap_or_default(), retry_at = %next, "message delivery failed; will retry");
+                    done.retrying += 1;
+                }
+                (Err(_), None) => {
+                    self.store.message_failed(m.id, None, error.as_deref().unwrap_or_default(), at, &event).await?;
+                    tracing::error!(message = %m.id, attempt = m.attempts, error = error.as_deref().unwrap_or_default(), "message delivery gave up");
+                    done.given_up += 1;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// A message of the tenant's outbox, by id.
+    pub async fn outbox_message(&self, caller: &Caller, id: Uuid) -> Result<OutboxMessage, CoreError> {
+        self.store.outbox_message(caller.tenant_id, id).await?.ok_or(CoreError::NotFound { what: "message" })
+    }
+}
+
+/// The actor a message is sent on behalf of, for events of anonymous flows.
+pub(crate) fn anonymous(tenant: Uuid) -> EventActor {
+    EventActor::fixed(crate::events::ActorType::Anonymous, tenant, "anonymous")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_templates_render_and_html_is_escaped() {
+        for kind in [MessageKind::Invitation, MessageKind::DeviceBinding, MessageKind::PasswordReset] {
+            MailTemplate::default_for(kind).validate().unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+        }
+        let t = MailTemplate {
+            subject: "Hi\r\nBcc: x@example.com {{ user.user_name }}".into(),
+            text: "{{ user.display_name }}".into(),
+            html: Some("<b>{{ user.display_name }}</b>".into()),
+        };
+        let spec = crate::model::UserSpec {
+            user_name: "a".into(),
+            display_name: Some("<script>".into()),
+            email: Some("a@example.com".into()),
+            ..Default::default()
+        };
+        let settings = MailSettings::new("https://id.example.com:8443/");
+        let render = |t: &MailTemplate| {
+            let user = (Uuid::nil(), Uuid::nil(), &spec);
+            compose(&settings, t, "acme", user, MessageKind::Invitation, "tok", model::now())
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        };
+        let m = render(&t);
+        assert_eq!(m.subject, "Hi Bcc: x@example.com a", "one header line");
+        assert_eq!(m.text.as_deref(), Some("<script>"));
+        assert_eq!(m.html.as_deref(), Some("<b>&lt;script&gt;</b>"));
+        let t = MailTemplate { html: Some("<a href=\"{{ link }}\">{{ link }}</a>".into()), ..t };
+        let m = render(&t);
+        let link = "https://id.example.com:8443/api/v1/invitation?token=tok";
+        assert_eq!(m.html, Some(format!("<a href=\"{link}\">{link}</a>")));
+        assert!(m.message_id.ends_with("@id.example.com>"), "{}", m.message_id);
+    }
+
+    #[test]
+    fn bad_templates_are_refused_naming_the_part() {
+        let bad = |subject: &str, text: &str| {
+            MailTemplate { subject: subject.into(), text: text.into(), html: None }.validate()
+        };
+        assert!(matches!(bad("ok", "{{ nosuch }}"), Err(CoreError::Validation(e)) if e[0].field == "text"));
+        assert!(matches!(bad("{% if %}", "x"), Err(CoreError::Validation(e)) if e[0].field == "subject"));
+        assert!(
+            matches!(bad("x", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"),
+            Err(CoreError::Validation(e)) if e[0].field == "text"),
+            "runs out of fuel"
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        let s = MailSettings::new("http://x");
+        assert_eq!((1..=5).map(|a| s.backoff_seconds(a)).collect::<Vec<_>>(), vec![10, 20, 40, 80, 160]);
+        assert_eq!(s.backoff_seconds(30), 3600);
+    }
+}
