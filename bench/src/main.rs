@@ -58,6 +58,20 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// `POST /api/v1/users` (the baseline) against `POST /api/v1/invitations`, which writes the
+    /// user, a link and its message in one transaction, then how fast the outbox drains into the
+    /// server's file outbox.
+    Mail {
+        /// The server's file outbox (`DATA_DIR/outbox`).
+        #[arg(long)]
+        outbox_dir: std::path::PathBuf,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 const PASSWORD: &str = "bench-lantern-quartz-77";
@@ -331,6 +345,102 @@ async fn events(t: Arc<Target>, database_url: &str, n: usize, seconds: u64) -> R
     Ok(out)
 }
 
+/// Posts bodies made by `body(n)` to `path` from `clients` tasks for a phase.
+async fn post_phase(
+    t: &Arc<Target>,
+    path: &'static str,
+    clients: usize,
+    phase: Duration,
+    body: fn(usize) -> Value,
+) -> Result<Tally, Failure> {
+    let mut set = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let t = Arc::clone(t);
+        set.spawn(async move {
+            let mut tally = Tally::new();
+            let end = Instant::now() + phase;
+            let mut i = c;
+            while Instant::now() < end {
+                let started = Instant::now();
+                let req = t.client.post(format!("{}{path}", t.url)).bearer_auth(&t.key).json(&body(i));
+                tally.record(started, status_of(req).await);
+                i += clients;
+            }
+            tally
+        });
+    }
+    gather(set).await
+}
+
+fn count_eml(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count())
+        .unwrap_or(0)
+}
+
+async fn mail(t: Arc<Target>, outbox: &std::path::Path, clients: usize, seconds: u64) -> Result<Value, Failure> {
+    let phase = Duration::from_secs(seconds);
+    let plain = post_phase(
+        &t,
+        "/api/v1/users",
+        clients,
+        phase,
+        |i| json!({"user_name": format!("plain-{i}"), "email": format!("plain-{i}@bench.example")}),
+    )
+    .await?;
+    let started = Instant::now();
+    let invites = post_phase(
+        &t,
+        "/api/v1/invitations",
+        clients,
+        phase,
+        |i| json!({"email": format!("invited-{i}@bench.example"), "given_name": "Bench"}),
+    )
+    .await?;
+    let sent = invites.ok as usize;
+    let invited_for = started.elapsed();
+    // The sender works while invitations arrive; what is left is drained after.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while count_eml(outbox) < sent && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drained_in = started.elapsed();
+    let delivered = count_eml(outbox);
+    let secs = phase.as_secs_f64();
+    let p99 = |t: &Tally| t.latency_us.value_at_quantile(0.99) as f64;
+    let rate = |t: &Tally| t.latency_us.len() as f64 / secs;
+    Ok(json!({
+        "scenario": "mail", "clients": clients, "seconds_per_phase": seconds,
+        "create_user": plain.report(secs),
+        "invite": invites.report(secs),
+        "invite_p99_ratio": (p99(&invites) / p99(&plain).max(1.0) * 100.0).round() / 100.0,
+        "invite_throughput_ratio": (rate(&invites) / rate(&plain).max(1e-9) * 100.0).round() / 100.0,
+        "messages": sent, "delivered": delivered,
+        "delivered_per_second": (delivered as f64 / drained_in.as_secs_f64()).round(),
+        "drain_lag_seconds": ((drained_in.as_secs_f64() - invited_for.as_secs_f64()) * 100.0).round() / 100.0,
+    }))
+}
+
+fn mail_markdown(r: &Value) -> String {
+    let row = |name: &str, v: &Value| {
+        format!(
+            "| {name} | {} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["errors"]
+        )
+    };
+    let mut out = String::from("| request | requests | per second | p50 ms | p99 ms | p99.9 ms | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(&row("POST /users (baseline)", &r["create_user"]));
+    out.push_str(&row("POST /invitations (user + link + message)", &r["invite"]));
+    out.push_str(&format!(
+        "\nInvitation p99 / create p99: **{}x**; throughput ratio {}. {} of {} messages in the file outbox, \
+         {} per second from the first invitation; the outbox was empty {} s after the last one. {} clients, server RSS {} MiB.\n",
+        r["invite_p99_ratio"], r["invite_throughput_ratio"], r["delivered"], r["messages"],
+        r["delivered_per_second"], r["drain_lag_seconds"], r["clients"], r["server_rss_mib"]
+    ));
+    out
+}
+
 fn events_markdown(r: &Value) -> String {
     let mut out =
         String::from("| query | requests | per second | p50 ms | p99 ms | p99.9 ms | errors | p99 / newest |\n");
@@ -393,6 +503,7 @@ async fn main() -> Result<(), Failure> {
             login_storm(target, users, readers, storm, seconds).await?
         }
         Scenario::Events { database_url, events: n, seconds } => events(target, &database_url, n, seconds).await?,
+        Scenario::Mail { outbox_dir, clients, seconds } => mail(target, &outbox_dir, clients, seconds).await?,
     };
     if let Some(pid) = cli.server_pid {
         result["server_rss_mib"] = json!(rss_mib(pid));
@@ -401,7 +512,11 @@ async fn main() -> Result<(), Failure> {
     println!("{text}");
     if let Some(path) = cli.out {
         std::fs::write(&path, text + "\n")?;
-        let table = if result["scenario"] == "events" { events_markdown(&result) } else { markdown(&result) };
+        let table = match result["scenario"].as_str() {
+            Some("events") => events_markdown(&result),
+            Some("mail") => mail_markdown(&result),
+            _ => markdown(&result),
+        };
         std::fs::write(path.with_extension("md"), table)?;
     }
     Ok(())

@@ -113,7 +113,8 @@ impl Directory {
         let event = caller.event(
             EventType::OneTimeLink,
             EventData::OneTimeLink {
-                user: UserData::new(user_id, spec, false),
+                user: Some(UserData::new(user_id, spec, false)),
+                login: None,
                 purpose: purpose.as_str(),
                 action,
                 expires: Some(expires.timestamp_millis()),
@@ -222,7 +223,8 @@ impl Directory {
         let event = caller.event(
             EventType::OneTimeLink,
             EventData::OneTimeLink {
-                user: (&user).into(),
+                user: Some((&user).into()),
+                login: None,
                 purpose: purpose.as_str(),
                 action: "REVOKE",
                 expires: None,
@@ -409,22 +411,14 @@ impl Directory {
             None => Caller { who: mail::anonymous(tenant.id), ..Caller::system(tenant.id, request) },
         };
         let refusal = |reason: String| {
-            let data = match &user {
-                Some(u) => EventData::OneTimeLink {
-                    user: u.into(),
-                    purpose: MessageKind::PasswordReset.as_str(),
-                    action: "ISSUE",
-                    expires: None,
-                    message: None,
-                    reason: Some(reason),
-                },
-                None => EventData::UserAuthentication {
-                    user: None,
-                    login: Some(login.chars().take(256).collect()),
-                    method: "password_reset",
-                    result: "UNAUTHORIZED",
-                    reason: Some(reason),
-                },
+            let data = EventData::OneTimeLink {
+                user: user.as_ref().map(Into::into),
+                login: user.is_none().then(|| login.chars().take(256).collect()),
+                purpose: MessageKind::PasswordReset.as_str(),
+                action: "ISSUE",
+                expires: None,
+                message: None,
+                reason: Some(reason),
             };
             let mut e = caller.event(EventType::OneTimeLink, data).outcome(Outcome::Failure);
             e.attested = false;
@@ -499,7 +493,8 @@ impl Directory {
                 EventActor::user(&user),
                 EventType::OneTimeLink,
                 EventData::OneTimeLink {
-                    user: (&user).into(),
+                    user: Some((&user).into()),
+                    login: None,
                     purpose: t.purpose.as_str(),
                     action: "REDEEM",
                     expires: Some(t.expires.timestamp_millis()),

@@ -360,7 +360,11 @@ pub enum EventData {
     },
     /// A one-time link issued, resent, revoked, or refused when presented.
     OneTimeLink {
-        user: UserData,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<UserData>,
+        /// The name a password reset was asked for, as typed, when it names nobody.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        login: Option<String>,
         purpose: &'static str,
         action: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]

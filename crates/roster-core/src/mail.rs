@@ -101,6 +101,9 @@ impl MailTemplate {
             if text.is_some_and(|t| t.len() > MAX_TEMPLATE_BYTES) {
                 return Err(CoreError::invalid(field, format!("must be at most {MAX_TEMPLATE_BYTES} bytes")));
             }
+            if text.is_some_and(|t| t.contains('\0')) {
+                return Err(CoreError::invalid(field, "must not contain the NUL character (\\u0000)"));
+            }
         }
         if self.subject.trim().is_empty() {
             return Err(CoreError::invalid("subject", "must not be empty"));
@@ -245,6 +248,9 @@ pub struct MailSettings {
     pub max_attempts: u32,
     /// First retry delay, in seconds; each later one doubles, up to an hour.
     pub retry_base_seconds: i64,
+    /// How long a sender holds a message it is sending before another may take it over: longer
+    /// than any one delivery attempt can take.
+    pub lease_seconds: i64,
 }
 
 impl MailSettings {
@@ -258,6 +264,7 @@ impl MailSettings {
             per_tenant_per_hour: 1000,
             max_attempts: 12,
             retry_base_seconds: 10,
+            lease_seconds: 300,
         }
     }
 
@@ -354,9 +361,6 @@ pub struct Delivered {
     pub given_up: usize,
 }
 
-/// How long a sender holds a claimed message before another may take it over.
-const LEASE_SECONDS: i64 = 120;
-
 impl Directory {
     pub fn mail_settings(&self) -> &MailSettings {
         &self.mail
@@ -399,7 +403,8 @@ impl Directory {
     pub(crate) async fn check_mail_rate(&self, tenant: Uuid, user: Option<Uuid>) -> Result<(), CoreError> {
         let since = model::now() - chrono::Duration::hours(1);
         let s = &self.mail;
-        let (per_user, per_tenant) = self.store.messages_since(tenant, user, since).await?;
+        let caps = (s.per_user_per_hour, s.per_tenant_per_hour);
+        let (per_user, per_tenant) = self.store.messages_since(tenant, user, since, caps).await?;
         if user.is_some() && per_user >= u64::from(s.per_user_per_hour) {
             return Err(CoreError::RateLimited { retry_after_seconds: 3600, what: "messages to this user" });
         }
@@ -409,16 +414,17 @@ impl Directory {
         Ok(())
     }
 
-    /// Delivers up to `batch` due messages through `transport`: each is claimed for a while (so
-    /// several processes never send one at once), sent, then marked sent with its event in one
-    /// transaction. A failure schedules a retry with exponential backoff, or gives up after the
-    /// last attempt or a permanent refusal. A crash after sending and before marking sends the
-    /// message again, under the same Message-ID.
+    /// Delivers up to `batch` due messages through `transport`, one at a time: each is claimed for
+    /// the lease (so several processes never send one at once), sent, then marked sent with its
+    /// event in one transaction. A failure schedules a retry with exponential backoff, or gives up
+    /// after the last attempt or a permanent refusal. A crash after sending and before marking
+    /// sends the message again, under the same Message-ID.
     pub async fn deliver_due(&self, transport: &dyn MailTransport, batch: u32) -> Result<Delivered, CoreError> {
-        let now = model::now();
-        let claimed = self.store.claim_messages(now, now + chrono::Duration::seconds(LEASE_SECONDS), batch).await?;
         let mut done = Delivered::default();
-        for m in claimed {
+        for _ in 0..batch {
+            let now = model::now();
+            let lease = now + chrono::Duration::seconds(self.mail.lease_seconds.max(1));
+            let Some(m) = self.store.claim_messages(now, lease, 1).await?.pop() else { break };
             let result = transport.send(&m).await;
             let at = model::now();
             let (outcome, status, error, retry) = match &result {
@@ -524,6 +530,10 @@ mod tests {
         };
         assert!(matches!(bad("ok", "{{ nosuch }}"), Err(CoreError::Validation(e)) if e[0].field == "text"));
         assert!(matches!(bad("{% if %}", "x"), Err(CoreError::Validation(e)) if e[0].field == "subject"));
+        assert!(
+            matches!(bad("\0", "x"), Err(CoreError::Validation(e)) if e[0].field == "subject"),
+            "PostgreSQL cannot store NUL"
+        );
         assert!(
             matches!(bad("x", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"),
             Err(CoreError::Validation(e)) if e[0].field == "text"),

@@ -320,8 +320,15 @@ pub trait Store: Send + Sync + 'static {
         event: &Event,
     ) -> StoreResult<User>;
 
-    /// Messages queued since a time: to one user (0 without one), and in the whole tenant.
-    async fn messages_since(&self, tenant: Uuid, user: Option<Uuid>, since: Time) -> StoreResult<(u64, u64)>;
+    /// Messages queued since a time: to one user (0 without one), and in the whole tenant; each
+    /// count stops at its cap (user, tenant).
+    async fn messages_since(
+        &self,
+        tenant: Uuid,
+        user: Option<Uuid>,
+        since: Time,
+        caps: (u32, u32),
+    ) -> StoreResult<(u64, u64)>;
     /// Claims up to `limit` due messages until `lease_until`, counting an attempt on each; a
     /// message claimed by another sender is skipped until its lease ends.
     async fn claim_messages(&self, now: Time, lease_until: Time, limit: u32) -> StoreResult<Vec<OutboxMessage>>;

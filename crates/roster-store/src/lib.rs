@@ -830,17 +830,16 @@ impl Store for SqlStore {
             cols.push(c);
             vals.push(v);
         }
+        if let Some(d) = dispatch.filter(|d| d.token.purpose == MessageKind::Invitation) {
+            cols.push(Users::InvitationExpiresAt);
+            vals.push(tables::millis(d.token.expires).into());
+        }
         let stmt = insert_row(Users::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
         insert_event(&mut x, event).await?;
-        let row = match dispatch {
-            Some(d) => {
-                mail::write_dispatch(&mut x, d).await?;
-                // The invitation expiry was set after the insert: read the row as it is now.
-                x.fetch_optional(&by_id(query::users(tenant), id)).await?.ok_or(StoreError::NotFound("user"))?
-            }
-            None => row,
-        };
+        if let Some(d) = dispatch {
+            mail::write_dispatch(&mut x, d, true).await?;
+        }
         let user = tables::user(&row)?;
         tx.commit().await?;
         Ok(user)
@@ -1165,8 +1164,14 @@ impl Store for SqlStore {
         self.redeem_link(hash, purpose, at, change, event).await
     }
 
-    async fn messages_since(&self, tenant: Uuid, user: Option<Uuid>, since: Time) -> StoreResult<(u64, u64)> {
-        self.count_messages(tenant, user, since).await
+    async fn messages_since(
+        &self,
+        tenant: Uuid,
+        user: Option<Uuid>,
+        since: Time,
+        caps: (u32, u32),
+    ) -> StoreResult<(u64, u64)> {
+        self.count_messages(tenant, user, since, caps).await
     }
 
     async fn claim_messages(&self, now: Time, lease_until: Time, limit: u32) -> StoreResult<Vec<OutboxMessage>> {

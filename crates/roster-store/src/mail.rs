@@ -45,10 +45,14 @@ async fn set_invitation_expiry(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, to: O
     x.execute(&stmt).await.map(drop)
 }
 
-/// Writes a dispatch's token, message and event (after revoking the user's earlier live links).
-pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch) -> StoreResult<()> {
+/// Writes a dispatch's token, message and event, after revoking the user's earlier live links
+/// (a user inserted in this transaction, `fresh`, has none, and got its invitation expiry with
+/// its row).
+pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch, fresh: bool) -> StoreResult<()> {
     let t = &d.token;
-    revoke_tokens(x, t.tenant_id, t.user_id, t.purpose, t.created).await?;
+    if !fresh {
+        revoke_tokens(x, t.tenant_id, t.user_id, t.purpose, t.created).await?;
+    }
     let token = insert_row(
         OneTimeTokens::Table,
         [
@@ -62,7 +66,7 @@ pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch) -> StoreResul
         ],
     )?;
     x.execute(&token).await?;
-    if t.purpose == MessageKind::Invitation {
+    if t.purpose == MessageKind::Invitation && !fresh {
         set_invitation_expiry(x, t.tenant_id, t.user_id, Some(t.expires)).await?;
     }
     let m = &d.message;
@@ -129,7 +133,7 @@ pub(crate) async fn write_password(
 impl SqlStore {
     pub(crate) async fn dispatch_link(&self, d: &Dispatch) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        write_dispatch(&mut tx.exec(), d).await?;
+        write_dispatch(&mut tx.exec(), d, false).await?;
         tx.commit().await
     }
 
@@ -227,18 +231,26 @@ impl SqlStore {
         Ok(user)
     }
 
+    /// Counts recent messages, each count stopping at its cap: the answer only has to say
+    /// whether a limit is reached, and a capped count costs the same however busy the tenant is.
     pub(crate) async fn count_messages(
         &self,
         tenant: Uuid,
         user: Option<Uuid>,
         since: Time,
+        caps: (u32, u32),
     ) -> StoreResult<(u64, u64)> {
-        let count = |cond: sea_query::SimpleExpr| {
-            Query::select()
-                .expr_as(Expr::col(Outbox::Id).count(), sea_query::Alias::new("n"))
+        let count = |cond: sea_query::SimpleExpr, cap: u32| {
+            let recent = Query::select()
+                .expr(Expr::val(1))
                 .from(Outbox::Table)
                 .and_where(cond)
                 .and_where(Expr::col(Outbox::CreatedAt).gte(tables::millis(since)))
+                .limit(u64::from(cap))
+                .to_owned();
+            Query::select()
+                .expr_as(Expr::cust("count(*)"), sea_query::Alias::new("n"))
+                .from_subquery(recent, sea_query::Alias::new("recent"))
                 .to_owned()
         };
         let mut conn = self.read().await?;
@@ -247,10 +259,10 @@ impl SqlStore {
             Ok(r.map(|r| r.i64("n")).transpose()?.unwrap_or(0).max(0) as u64)
         };
         let per_user = match user {
-            Some(u) => n(x.fetch_optional(&count(Expr::col(Outbox::UserId).eq(u))).await?)?,
+            Some(u) => n(x.fetch_optional(&count(Expr::col(Outbox::UserId).eq(u), caps.0)).await?)?,
             None => 0,
         };
-        let per_tenant = n(x.fetch_optional(&count(Expr::col(Outbox::TenantId).eq(tenant))).await?)?;
+        let per_tenant = n(x.fetch_optional(&count(Expr::col(Outbox::TenantId).eq(tenant), caps.1)).await?)?;
         Ok((per_user, per_tenant))
     }
 

@@ -223,6 +223,8 @@ impl Config {
             per_tenant_per_hour: self.mail_per_tenant_per_hour,
             max_attempts: self.mail_max_attempts.max(1),
             retry_base_seconds: self.mail_retry_base.max(1),
+            // An attempt's every SMTP step may take the whole timeout.
+            lease_seconds: i64::try_from(self.smtp_timeout.saturating_mul(8)).unwrap_or(i64::MAX).max(60),
             ..roster_core::mail::MailSettings::new(&self.token_settings().issuer)
         }
     }

@@ -29,6 +29,19 @@ pub async fn send_link(
     Ok((StatusCode::ACCEPTED, axum::Json(LinkSent { expires })).into_response())
 }
 
+/// Revoke the user's unused binding links.
+#[utoipa::path(delete, path = "/users/{id}/device-binding", security(("api_key" = ["credentials:write"])), tag = "devices",
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "The links are revoked"), ProblemResponses))]
+pub async fn revoke_links(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    s.directory.revoke_links(&caller, id, MessageKind::DeviceBinding).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// What a binding link stands for (the same 400 for every link that does not work).
 #[utoipa::path(get, path = "/device-binding", security(()), tag = "devices", params(LinkQuery),
     responses((status = 200, description = "The binding", body = LinkInfo), ProblemResponses))]

@@ -78,7 +78,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enrollment::accept))
         .routes(routes!(enrollment::request_reset))
         .routes(routes!(enrollment::show_reset, enrollment::reset))
-        .routes(routes!(devices::send_link))
+        .routes(routes!(devices::send_link, devices::revoke_links))
         .routes(routes!(devices::show, devices::bind))
         .routes(routes!(devices::list))
         .routes(routes!(devices::revoke))

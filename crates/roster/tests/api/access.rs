@@ -51,6 +51,7 @@ fn case(method: &Method, path: &str, n: usize, user: &str, spare_user: &str) -> 
         ("POST", "/api/v1/invitations") => json(json!({"email": format!("inv-{n}@example.com")}), 201),
         ("POST", "/api/v1/users/{id}/invitation" | "/api/v1/users/{id}/device-binding") => plain(202),
         ("DELETE", "/api/v1/users/{id}/invitation" | "/api/v1/users/{id}/devices/{device_id}") => plain(204),
+        ("DELETE", "/api/v1/users/{id}/device-binding") => plain(204),
         ("PUT", "/api/v1/mail-templates/{kind}") => json(json!({"subject": "s{n}", "text": "{{ link }}"}), 200),
         ("DELETE", "/api/v1/mail-templates/{kind}") => plain(204),
         _ => None,
@@ -143,6 +144,9 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             let member = if path.ends_with("/groups/{member_id}") { child["id"].as_str() } else { user["id"].as_str() };
             let device =
                 if path.contains("{device_id}") { bound_device(srv, uid, &email).await } else { String::new() };
+            if path.ends_with("/device-binding") && method == Method::DELETE {
+                expect(srv.post(&format!("/api/v1/users/{uid}/device-binding"), &json!({})).await, 202).await;
+            }
             if path == "/api/v1/mail-templates/{kind}" && method == Method::DELETE {
                 let t = json!({"subject": "custom", "text": "{{ link }}"});
                 expect(srv.put("/api/v1/mail-templates/invitation", &t).await, 200).await;

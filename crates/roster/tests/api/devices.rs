@@ -27,9 +27,17 @@ async fn device_sign_in(srv: &TestServer, credential: &str, sign: impl Fn(&[u8])
 
 both!(bind_sign_in_list_and_revoke, |srv: &TestServer| async move {
     let uid = person(srv, "dora").await;
-    let sent = expect(srv.post(&format!("/api/v1/users/{uid}/device-binding"), &json!({})).await, 202).await;
+    let link = format!("/api/v1/users/{uid}/device-binding");
+    expect(srv.post(&link, &json!({})).await, 202).await;
+    // A link can be taken back before use.
+    let revoked = srv.wait_for_mail(1).await[0].token();
+    expect(srv.delete(&link).await, 204).await;
+    expect_problem(srv.delete(&link).await, 404, "link.not_found").await;
+    let show = srv.client.get(srv.url(&format!("/api/v1/device-binding?token={revoked}"))).send().await.unwrap();
+    expect_problem(show, 400, "link.invalid").await;
+    let sent = expect(srv.post(&link, &json!({})).await, 202).await;
     assert!(sent["expires"].is_string());
-    let mail = srv.wait_for_mail(1).await;
+    let mail = &srv.wait_for_mail(2).await[1..];
     assert_eq!((mail[0].to.as_str(), mail[0].subject.as_str()), ("dora@example.com", "Set up your device for default"));
     assert!(mail[0].link().starts_with(&format!("{}/api/v1/device-binding?token=", srv.base)));
     let info = expect(srv.client.get(mail[0].link()).send().await.unwrap(), 200).await;

@@ -44,6 +44,9 @@ both!(reset_through_the_mailed_link, |srv: &TestServer| async move {
     let reasons: Vec<&str> =
         events["events"].as_array().unwrap().iter().filter_map(|e| e["data"]["reason"].as_str()).collect();
     assert!(reasons.contains(&"no such user") && reasons.contains(&"the user has no password"), "{reasons:?}");
+    let nobody = events["events"].as_array().unwrap().iter().find(|e| e["data"]["reason"] == "no such user").unwrap();
+    assert_eq!((nobody["data"]["login"].as_str(), nobody["attested"].as_bool()), (Some("nobody"), Some(false)));
+    assert_eq!(nobody["actor"]["type"], "Anonymous");
 });
 
 both!(
