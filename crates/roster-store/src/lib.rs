@@ -798,6 +798,8 @@ impl Store for SqlStore {
         let mut x = tx.exec();
         let row = guarded_update(&mut x, Resource::User, stmt, tenant, user, None, at).await?;
         mail::write_password(&mut x, tenant, user, hash, keep, at).await?;
+        // A reset link asked for before this password was set must not override it.
+        mail::revoke_tokens(&mut x, tenant, user, MessageKind::PasswordReset, at).await?;
         let user = tables::user(&row)?;
         insert_event(&mut x, event).await?;
         tx.commit().await?;

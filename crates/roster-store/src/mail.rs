@@ -17,7 +17,13 @@ use sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use uuid::Uuid;
 
 /// Revokes a user's live tokens of a purpose (and, for invitations, clears its expiry).
-async fn revoke_tokens(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, purpose: MessageKind, at: Time) -> StoreResult<u64> {
+pub(crate) async fn revoke_tokens(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    user: Uuid,
+    purpose: MessageKind,
+    at: Time,
+) -> StoreResult<u64> {
     let stmt = Query::update()
         .table(OneTimeTokens::Table)
         .value(OneTimeTokens::RevokedAt, tables::millis(at))

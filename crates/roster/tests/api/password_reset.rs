@@ -49,6 +49,16 @@ both!(reset_through_the_mailed_link, |srv: &TestServer| async move {
     assert_eq!(nobody["actor"]["type"], "Anonymous");
 });
 
+both!(setting_a_password_revokes_reset_links, |srv: &TestServer| async move {
+    let uid = person(srv, "tess").await;
+    request(srv, "tess").await;
+    let token = srv.wait_for_mail(1).await[0].token();
+    let set = json!({"password": "amber-violin-harbor-31"});
+    expect(srv.post(&format!("/api/v1/users/{uid}/password"), &set).await, 204).await;
+    expect_problem(reset(srv, &token, "cobalt-meadow-lantern-77").await, 400, "link.invalid").await;
+    expect(login(srv, "tess", "amber-violin-harbor-31").await, 200).await;
+});
+
 both!(
     reset_requests_are_limited_silently,
     adjust = |c: &mut roster::config::Config| c.mail_per_user_per_hour = 1,
