@@ -1,0 +1,139 @@
+//! The adapter against real directories: the OpenLDAP and Samba AD servers that
+//! `scripts/ldap-test-server` and `scripts/ad-test-server` start, named by the env files in
+//! `ROSTER_TEST_LDAP_ENV` and `ROSTER_TEST_AD_ENV`. Without them the tests say they are skipped,
+//! and with `ROSTER_TEST_REQUIRE_DIRECTORY=1` (the test command) a missing server fails them.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use roster_ldap::{AccountName, Client, Error, Flavor, Settings, TlsMode};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The variables of a test server's env file, or None (skipped, said why) when there is none.
+fn server(var: &str) -> Option<HashMap<String, String>> {
+    let Some(path) = std::env::var_os(var) else {
+        assert!(
+            std::env::var("ROSTER_TEST_REQUIRE_DIRECTORY").as_deref() != Ok("1"),
+            "ROSTER_TEST_REQUIRE_DIRECTORY=1 but {var} is not set"
+        );
+        eprintln!(
+            "skipped: {var} names no running test directory (see scripts/ldap-test-server, scripts/ad-test-server)"
+        );
+        return None;
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{var}: {e}"));
+    Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+}
+
+fn settings(env: &HashMap<String, String>, prefix: &str, flavor: Flavor, tls: TlsMode) -> Settings {
+    let url = &env[&format!("{prefix}_URL")];
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (h.to_owned(), p.parse().ok()),
+        None => (rest.to_owned(), None),
+    };
+    let port = match (tls, prefix) {
+        (TlsMode::Ldaps, _) => env[&format!("{prefix}_LDAPS_URL")].rsplit_once(':').and_then(|(_, p)| p.parse().ok()),
+        _ => port,
+    };
+    Settings {
+        flavor,
+        host,
+        port,
+        tls,
+        ca_pem: Some(std::fs::read(&env[&format!("{prefix}_CA")]).unwrap()),
+        base_dn: env[&format!("{prefix}_BASE")].clone(),
+        bind_dn: env[&format!("{prefix}_BIND_DN")].clone(),
+        bind_password: env[&format!("{prefix}_BIND_PW")].clone(),
+        account_attribute: None,
+        user_filter: None,
+        domain: env.get(&format!("{prefix}_DOMAIN")).cloned(),
+        timeout: Duration::from_secs(5),
+    }
+}
+
+#[tokio::test]
+async fn openldap_accounts_binds_and_tls() {
+    let Some(env) = server("ROSTER_TEST_LDAP_ENV") else { return };
+    let password = &env["LDAP_USER_PW"];
+    for tls in [TlsMode::None, TlsMode::StartTls, TlsMode::Ldaps] {
+        let client = Client::new(settings(&env, "LDAP", Flavor::Ldap, tls)).unwrap();
+        let check = client.check().await.unwrap_or_else(|e| panic!("{tls:?}: {e}"));
+        // 1,203 people, of which a search that does not page sees 500.
+        assert!(check.accounts_seen >= 500, "{tls:?}: {check:?}");
+
+        let ada = client.find_account(&AccountName::parse("ada")).await.unwrap();
+        assert_eq!(ada.dn, format!("uid=ada,ou=people,{}", env["LDAP_BASE"]));
+        assert_eq!(
+            (ada.given_name.as_deref(), ada.surname.as_deref(), ada.mail.as_deref()),
+            (Some("Ada"), Some("Lovelace"), Some("ada@roster.test"))
+        );
+        assert_eq!(ada.account_name.as_deref(), Some("ada"));
+        assert!(uuid::Uuid::parse_str(&ada.external_id).is_ok(), "entryUUID: {}", ada.external_id);
+        let by_dn = client.find_account(&AccountName::parse(&ada.dn)).await.unwrap();
+        assert_eq!(by_dn, ada);
+
+        client.verify_password(&ada, password).await.unwrap();
+        assert_eq!(client.verify_password(&ada, "wrong").await, Err(Error::InvalidCredentials));
+        assert_eq!(client.verify_password(&ada, "").await, Err(Error::InvalidCredentials), "no anonymous bind");
+        assert_eq!(client.find_account(&AccountName::parse("nobody")).await, Err(Error::NotFound));
+        let missing = format!("uid=nobody,ou=people,{}", env["LDAP_BASE"]);
+        assert_eq!(client.find_account(&AccountName::Dn(missing)).await, Err(Error::NotFound));
+        // A filter value cannot widen the search.
+        assert_eq!(client.find_account(&AccountName::parse("*")).await, Err(Error::NotFound));
+    }
+}
+
+#[tokio::test]
+async fn openldap_refusals_name_their_cause() {
+    let Some(env) = server("ROSTER_TEST_LDAP_ENV") else { return };
+    let good = settings(&env, "LDAP", Flavor::Ldap, TlsMode::StartTls);
+    let wrong_bind = Client::new(Settings { bind_password: "nope".into(), ..good.clone() }).unwrap();
+    assert!(matches!(wrong_bind.check().await, Err(Error::Settings(m)) if m.contains("bind user")));
+
+    // A trust anchor that did not sign the server's certificate (the certificate itself).
+    let ldaps_ca = settings(&env, "LDAP", Flavor::Ldap, TlsMode::Ldaps);
+    let self_signed = std::fs::read(std::path::Path::new(&env["LDAP_CA"]).with_file_name("server.pem")).unwrap();
+    let wrong_anchor = Client::new(Settings { ca_pem: Some(self_signed), ..ldaps_ca }).unwrap();
+    assert!(matches!(wrong_anchor.check().await, Err(Error::Tls(_))), "a leaf is no CA");
+
+    // Nobody listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dead = Client::new(Settings { port: Some(port), tls: TlsMode::None, ..good.clone() }).unwrap();
+    assert!(matches!(dead.check().await, Err(Error::Unreachable(_))));
+
+    // A server that accepts and never answers: the time limit ends the wait.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let slow =
+        Client::new(Settings { port: Some(port), tls: TlsMode::None, timeout: Duration::from_millis(300), ..good })
+            .unwrap();
+    let started = std::time::Instant::now();
+    assert!(matches!(slow.check().await, Err(Error::TimedOut(_))));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    drop(silent);
+}
+
+#[tokio::test]
+async fn active_directory_names_binds_and_disabled_accounts() {
+    let Some(env) = server("ROSTER_TEST_AD_ENV") else { return };
+    let password = &env["AD_USER_PW"];
+    for tls in [TlsMode::StartTls, TlsMode::Ldaps] {
+        let client = Client::new(settings(&env, "AD", Flavor::ActiveDirectory, tls)).unwrap();
+        client.check().await.unwrap_or_else(|e| panic!("{tls:?}: {e}"));
+        let alice = client.find_account(&AccountName::parse("alice")).await.unwrap();
+        assert_eq!(alice.user_principal_name.as_deref(), Some("alice@ad.roster.test"));
+        assert_eq!((alice.given_name.as_deref(), alice.surname.as_deref()), (Some("Alice"), Some("Anders")));
+        assert!(!alice.disabled);
+        assert!(uuid::Uuid::parse_str(&alice.external_id).is_ok());
+        for form in ["ROSTER\\alice", "roster\\alice", "alice@ad.roster.test", alice.dn.as_str()] {
+            assert_eq!(client.find_account(&AccountName::parse(form)).await.as_ref(), Ok(&alice), "{form}");
+        }
+        assert_eq!(client.find_account(&AccountName::parse("OTHER\\alice")).await, Err(Error::NotFound));
+        client.verify_password(&alice, password).await.unwrap();
+        assert_eq!(client.verify_password(&alice, "wrong").await, Err(Error::InvalidCredentials));
+
+        let carol = client.find_account(&AccountName::parse("carol")).await.unwrap();
+        assert!(carol.disabled, "userAccountControl 514");
+        assert_eq!(client.verify_password(&carol, password).await, Err(Error::AccountDisabled), "bind data 533");
+    }
+}
