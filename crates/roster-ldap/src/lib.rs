@@ -161,6 +161,10 @@ const AD_ATTRS: &[&str] = &[
     "userAccountControl",
 ];
 const LDAP_ATTRS: &[&str] = &["entryUUID", "uid", "givenName", "sn", "mail", "displayName", "cn"];
+/// Entries per page of a paged search (AD answers at most 1,000 per page).
+const PAGE_SIZE: i32 = 500;
+/// Member entries read at once over one connection.
+const MEMBER_READS: usize = 16;
 /// AD's userAccountControl flag of a disabled account.
 const ACCOUNTDISABLE: u32 = 2;
 
@@ -343,6 +347,108 @@ impl Client {
             (None, _) => Err(Error::NotFound),
             (Some(_), Some(_)) => Err(Error::Ambiguous),
         }
+    }
+
+    /// The accounts in a group, directly or (with `nested`) through the groups inside it.
+    /// Active Directory answers with one paged search (the in-chain matching rule follows
+    /// nesting on the server); an LDAP directory's group entries are read and their members
+    /// looked up a few at a time, following nested groups once each.
+    pub async fn group_members(&self, group_dn: &str, nested: bool) -> Result<Vec<Account>, Error> {
+        let mut ldap = self.service().await?;
+        let result = match self.settings.flavor {
+            Flavor::ActiveDirectory => self.ad_members(&mut ldap, group_dn, nested).await,
+            Flavor::Ldap => self.ldap_members(&mut ldap, group_dn, nested).await,
+        };
+        let _ = ldap.unbind().await;
+        let mut accounts = result?;
+        accounts.sort_by(|a, b| a.dn.cmp(&b.dn));
+        accounts.dedup_by(|a, b| a.dn == b.dn);
+        Ok(accounts)
+    }
+
+    async fn ad_members(&self, ldap: &mut Ldap, group: &str, nested: bool) -> Result<Vec<Account>, Error> {
+        use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+        self.require_entry(ldap, group).await?;
+        let rule = if nested { ":1.2.840.113556.1.4.1941:" } else { "" };
+        let filter = format!("(&{}(memberOf{rule}={}))", self.user_filter(), ldap_escape(group));
+        let base = self.settings.base_dn.clone();
+        let attrs = self.attrs();
+        self.timed(async {
+            let adapters: Vec<Box<dyn Adapter<_, _>>> =
+                vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(PAGE_SIZE))];
+            let mut search = ldap
+                .streaming_search_with(adapters, &base, Scope::Subtree, &filter, attrs)
+                .await
+                .map_err(directory_error)?;
+            let mut accounts = Vec::new();
+            while let Some(entry) = search.next().await.map_err(directory_error)? {
+                accounts.push(self.account(SearchEntry::construct(entry))?);
+            }
+            search.finish().await.success().map_err(directory_error)?;
+            Ok(accounts)
+        })
+        .await
+    }
+
+    async fn ldap_members(&self, ldap: &mut Ldap, group: &str, nested: bool) -> Result<Vec<Account>, Error> {
+        use futures::StreamExt;
+        let mut seen = std::collections::HashSet::from([group.to_owned()]);
+        let mut accounts = Vec::new();
+        let mut attrs = self.attrs();
+        attrs.extend(["objectClass".to_owned(), "member".to_owned(), "uniqueMember".to_owned()]);
+        let first = self.require_entry(ldap, group).await?;
+        let mut pending = vec![first];
+        while let Some(entry) = pending.pop() {
+            let members: Vec<String> = ["member", "uniqueMember"]
+                .iter()
+                .filter_map(|a| entry.attrs.get(*a))
+                .flatten()
+                .filter(|dn| seen.insert((*dn).clone()))
+                .cloned()
+                .collect();
+            // Members are read a few at a time over the one connection, which multiplexes them.
+            let reads = futures::stream::iter(members.into_iter().map(|dn| {
+                let (mut ldap, attrs) = (ldap.clone(), attrs.clone());
+                async move {
+                    let found =
+                        ldap.search(&dn, Scope::Base, "(objectClass=*)", attrs).await.map_err(directory_error)?;
+                    Ok::<_, Error>(found.0.into_iter().next().map(SearchEntry::construct))
+                }
+            }))
+            .buffer_unordered(MEMBER_READS);
+            let found: Vec<Result<Option<SearchEntry>, Error>> =
+                self.timed(async { Ok(reads.collect().await) }).await?;
+            for entry in found {
+                let Some(e) = entry? else { continue };
+                let classes = e.attrs.get("objectClass").cloned().unwrap_or_default();
+                let is_group = classes
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case("groupOfNames") || c.eq_ignore_ascii_case("groupOfUniqueNames"));
+                if is_group {
+                    if nested {
+                        pending.push(e);
+                    }
+                } else {
+                    accounts.push(self.account(e)?);
+                }
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// Reads an entry that must exist (a group named by DN).
+    async fn require_entry(&self, ldap: &mut Ldap, dn: &str) -> Result<SearchEntry, Error> {
+        let attrs = vec!["objectClass", "member", "uniqueMember"];
+        let found = self
+            .timed(async {
+                match ldap.search(dn, Scope::Base, "(objectClass=*)", attrs).await.map_err(directory_error)?.success() {
+                    Ok((entries, _)) => Ok(entries),
+                    Err(LdapError::LdapResult { result }) if result.rc == 32 => Ok(Vec::new()),
+                    Err(e) => Err(directory_error(e)),
+                }
+            })
+            .await?;
+        found.into_iter().next().map(SearchEntry::construct).ok_or(Error::NotFound)
     }
 
     /// Checks a password by binding as the account, on a connection of its own.

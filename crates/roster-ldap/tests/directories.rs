@@ -113,6 +113,45 @@ async fn openldap_refusals_name_their_cause() {
     drop(silent);
 }
 
+/// The account names of a group's members, sorted.
+async fn members(client: &Client, group: &str, nested: bool) -> Result<Vec<String>, Error> {
+    let accounts = client.group_members(group, nested).await?;
+    let mut names: Vec<String> = accounts.into_iter().map(|a| a.account_name.unwrap_or(a.dn)).collect();
+    names.sort();
+    Ok(names)
+}
+
+#[tokio::test]
+async fn openldap_group_members_nested_and_large() {
+    let Some(env) = server("ROSTER_TEST_LDAP_ENV") else { return };
+    let client = Client::new(settings(&env, "LDAP", Flavor::Ldap, TlsMode::StartTls)).unwrap();
+    let group = |cn: &str| format!("cn={cn},ou=groups,{}", env["LDAP_BASE"]);
+    assert_eq!(members(&client, &group("engineers"), false).await.unwrap(), ["ada", "grace"]);
+    assert_eq!(
+        members(&client, &group("staff"), false).await.unwrap(),
+        ["linus"],
+        "engineers is a group, not a person"
+    );
+    assert_eq!(members(&client, &group("staff"), true).await.unwrap(), ["ada", "grace", "linus"]);
+    let bulk = members(&client, &group("everyone-bulk"), false).await.unwrap();
+    assert_eq!(bulk.len(), 1200, "past the server's 500-entry limit");
+    assert_eq!((bulk[0].as_str(), bulk[1199].as_str()), ("bulk0000", "bulk1199"));
+    assert_eq!(client.group_members(&group("nosuch"), true).await, Err(Error::NotFound));
+}
+
+#[tokio::test]
+async fn active_directory_group_members_nested_and_paged() {
+    let Some(env) = server("ROSTER_TEST_AD_ENV") else { return };
+    let client = Client::new(settings(&env, "AD", Flavor::ActiveDirectory, TlsMode::Ldaps)).unwrap();
+    let group = |cn: &str| format!("CN={cn},CN=Users,{}", env["AD_BASE"]);
+    assert_eq!(members(&client, &group("engineers"), false).await.unwrap(), ["alice", "bob"]);
+    assert_eq!(members(&client, &group("staff"), false).await.unwrap(), Vec::<String>::new());
+    assert_eq!(members(&client, &group("staff"), true).await.unwrap(), ["alice", "bob"], "through engineers");
+    let bulk = members(&client, &group("bulk"), true).await.unwrap();
+    assert_eq!(bulk.len(), 1200, "in pages of 500");
+    assert_eq!(client.group_members(&group("nosuch"), false).await, Err(Error::NotFound));
+}
+
 #[tokio::test]
 async fn active_directory_names_binds_and_disabled_accounts() {
     let Some(env) = server("ROSTER_TEST_AD_ENV") else { return };
