@@ -19,7 +19,6 @@ import base64
 import datetime
 import email
 import email.policy
-import json
 import os
 import signal
 import socket
@@ -27,9 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -37,6 +34,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
+
+import roster_client
 
 BINARY, WORK = sys.argv[1], sys.argv[2]
 DATABASE_URL = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -170,18 +169,7 @@ class Roster:
         raise SystemExit(f"roster ({name}) did not start; see its log")
 
     def call(self, method, path, body=None, token=KEY):
-        url = path if path.startswith("http") else self.base + path
-        req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", "Bearer " + token)
-        try:
-            with urllib.request.urlopen(req, timeout=20) as resp:
-                text = resp.read()
-                return resp.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as e:
-            text = e.read()
-            return e.code, json.loads(text) if text else None
+        return roster_client.call(self.base, method, path, body, token)
 
     def stop(self, sig=signal.SIGTERM):
         self.proc.send_signal(sig)

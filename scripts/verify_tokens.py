@@ -8,28 +8,19 @@ import base64
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import jwt
 from jwt import PyJWKClient
+
+import roster_client
 
 BASE, KEY = sys.argv[1].rstrip("/"), sys.argv[2]
 results = []
 
 
 def call(method, path, body=None, token=KEY):
-    req = urllib.request.Request(BASE + path, method=method, data=None if body is None else json.dumps(body).encode())
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            text = resp.read()
-            return resp.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
+    return roster_client.call(BASE, method, path, body, token, timeout=10)
 
 
 def check(name, ok):

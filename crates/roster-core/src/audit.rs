@@ -181,8 +181,7 @@ impl Directory {
         outcome: Outcome,
         data: EventData,
     ) -> Result<(), CoreError> {
-        let mut event = caller.event(event_type, data).outcome(outcome);
-        event.attested = false;
+        let event = caller.event(event_type, data).outcome(outcome).unattested();
         Ok(self.store.record_events(&[event]).await?)
     }
 

@@ -72,7 +72,7 @@ impl Directory {
         self.password_problems(&policy, &user, password).await
     }
 
-    pub(crate) async fn password_problems(
+    async fn password_problems(
         &self,
         policy: &PasswordPolicy,
         user: &User,
@@ -99,6 +99,17 @@ impl Directory {
         Ok(problems)
     }
 
+    /// The hash of a password for a user, once it passes the tenant's policy and the user's
+    /// history; every broken rule otherwise.
+    pub(crate) async fn checked_hash(&self, user: &User, password: &str) -> Result<String, CoreError> {
+        let policy: PasswordPolicy = self.tenant_policy(user.tenant_id, PolicyKind::Password).await?;
+        let problems = self.password_problems(&policy, user, password).await?;
+        if !problems.is_empty() {
+            return Err(CoreError::Validation(problems));
+        }
+        self.hasher.hash(password).await
+    }
+
     /// Sets a user's password after checking it against the policy and history.
     pub async fn set_password(
         &self,
@@ -111,12 +122,7 @@ impl Directory {
         if user.deleted.is_some() {
             return Err(CoreError::Conflict("the user is deleted; restore it before setting its password".into()));
         }
-        let policy = self.password_policy(caller).await?;
-        let problems = self.password_problems(&policy, &user, password).await?;
-        if !problems.is_empty() {
-            return Err(CoreError::Validation(problems));
-        }
-        let hash = self.hasher.hash(password).await?;
+        let hash = self.checked_hash(&user, password).await?;
         let action = if caller.user_id == Some(user_id) { "CHANGE" } else { "SET" };
         let event = caller.event(
             EventType::CredentialChange,

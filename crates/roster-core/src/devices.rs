@@ -109,6 +109,16 @@ impl Directory {
         Ok(self.store.device_credentials(caller.tenant_id, user_id).await?)
     }
 
+    /// The signed-in user's device credentials (NotFound for callers that are no user).
+    pub async fn my_devices(&self, caller: &Caller) -> Result<Vec<DeviceCredential>, CoreError> {
+        self.devices(caller, self.me(caller).await?.id).await
+    }
+
+    /// Revokes one of the signed-in user's device credentials.
+    pub async fn revoke_my_device(&self, caller: &Caller, device: Uuid) -> Result<(), CoreError> {
+        self.revoke_device(caller, self.me(caller).await?.id, device).await
+    }
+
     /// Revokes a device credential: it signs nobody in any more.
     pub async fn revoke_device(&self, caller: &Caller, user_id: Uuid, device: Uuid) -> Result<(), CoreError> {
         let user = self.user(caller, user_id).await?;

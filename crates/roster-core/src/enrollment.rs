@@ -8,9 +8,10 @@ use crate::apikey;
 use crate::devices::{self, DeviceCredential};
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
-use crate::events::{self, Event, EventActor, EventData, EventType, Outcome, RequestMeta, UserData};
+use crate::events::{self, Event, EventActor, EventData, EventType, LinkData, Outcome, RequestMeta, UserData};
 use crate::mail::{self, MessageKind, OutboxMessage};
 use crate::model::{self, Time, User, UserKind, UserSpec, UserStatus};
+use crate::sessions::may_sign_in;
 use crate::validate;
 use uuid::Uuid;
 
@@ -99,7 +100,7 @@ impl Directory {
         caller: &Caller,
         user: (Uuid, &UserSpec),
         purpose: MessageKind,
-        action: &'static str,
+        action: Option<&'static str>,
     ) -> Result<Dispatch, CoreError> {
         let (user_id, spec) = user;
         let tenant_id = caller.tenant_id;
@@ -110,18 +111,19 @@ impl Directory {
         let template = self.template_for(tenant_id, purpose).await?;
         let message =
             mail::compose(&self.mail, &template, &tenant.name, (tenant_id, user_id, spec), purpose, &token, expires)?;
-        let event = caller.event(
-            EventType::OneTimeLink,
-            EventData::OneTimeLink {
-                user: Some(UserData::new(user_id, spec, false)),
-                login: None,
-                purpose: purpose.as_str(),
-                action,
-                expires: Some(expires.timestamp_millis()),
-                message: Some(message.id),
-                reason: None,
-            },
-        );
+        let event = action.map(|action| {
+            caller.event(
+                EventType::OneTimeLink,
+                EventData::OneTimeLink(LinkData {
+                    user: Some(UserData::new(user_id, spec, false)),
+                    purpose: purpose.as_str(),
+                    action,
+                    expires: Some(expires.timestamp_millis()),
+                    message: Some(message.id),
+                    ..LinkData::default()
+                }),
+            )
+        });
         let token = OneTimeToken {
             id: Uuid::now_v7(),
             tenant_id,
@@ -133,7 +135,7 @@ impl Directory {
             used: None,
             revoked: None,
         };
-        Ok(Dispatch { token, message, event: Some(event) })
+        Ok(Dispatch { token, message, event })
     }
 
     /// Issues a fresh link of a purpose to an existing user (the earlier live ones stop working).
@@ -145,7 +147,7 @@ impl Directory {
         action: &'static str,
     ) -> Result<Time, CoreError> {
         self.check_mail_rate(caller.tenant_id, Some(user.id)).await?;
-        let d = self.prepare(caller, (user.id, &user.spec), purpose, action).await?;
+        let d = self.prepare(caller, (user.id, &user.spec), purpose, Some(action)).await?;
         self.store.dispatch(&d).await?;
         Ok(d.token.expires)
     }
@@ -194,9 +196,8 @@ impl Directory {
         }
         self.check_mail_rate(caller.tenant_id, None).await?;
         let id = Uuid::now_v7();
-        let mut dispatch = self.prepare(caller, (id, &spec), purpose, "ISSUE").await?;
-        dispatch.event = None;
         // One change, one event: the creation names the link it sent.
+        let dispatch = self.prepare(caller, (id, &spec), purpose, None).await?;
         let mut event = self.creation_event(caller, id, &spec);
         event.data["link"] = serde_json::json!({
             "purpose": purpose.as_str(),
@@ -222,15 +223,12 @@ impl Directory {
         let user = self.user(caller, user_id).await?;
         let event = caller.event(
             EventType::OneTimeLink,
-            EventData::OneTimeLink {
+            EventData::OneTimeLink(LinkData {
                 user: Some((&user).into()),
-                login: None,
                 purpose: purpose.as_str(),
                 action: "REVOKE",
-                expires: None,
-                message: None,
-                reason: None,
-            },
+                ..LinkData::default()
+            }),
         );
         let n = self.store.revoke_one_time_tokens(caller.tenant_id, user_id, purpose, model::now(), &event).await?;
         if n == 0 {
@@ -292,16 +290,8 @@ impl Directory {
         }
         validate::user(&mut spec, Some(UserStatus::Invited))?;
         let hash = match &a.password {
-            Some(p) => {
-                let policy = self.tenant_policy(t.tenant_id, crate::store::PolicyKind::Password).await?;
-                let mut future = user.clone();
-                future.spec = spec.clone();
-                let problems = self.password_problems(&policy, &future, p).await?;
-                if !problems.is_empty() {
-                    return Err(CoreError::Validation(problems));
-                }
-                Some(self.hasher.hash(p).await?)
-            }
+            // Checked against the names the user is about to take.
+            Some(p) => Some(self.checked_hash(&User { spec: spec.clone(), ..user.clone() }, p).await?),
             None => None,
         };
         let event = self.user_caller(&user, request).event(
@@ -318,7 +308,7 @@ impl Directory {
             password: hash.as_deref(),
             keep: HISTORY_KEPT,
         };
-        Ok(self.store.redeem(&t.hash, MessageKind::Invitation, model::now(), &change, &event).await?)
+        self.redeem(&t, &change, &event).await
     }
 
     // --- device binding -------------------------------------------------------------------
@@ -327,7 +317,7 @@ impl Directory {
     /// lost device); the earlier unused links stop working.
     pub async fn send_binding_link(&self, caller: &Caller, user_id: Uuid) -> Result<Time, CoreError> {
         let user = self.user(caller, user_id).await?;
-        if user.deleted.is_some() || user.spec.status != UserStatus::Active {
+        if may_sign_in(&user).is_err() {
             return Err(CoreError::Conflict(format!(
                 "the user is {}; only active users can bind a device",
                 if user.deleted.is_some() { "deleted" } else { user.spec.status.as_str() }
@@ -346,7 +336,7 @@ impl Directory {
         request: &RequestMeta,
     ) -> Result<DeviceCredential, CoreError> {
         let (t, user) = self.live_link(token, MessageKind::DeviceBinding, request).await?;
-        if user.deleted.is_some() || user.spec.status != UserStatus::Active {
+        if may_sign_in(&user).is_err() {
             return Err(invalid());
         }
         let name = name.trim();
@@ -375,9 +365,7 @@ impl Directory {
             EventType::CredentialChange,
             EventData::CredentialChange { user: (&user).into(), credential: "device", action: "BIND" },
         );
-        self.store
-            .redeem(&t.hash, MessageKind::DeviceBinding, model::now(), &Redemption::BindDevice(&device), &event)
-            .await?;
+        self.redeem(&t, &Redemption::BindDevice(&device), &event).await?;
         Ok(device)
     }
 
@@ -399,7 +387,7 @@ impl Directory {
         let user = self.store.user_by_login(tenant.id, &login.trim().to_lowercase()).await?;
         let why_not = match &user {
             None => Some("no such user"),
-            Some(u) if u.deleted.is_some() || u.spec.status != UserStatus::Active => Some("the user may not sign in"),
+            Some(u) if may_sign_in(u).is_err() => Some("the user may not sign in"),
             Some(u) if u.spec.kind != UserKind::Local || u.password_changed.is_none() => {
                 Some("the user has no password")
             }
@@ -408,21 +396,18 @@ impl Directory {
         };
         let caller = match &user {
             Some(u) => self.user_caller(u, request),
-            None => Caller { who: mail::anonymous(tenant.id), ..Caller::system(tenant.id, request) },
+            None => Caller { who: EventActor::anonymous(tenant.id), ..Caller::system(tenant.id, request) },
         };
         let refusal = |reason: String| {
-            let data = EventData::OneTimeLink {
+            let data = EventData::OneTimeLink(LinkData {
                 user: user.as_ref().map(Into::into),
                 login: user.is_none().then(|| login.chars().take(256).collect()),
                 purpose: MessageKind::PasswordReset.as_str(),
                 action: "ISSUE",
-                expires: None,
-                message: None,
                 reason: Some(reason),
-            };
-            let mut e = caller.event(EventType::OneTimeLink, data).outcome(Outcome::Failure);
-            e.attested = false;
-            e
+                ..LinkData::default()
+            });
+            caller.event(EventType::OneTimeLink, data).outcome(Outcome::Failure).unattested()
         };
         if let Some(reason) = why_not {
             self.store.record_events(&[refusal(reason.to_owned())]).await?;
@@ -446,18 +431,12 @@ impl Directory {
         if user.deleted.is_some() {
             return Err(invalid());
         }
-        let policy = self.tenant_policy(t.tenant_id, crate::store::PolicyKind::Password).await?;
-        let problems = self.password_problems(&policy, &user, password).await?;
-        if !problems.is_empty() {
-            return Err(CoreError::Validation(problems));
-        }
-        let hash = self.hasher.hash(password).await?;
+        let hash = self.checked_hash(&user, password).await?;
         let event = self.user_caller(&user, request).event(
             EventType::CredentialChange,
             EventData::CredentialChange { user: (&user).into(), credential: "password", action: "RESET" },
         );
-        let change = Redemption::ResetPassword { hash: &hash, keep: HISTORY_KEPT };
-        self.store.redeem(&t.hash, MessageKind::PasswordReset, model::now(), &change, &event).await?;
+        self.redeem(&t, &Redemption::ResetPassword { hash: &hash, keep: HISTORY_KEPT }, &event).await?;
         Ok(())
     }
 
@@ -487,26 +466,35 @@ impl Directory {
             None
         };
         if let Some(reason) = reason {
-            let mut e = Event::new(
+            let data = LinkData {
+                user: Some((&user).into()),
+                purpose: t.purpose.as_str(),
+                action: "REDEEM",
+                expires: Some(t.expires.timestamp_millis()),
+                reason: Some(reason.into()),
+                ..LinkData::default()
+            };
+            let e = Event::new(
                 t.tenant_id,
                 request,
                 EventActor::user(&user),
                 EventType::OneTimeLink,
-                EventData::OneTimeLink {
-                    user: Some((&user).into()),
-                    login: None,
-                    purpose: t.purpose.as_str(),
-                    action: "REDEEM",
-                    expires: Some(t.expires.timestamp_millis()),
-                    message: None,
-                    reason: Some(reason.into()),
-                },
+                EventData::OneTimeLink(data),
             )
-            .outcome(Outcome::Failure);
-            e.attested = false;
+            .outcome(Outcome::Failure)
+            .unattested();
             self.store.record_events(&[e]).await?;
             return Err(invalid());
         }
         Ok((t, user))
+    }
+
+    /// Uses up a live token and makes its change. A token another request used up first (after
+    /// `live_link` read it) gets the same answer as any dead link.
+    async fn redeem(&self, t: &OneTimeToken, change: &Redemption<'_>, event: &Event) -> Result<User, CoreError> {
+        match self.store.redeem(&t.hash, t.purpose, model::now(), change, event).await {
+            Err(crate::StoreError::NotFound("link")) => Err(invalid()),
+            other => Ok(other?),
+        }
     }
 }

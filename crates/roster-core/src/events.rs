@@ -145,6 +145,11 @@ impl EventActor {
     pub fn fixed(kind: ActorType, tenant_id: Uuid, name: &str) -> EventActor {
         EventActor { kind, id: name.to_owned(), display_name: name.to_owned(), display_id: name.to_owned(), tenant_id }
     }
+
+    /// Nobody proven, in a tenant: a sign-in or a reset request before anything is checked.
+    pub fn anonymous(tenant_id: Uuid) -> EventActor {
+        EventActor::fixed(ActorType::Anonymous, tenant_id, "anonymous")
+    }
 }
 
 /// Which request an operation serves and where it came from.
@@ -230,6 +235,12 @@ impl Event {
 
     pub fn outcome(mut self, outcome: Outcome) -> Event {
         self.outcome = outcome;
+        self
+    }
+
+    /// Marks the event as holding input nobody verified (shown only on request).
+    pub fn unattested(mut self) -> Event {
+        self.attested = false;
         self
     }
 
@@ -359,22 +370,7 @@ pub enum EventData {
         reason: Option<String>,
     },
     /// A one-time link issued, resent, revoked, or refused when presented.
-    OneTimeLink {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        user: Option<UserData>,
-        /// The name a password reset was asked for, as typed, when it names nobody.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        login: Option<String>,
-        purpose: &'static str,
-        action: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        expires: Option<i64>,
-        /// The outbox message that carries it.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        message: Option<Uuid>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
+    OneTimeLink(LinkData),
     /// One attempt to deliver an outbox message.
     MessageDelivery {
         message: Uuid,
@@ -400,6 +396,25 @@ pub enum EventData {
         code: String,
         message: String,
     },
+}
+
+/// What a `ONE_TIME_LINK` event says about a link.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LinkData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserData>,
+    /// The name a password reset was asked for, as typed, when it names nobody.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    pub purpose: &'static str,
+    pub action: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
+    /// The outbox message that carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Changed fields: name → before and after.

@@ -4,7 +4,7 @@
 
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
-use crate::events::{EventActor, EventData, EventType, Outcome, RequestMeta};
+use crate::events::{EventData, EventType, Outcome, RequestMeta};
 use crate::model::{self, str_enum, Time};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -353,6 +353,14 @@ pub(crate) fn compose(
     })
 }
 
+/// How one delivery attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt<'a> {
+    Sent,
+    Retry { at: Time, error: &'a str },
+    GaveUp { error: &'a str },
+}
+
 /// What one delivery round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Delivered {
@@ -362,13 +370,9 @@ pub struct Delivered {
 }
 
 impl Directory {
-    pub fn mail_settings(&self) -> &MailSettings {
-        &self.mail
-    }
-
     /// A tenant's template of a kind, or Roster's own while it has set none.
     pub async fn mail_template(&self, caller: &Caller, kind: MessageKind) -> Result<MailTemplate, CoreError> {
-        Ok(self.store.mail_template(caller.tenant_id, kind).await?.unwrap_or_else(|| MailTemplate::default_for(kind)))
+        self.template_for(caller.tenant_id, kind).await
     }
 
     pub async fn set_mail_template(
@@ -424,16 +428,21 @@ impl Directory {
         for _ in 0..batch {
             let now = model::now();
             let lease = now + chrono::Duration::seconds(self.mail.lease_seconds.max(1));
-            let Some(m) = self.store.claim_messages(now, lease, 1).await?.pop() else { break };
+            let Some(m) = self.store.claim_message(now, lease).await? else { break };
             let result = transport.send(&m).await;
             let at = model::now();
-            let (outcome, status, error, retry) = match &result {
-                Ok(()) => (Outcome::Success, "SENT", None, None),
-                Err(e) if !e.permanent && m.attempts < self.mail.max_attempts => {
-                    let retry = at + chrono::Duration::seconds(self.mail.backoff_seconds(m.attempts));
-                    (Outcome::Failure, "RETRY", Some(e.message.clone()), Some(retry))
-                }
-                Err(e) => (Outcome::Error, "GAVE_UP", Some(e.message.clone()), None),
+            let attempt = match &result {
+                Ok(()) => Attempt::Sent,
+                Err(e) if !e.permanent && m.attempts < self.mail.max_attempts => Attempt::Retry {
+                    at: at + chrono::Duration::seconds(self.mail.backoff_seconds(m.attempts)),
+                    error: &e.message,
+                },
+                Err(e) => Attempt::GaveUp { error: &e.message },
+            };
+            let (outcome, status, error) = match attempt {
+                Attempt::Sent => (Outcome::Success, "SENT", None),
+                Attempt::Retry { error, .. } => (Outcome::Failure, "RETRY", Some(error.to_owned())),
+                Attempt::GaveUp { error } => (Outcome::Error, "GAVE_UP", Some(error.to_owned())),
             };
             let system = Caller::system(m.tenant_id, &RequestMeta::internal());
             let event = system
@@ -448,26 +457,22 @@ impl Directory {
                         transport: transport.name(),
                         attempt: m.attempts,
                         result: status,
-                        error: error.clone(),
+                        error,
                     },
                 )
                 .outcome(outcome);
-            match (&result, retry) {
-                (Ok(()), _) => {
-                    self.store.message_sent(m.id, at, &event).await?;
+            self.store.finish_message(m.id, &attempt, at, &event).await?;
+            match attempt {
+                Attempt::Sent => {
                     tracing::info!(message = %m.id, kind = m.kind.as_str(), transport = transport.name(), attempt = m.attempts, "message delivered");
                     done.sent += 1;
                 }
-                (Err(_), Some(next)) => {
-                    self.store
-                        .message_failed(m.id, Some(next), error.as_deref().unwrap_or_default(), at, &event)
-                        .await?;
-                    tracing::warn!(message = %m.id, attempt = m.attempts, error = error.as_deref().unwrap_or_default(), retry_at = %next, "message delivery failed; will retry");
+                Attempt::Retry { at: next, error } => {
+                    tracing::warn!(message = %m.id, attempt = m.attempts, error, retry_at = %next, "message delivery failed; will retry");
                     done.retrying += 1;
                 }
-                (Err(_), None) => {
-                    self.store.message_failed(m.id, None, error.as_deref().unwrap_or_default(), at, &event).await?;
-                    tracing::error!(message = %m.id, attempt = m.attempts, error = error.as_deref().unwrap_or_default(), "message delivery gave up");
+                Attempt::GaveUp { error } => {
+                    tracing::error!(message = %m.id, attempt = m.attempts, error, "message delivery gave up");
                     done.given_up += 1;
                 }
             }
@@ -479,11 +484,6 @@ impl Directory {
     pub async fn outbox_message(&self, caller: &Caller, id: Uuid) -> Result<OutboxMessage, CoreError> {
         self.store.outbox_message(caller.tenant_id, id).await?.ok_or(CoreError::NotFound { what: "message" })
     }
-}
-
-/// The actor a message is sent on behalf of, for events of anonymous flows.
-pub(crate) fn anonymous(tenant: Uuid) -> EventActor {
-    EventActor::fixed(crate::events::ActorType::Anonymous, tenant, "anonymous")
 }
 
 #[cfg(test)]

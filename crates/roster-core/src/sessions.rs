@@ -5,7 +5,7 @@
 use crate::apikey;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
-use crate::events::{ActorType, Event, EventActor, EventData, EventType, Outcome, RequestMeta};
+use crate::events::{Event, EventActor, EventData, EventType, Outcome, RequestMeta};
 use crate::model::{self, Actor, ActorKind, Tenant, User, UserKind, UserStatus};
 use crate::token::{AccessClaims, ActClaim, Refresh, Session, TokenPair};
 use uuid::Uuid;
@@ -127,7 +127,7 @@ impl Directory {
             let reason = if user.is_some() { "the user has no password" } else { "no such user" };
             let actor = match &user {
                 Some(u) => EventActor::user(u),
-                None => EventActor::fixed(ActorType::Anonymous, t.id, "anonymous"),
+                None => EventActor::anonymous(t.id),
             };
             let event = sign_in_event(t.id, request, actor, user.as_ref(), login, "password", reason);
             self.store.record_events(&[event]).await?;
@@ -414,7 +414,7 @@ pub(crate) fn sign_in_event(
     method: &'static str,
     reason: &str,
 ) -> Event {
-    let mut e = Event::new(
+    Event::new(
         tenant,
         request,
         actor,
@@ -426,14 +426,13 @@ pub(crate) fn sign_in_event(
             result: "UNAUTHORIZED",
             reason: Some(reason.to_owned()),
         },
-    );
-    e.outcome = Outcome::Failure;
-    e.attested = false;
-    e
+    )
+    .outcome(Outcome::Failure)
+    .unattested()
 }
 
 /// Whether a user's state lets it sign in and use its tokens.
-fn may_sign_in(user: &User) -> Result<(), CoreError> {
+pub(crate) fn may_sign_in(user: &User) -> Result<(), CoreError> {
     if user.deleted.is_some() || user.spec.status != UserStatus::Active {
         return Err(CoreError::Forbidden);
     }

@@ -3,7 +3,7 @@
 use crate::devices::{Challenge, DeviceCredential};
 use crate::enrollment::{Dispatch, OneTimeToken, Redemption};
 use crate::events::{Event, EventFilter, EventQuery, StoredEvent};
-use crate::mail::{MailTemplate, MessageKind, OutboxMessage};
+use crate::mail::{Attempt, MailTemplate, MessageKind, OutboxMessage};
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
 use crate::token::{Refresh, Session, SigningKey};
@@ -329,20 +329,12 @@ pub trait Store: Send + Sync + 'static {
         since: Time,
         caps: (u32, u32),
     ) -> StoreResult<(u64, u64)>;
-    /// Claims up to `limit` due messages until `lease_until`, counting an attempt on each; a
-    /// message claimed by another sender is skipped until its lease ends.
-    async fn claim_messages(&self, now: Time, lease_until: Time, limit: u32) -> StoreResult<Vec<OutboxMessage>>;
-    /// Marks a message delivered and forgets its bodies, with its event.
-    async fn message_sent(&self, id: Uuid, at: Time, event: &Event) -> StoreResult<()>;
-    /// Records a failed attempt: a retry at `retry_at`, or (None) giving up, with its event.
-    async fn message_failed(
-        &self,
-        id: Uuid,
-        retry_at: Option<Time>,
-        error: &str,
-        at: Time,
-        event: &Event,
-    ) -> StoreResult<()>;
+    /// Claims the most overdue message until `lease_until`, counting an attempt on it; a message
+    /// claimed by another sender is skipped until its lease ends.
+    async fn claim_message(&self, now: Time, lease_until: Time) -> StoreResult<Option<OutboxMessage>>;
+    /// Records how an attempt ended, with its event: delivered or given up on (the bodies are
+    /// forgotten), or to be retried.
+    async fn finish_message(&self, id: Uuid, attempt: &Attempt<'_>, at: Time, event: &Event) -> StoreResult<()>;
     async fn outbox_message(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<OutboxMessage>>;
 
     async fn mail_template(&self, tenant: Uuid, kind: MessageKind) -> StoreResult<Option<MailTemplate>>;

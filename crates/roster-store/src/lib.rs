@@ -13,7 +13,7 @@ use exec::{db_error, Backend, Exec, Row};
 use roster_core::devices::{Challenge, DeviceCredential};
 use roster_core::enrollment::{Dispatch, OneTimeToken, Redemption};
 use roster_core::events::{Event, EventFilter, EventQuery, StoredEvent};
-use roster_core::mail::{MailTemplate, MessageKind, OutboxMessage};
+use roster_core::mail::{Attempt, MailTemplate, MessageKind, OutboxMessage};
 use roster_core::model::{
     ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
 };
@@ -789,17 +789,9 @@ impl Store for SqlStore {
         at: Time,
         event: &Event,
     ) -> StoreResult<User> {
-        let mut stmt = Query::update();
-        stmt.table(Users::Table)
-            .value(Users::PasswordMustChange, must_change)
-            .value(Users::PasswordChangedAt, tables::millis(at))
-            .and_where(Expr::col(Users::DeletedAt).is_null());
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
-        let row = guarded_update(&mut x, Resource::User, stmt, tenant, user, None, at).await?;
-        mail::write_password(&mut x, tenant, user, hash, keep, at).await?;
-        // A reset link asked for before this password was set must not override it.
-        mail::revoke_tokens(&mut x, tenant, user, MessageKind::PasswordReset, at).await?;
+        let row = mail::replace_password(&mut x, tenant, user, hash, must_change, keep, at).await?;
         let user = tables::user(&row)?;
         insert_event(&mut x, event).await?;
         tx.commit().await?;
@@ -1176,23 +1168,12 @@ impl Store for SqlStore {
         self.count_messages(tenant, user, since, caps).await
     }
 
-    async fn claim_messages(&self, now: Time, lease_until: Time, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
-        self.claim(now, lease_until, limit).await
+    async fn claim_message(&self, now: Time, lease_until: Time) -> StoreResult<Option<OutboxMessage>> {
+        self.claim(now, lease_until).await
     }
 
-    async fn message_sent(&self, id: Uuid, at: Time, event: &Event) -> StoreResult<()> {
-        self.finish_message(id, Ok(()), at, event).await
-    }
-
-    async fn message_failed(
-        &self,
-        id: Uuid,
-        retry_at: Option<Time>,
-        error: &str,
-        at: Time,
-        event: &Event,
-    ) -> StoreResult<()> {
-        self.finish_message(id, Err((retry_at, error)), at, event).await
+    async fn finish_message(&self, id: Uuid, attempt: &Attempt<'_>, at: Time, event: &Event) -> StoreResult<()> {
+        self.finish(id, attempt, at, event).await
     }
 
     async fn outbox_message(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<OutboxMessage>> {

@@ -1,7 +1,7 @@
 //! SQL of one-time links, the outbox, mail templates and device credentials.
 
 use crate::events::insert_event;
-use crate::exec::{Backend, Exec};
+use crate::exec::{Backend, Exec, Row};
 use crate::tables::{
     self, DeviceChallenges, DeviceCredentials, MailTemplates, OneTimeTokens, Outbox, UserPasswords, Users,
 };
@@ -9,7 +9,7 @@ use crate::{guarded_update, insert_row, rows_where, user_values, SqlStore};
 use roster_core::devices::{Challenge, DeviceCredential};
 use roster_core::enrollment::{Dispatch, Redemption};
 use roster_core::events::Event;
-use roster_core::mail::{MailTemplate, MessageKind, OutboxMessage};
+use roster_core::mail::{Attempt, MailTemplate, MessageKind, OutboxMessage};
 use roster_core::model::{Time, User, UserStatus};
 use roster_core::schema::Resource;
 use roster_core::store::{StoreError, StoreResult};
@@ -17,13 +17,7 @@ use sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use uuid::Uuid;
 
 /// Revokes a user's live tokens of a purpose (and, for invitations, clears its expiry).
-pub(crate) async fn revoke_tokens(
-    x: &mut Exec<'_>,
-    tenant: Uuid,
-    user: Uuid,
-    purpose: MessageKind,
-    at: Time,
-) -> StoreResult<u64> {
+async fn revoke_tokens(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, purpose: MessageKind, at: Time) -> StoreResult<u64> {
     let stmt = Query::update()
         .table(OneTimeTokens::Table)
         .value(OneTimeTokens::RevokedAt, tables::millis(at))
@@ -100,7 +94,7 @@ pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch, fresh: bool) 
 }
 
 /// Writes a new password hash inside a transaction, keeping `keep` earlier ones as history.
-pub(crate) async fn write_password(
+async fn write_password(
     x: &mut Exec<'_>,
     tenant: Uuid,
     user: Uuid,
@@ -134,6 +128,28 @@ pub(crate) async fn write_password(
         .and_where(Expr::col(UserPasswords::Id).not_in_subquery(kept))
         .to_owned();
     x.execute(&prune).await.map(drop)
+}
+
+/// Makes `hash` the password of a live user, stamping when it changed (sessions older than
+/// that stop working); outstanding reset links die with the old password.
+pub(crate) async fn replace_password(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    user: Uuid,
+    hash: &str,
+    must_change: bool,
+    keep: u32,
+    at: Time,
+) -> StoreResult<Row> {
+    let mut stmt = Query::update();
+    stmt.table(Users::Table)
+        .value(Users::PasswordMustChange, must_change)
+        .value(Users::PasswordChangedAt, tables::millis(at))
+        .and_where(Expr::col(Users::DeletedAt).is_null());
+    let row = guarded_update(x, Resource::User, stmt, tenant, user, None, at).await?;
+    write_password(x, tenant, user, hash, keep, at).await?;
+    revoke_tokens(x, tenant, user, MessageKind::PasswordReset, at).await?;
+    Ok(row)
 }
 
 impl SqlStore {
@@ -203,14 +219,7 @@ impl SqlStore {
                 row
             }
             Redemption::ResetPassword { hash, keep } => {
-                let mut stmt = Query::update();
-                stmt.table(Users::Table)
-                    .value(Users::PasswordChangedAt, tables::millis(at))
-                    .value(Users::PasswordMustChange, false)
-                    .and_where(Expr::col(Users::DeletedAt).is_null());
-                let row = guarded_update(&mut x, Resource::User, stmt, tenant, user, None, at).await?;
-                write_password(&mut x, tenant, user, hash, *keep, at).await?;
-                row
+                replace_password(&mut x, tenant, user, hash, false, *keep, at).await?
             }
             Redemption::BindDevice(d) => {
                 let insert = insert_row(
@@ -272,7 +281,7 @@ impl SqlStore {
         Ok((per_user, per_tenant))
     }
 
-    pub(crate) async fn claim(&self, now: Time, lease_until: Time, limit: u32) -> StoreResult<Vec<OutboxMessage>> {
+    pub(crate) async fn claim(&self, now: Time, lease_until: Time) -> StoreResult<Option<OutboxMessage>> {
         let mut due = Query::select();
         due.column(Outbox::Id)
             .from(Outbox::Table)
@@ -283,7 +292,7 @@ impl SqlStore {
                 Expr::col(Outbox::LeaseUntil).is_null().or(Expr::col(Outbox::LeaseUntil).lte(tables::millis(now))),
             )
             .order_by(Outbox::NextAttemptAt, sea_query::Order::Asc)
-            .limit(u64::from(limit));
+            .limit(1);
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         // Several processes share PostgreSQL: each takes rows no other sender holds right now.
@@ -297,21 +306,13 @@ impl SqlStore {
             .and_where(Expr::col(Outbox::Id).in_subquery(due))
             .returning_all()
             .to_owned();
-        let rows = x.fetch_all(&claim).await?;
-        let mut messages = rows.iter().map(tables::outbox_message).collect::<StoreResult<Vec<_>>>()?;
+        let row = x.fetch_optional(&claim).await?;
         tx.commit().await?;
-        messages.sort_by_key(|m| (m.next_attempt, m.id));
-        Ok(messages)
+        row.as_ref().map(tables::outbox_message).transpose()
     }
 
-    /// Ends an attempt: delivered (`Ok`), to be retried at a time, or given up on (`Err(None)`).
-    pub(crate) async fn finish_message(
-        &self,
-        id: Uuid,
-        outcome: Result<(), (Option<Time>, &str)>,
-        at: Time,
-        event: &Event,
-    ) -> StoreResult<()> {
+    /// Ends an attempt: delivered, to be retried at a time, or given up on.
+    pub(crate) async fn finish(&self, id: Uuid, attempt: &Attempt<'_>, at: Time, event: &Event) -> StoreResult<()> {
         let mut stmt = Query::update();
         stmt.table(Outbox::Table)
             .value(Outbox::LeaseUntil, Option::<i64>::None)
@@ -320,15 +321,15 @@ impl SqlStore {
             // The bodies carry a one-time link: once delivered or given up on, nobody needs them.
             stmt.value(Outbox::TextBody, Option::<String>::None).value(Outbox::HtmlBody, Option::<String>::None);
         };
-        match outcome {
-            Ok(()) => {
+        match *attempt {
+            Attempt::Sent => {
                 stmt.value(Outbox::SentAt, tables::millis(at)).value(Outbox::LastError, Option::<String>::None);
                 forget_bodies(&mut stmt);
             }
-            Err((Some(retry), error)) => {
+            Attempt::Retry { at: retry, error } => {
                 stmt.value(Outbox::NextAttemptAt, tables::millis(retry)).value(Outbox::LastError, error.to_owned());
             }
-            Err((None, error)) => {
+            Attempt::GaveUp { error } => {
                 stmt.value(Outbox::FailedAt, tables::millis(at)).value(Outbox::LastError, error.to_owned());
                 forget_bodies(&mut stmt);
             }

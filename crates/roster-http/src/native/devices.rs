@@ -13,7 +13,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::mail::MessageKind;
 use roster_core::token::TokenPair;
-use roster_core::{Caller, CoreError};
 
 /// Mail the user a link that binds a device key to its account (enrollment, or recovery of a
 /// lost device); its earlier unused links stop working.
@@ -70,7 +69,7 @@ pub async fn bind(
     params(("id" = uuid::Uuid, Path)),
     responses((status = 200, description = "The devices", body = List<Device>), ProblemResponses))]
 pub async fn list(State(s): State<AppState>, Authed(caller): Authed, IdPath(id): IdPath) -> Result<Response, ApiError> {
-    devices(&s, &caller, id).await
+    Ok(device_list(s.directory.devices(&caller, id).await?))
 }
 
 /// Revoke a device credential of a user.
@@ -90,8 +89,7 @@ pub async fn revoke(
 #[utoipa::path(get, path = "/me/devices", security(("api_key" = ["self"])), tag = "devices",
     responses((status = 200, description = "The devices", body = List<Device>), ProblemResponses))]
 pub async fn my_list(State(s): State<AppState>, Authed(caller): Authed) -> Result<Response, ApiError> {
-    let uid = signed_in(&caller)?;
-    devices(&s, &caller, uid).await
+    Ok(device_list(s.directory.my_devices(&caller).await?))
 }
 
 /// Revoke one of the signed-in user's device credentials.
@@ -103,8 +101,7 @@ pub async fn my_revoke(
     Authed(caller): Authed,
     IdPath(device): IdPath,
 ) -> Result<Response, ApiError> {
-    let uid = signed_in(&caller)?;
-    s.directory.revoke_device(&caller, uid, device).await?;
+    s.directory.revoke_my_device(&caller, device).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -131,11 +128,7 @@ pub async fn sign_in(
     Ok(axum::Json(s.directory.device_sign_in(r.challenge_id, &r.signature, &meta).await?).into_response())
 }
 
-fn signed_in(caller: &Caller) -> Result<uuid::Uuid, ApiError> {
-    caller.user_id.ok_or_else(|| CoreError::NotFound { what: "user" }.into())
-}
-
-async fn devices(s: &AppState, caller: &Caller, user: uuid::Uuid) -> Result<Response, ApiError> {
-    let items: Vec<Device> = s.directory.devices(caller, user).await?.into_iter().map(Device::from).collect();
-    Ok(axum::Json(List { items, next_cursor: None, total: None }).into_response())
+fn device_list(devices: Vec<roster_core::devices::DeviceCredential>) -> Response {
+    let items: Vec<Device> = devices.into_iter().map(Device::from).collect();
+    axum::Json(List { items, next_cursor: None, total: None }).into_response()
 }
