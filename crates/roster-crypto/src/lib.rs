@@ -3,7 +3,9 @@
 //! ES256 tokens.
 
 mod jwt;
+mod seal;
 pub use jwt::{generate_key, rotate as rotate_signing_key, JwtService};
+pub use seal::SecretKey;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
