@@ -108,6 +108,9 @@ const EDIT_RETRIES: usize = 64;
 const TOUCH_INTERVAL_MS: i64 = 60_000;
 
 pub const DEFAULT_TENANT: &str = "default";
+/// Why the members of a directory-backed group cannot be edited by hand.
+const DIRECTORY_MEMBERS: &str =
+    "the members of this group follow a directory group; change them in the directory, or unlink the group";
 /// The role of the bootstrap key and of operators: it can make every other key.
 pub const SUPER_ROLE: &str = "super-admin";
 
@@ -123,6 +126,10 @@ pub struct Directory {
     pub(crate) read_events: bool,
     /// Links, message limits and delivery retries.
     pub(crate) mail: Arc<crate::mail::MailSettings>,
+    /// Reaches LDAP and AD servers, for directory connections.
+    pub(crate) connector: Option<Arc<dyn crate::connectors::Connector>>,
+    /// Encrypts the secrets Roster must read back (directory bind passwords).
+    pub(crate) sealer: Option<Arc<dyn crate::connectors::Sealer>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -245,7 +252,20 @@ impl Directory {
             dummy_hash: Arc::default(),
             read_events: true,
             mail,
+            connector: None,
+            sealer: None,
         }
+    }
+
+    /// Lets directory connections reach their servers, with bind passwords sealed by `sealer`.
+    pub fn with_directories(
+        mut self,
+        connector: Arc<dyn crate::connectors::Connector>,
+        sealer: Arc<dyn crate::connectors::Sealer>,
+    ) -> Self {
+        self.connector = Some(connector);
+        self.sealer = Some(sealer);
+        self
     }
 
     /// How links and messages behave (by default: links to the token issuer's URL).
@@ -452,6 +472,7 @@ impl Directory {
     // --- users ------------------------------------------------------------------------------
 
     pub async fn create_user(&self, caller: &Caller, mut spec: UserSpec) -> Result<User, CoreError> {
+        crate::connectors::check_directory_edit(&UserSpec::default(), &mut spec)?;
         validate::user(&mut spec, None)?;
         let id = Uuid::now_v7();
         let event = self.creation_event(caller, id, &spec);
@@ -511,6 +532,22 @@ impl Directory {
     where
         F: Fn(&UserSpec) -> Result<UserSpec, CoreError> + Send + Sync,
     {
+        self.edit_user_with(caller, id, expected, false, edit).await
+    }
+
+    /// [`Directory::edit_user`]; only the directory path (`from_directory`) may change what a
+    /// directory user takes from its account.
+    pub(crate) async fn edit_user_with<F>(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        expected: ExpectedVersion,
+        from_directory: bool,
+        edit: F,
+    ) -> Result<User, CoreError>
+    where
+        F: Fn(&UserSpec) -> Result<UserSpec, CoreError> + Send + Sync,
+    {
         for _ in 0..EDIT_RETRIES {
             let current = self.user(caller, id).await?;
             if current.deleted.is_some() {
@@ -520,6 +557,9 @@ impl Directory {
                 return Err(CoreError::VersionMismatch);
             }
             let mut spec = edit(&current.spec)?;
+            if !from_directory {
+                crate::connectors::check_directory_edit(&current.spec, &mut spec)?;
+            }
             validate::user(&mut spec, Some(current.spec.status))?;
             if spec == current.spec {
                 return Ok(current);
@@ -749,6 +789,9 @@ impl Directory {
         if g.deleted.is_some() {
             return Err(CoreError::Conflict("the group is deleted; restore it before adding members".into()));
         }
+        if g.source.is_some() {
+            return Err(CoreError::Conflict(DIRECTORY_MEMBERS.into()));
+        }
         if member.kind == PrincipalKind::Group && member.id == group {
             return Err(CoreError::Cycle);
         }
@@ -758,6 +801,9 @@ impl Directory {
 
     pub async fn remove_member(&self, caller: &Caller, group: Uuid, member: MemberRef) -> Result<(), CoreError> {
         let g = self.group(caller, group).await?;
+        if g.source.is_some() {
+            return Err(CoreError::Conflict(DIRECTORY_MEMBERS.into()));
+        }
         let event = membership_event(caller, &g, member, "REMOVE");
         Ok(self.store.remove_member(caller.tenant_id, group, member, &event).await?)
     }

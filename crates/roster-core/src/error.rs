@@ -48,6 +48,9 @@ pub enum CoreError {
     /// Too much work is queued (password hashing in a login storm); try again shortly.
     #[error("the server is busy; try again shortly")]
     Busy,
+    /// A directory server failed or refused a call; names the cause, never a credential.
+    #[error("{0}")]
+    Directory(#[from] crate::connectors::DirectoryError),
     /// Anything unexpected. The message is for the log only; faces answer an opaque 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -68,6 +71,7 @@ impl CoreError {
                 "link" => "link.not_found",
                 "device" => "device.not_found",
                 "message" => "message.not_found",
+                "directory connection" => "directory.connection_not_found",
                 _ => "not_found",
             },
             CoreError::Validation(_) => "validation",
@@ -82,6 +86,7 @@ impl CoreError {
             CoreError::Busy => "busy",
             CoreError::InvalidLink => "link.invalid",
             CoreError::RateLimited { .. } => "rate_limited",
+            CoreError::Directory(d) => d.code(),
             CoreError::Internal(_) => "internal",
         }
     }
@@ -99,6 +104,7 @@ impl From<StoreError> for CoreError {
             StoreError::VersionMismatch => CoreError::VersionMismatch,
             StoreError::Cycle => CoreError::Cycle,
             StoreError::Cursor => CoreError::Cursor,
+            StoreError::InUse(what) => CoreError::Conflict(what),
             StoreError::Backend(m) => CoreError::Internal(m),
         }
     }

@@ -22,6 +22,7 @@ pub enum EventType {
     OneTimeLink,
     MessageDelivery,
     MailTemplateChange,
+    DirectoryConnectionChange,
     UserSearchStart,
     UserSearchSuccess,
     UserSearchFail,
@@ -41,7 +42,7 @@ str_enum!(EventType {
     UserAuthentication => "USER_AUTHENTICATION", SessionChange => "SESSION_CHANGE",
     CredentialChange => "CREDENTIAL_CHANGE", ApiKeyChange => "API_KEY_CHANGE", Impersonation => "IMPERSONATION",
     PolicyChange => "POLICY_CHANGE", OneTimeLink => "ONE_TIME_LINK", MessageDelivery => "MESSAGE_DELIVERY",
-    MailTemplateChange => "MAIL_TEMPLATE_CHANGE",
+    MailTemplateChange => "MAIL_TEMPLATE_CHANGE", DirectoryConnectionChange => "DIRECTORY_CONNECTION_CHANGE",
     UserSearchStart => "USER_SEARCH_START", UserSearchSuccess => "USER_SEARCH_SUCCESS",
     UserSearchFail => "USER_SEARCH_FAIL", UserRetrieveListStart => "USER_RETRIEVE_LIST_START",
     UserRetrieveListSuccess => "USER_RETRIEVE_LIST_SUCCESS", UserRetrieveListFail => "USER_RETRIEVE_LIST_FAIL",
@@ -369,6 +370,13 @@ pub enum EventData {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A directory connection created, changed or removed (never its password).
+    DirectoryConnectionChange {
+        connection: ConnectionData,
+        action: &'static str,
+        #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+        changes: Changes,
+    },
     /// A one-time link issued, resent, revoked, or refused when presented.
     OneTimeLink(LinkData),
     /// One attempt to deliver an outbox message.
@@ -441,6 +449,13 @@ pub fn diff<T: Serialize>(before: &T, after: &T) -> Changes {
         }
     }
     out
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionData {
+    pub id: Uuid,
+    pub name: String,
+    pub host: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod apikey;
 pub mod audit;
+pub mod connectors;
 mod credentials;
 pub mod devices;
 pub mod directory;

@@ -117,6 +117,9 @@ pub struct UserSpec {
     pub distinguished_name: Option<String>,
     #[serde(default)]
     pub guest: bool,
+    /// The directory connection a directory user comes from; set only by the directory path.
+    #[serde(skip)]
+    pub directory_id: Option<Uuid>,
 }
 
 pub fn empty_object() -> serde_json::Value {
@@ -175,6 +178,8 @@ pub struct Group {
     pub spec: GroupSpec,
     /// Groups the system keeps for itself; they cannot be changed or deleted through the API.
     pub system: bool,
+    /// The directory group whose members this group follows.
+    pub source: Option<crate::connectors::GroupSource>,
     pub created: Time,
     pub modified: Time,
     pub deleted: Option<Time>,

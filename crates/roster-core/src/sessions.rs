@@ -43,6 +43,11 @@ impl Directory {
             Some(t) => self.store.user_by_login(t.id, &login.trim().to_lowercase()).await?,
             None => None,
         };
+        if let (Some(t), Some(u)) = (&tenant, &user) {
+            if u.spec.kind == UserKind::Directory && u.spec.directory_id.is_some() {
+                return self.directory_sign_in(&t.name, u.clone(), login, password, request).await;
+            }
+        }
         let hash = match &user {
             Some(u) => self.store.password_hashes(u.tenant_id, u.id, 1).await?.into_iter().next(),
             None => None,

@@ -1,5 +1,6 @@
 //! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
 
+use crate::connectors::{Connection, SyncPlan};
 use crate::devices::{Challenge, DeviceCredential};
 use crate::enrollment::{Dispatch, OneTimeToken, Redemption};
 use crate::events::{Event, EventFilter, EventQuery, StoredEvent};
@@ -23,6 +24,9 @@ pub enum StoreError {
     Cycle,
     #[error("bad cursor")]
     Cursor,
+    /// A record others depend on cannot be removed; names what depends on it.
+    #[error("{0}")]
+    InUse(String),
     /// The database failed; the text is for logs only.
     #[error("database error: {0}")]
     Backend(String),
@@ -367,4 +371,33 @@ pub trait Store: Send + Sync + 'static {
     async fn take_challenge(&self, id: Uuid, at: Time) -> StoreResult<Option<Challenge>>;
     /// Removes challenges and links that ended before `before`; answers how many.
     async fn prune_links(&self, before: Time) -> StoreResult<u64>;
+
+    // --- directory connections and directory-backed groups ---------------------------------
+
+    async fn insert_connection(&self, connection: &Connection, event: &Event) -> StoreResult<()>;
+    async fn connections(&self, tenant: Uuid) -> StoreResult<Vec<Connection>>;
+    async fn connection(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Connection>>;
+    /// Writes a connection's new settings and version if it is still at `expected`.
+    async fn update_connection(&self, connection: &Connection, expected: i64, event: &Event) -> StoreResult<()>;
+    /// InUse when users or groups still come from the connection.
+    async fn delete_connection(&self, tenant: Uuid, id: Uuid, event: &Event) -> StoreResult<()>;
+    /// The tenant's users holding any of these external ids, deleted or not.
+    async fn users_by_external_ids(&self, tenant: Uuid, ids: &[String]) -> StoreResult<Vec<User>>;
+    /// A group's direct members.
+    async fn direct_members(&self, tenant: Uuid, group: Uuid) -> StoreResult<Vec<MemberRef>>;
+    /// Links a group to a directory group (connection, DN), or unlinks it.
+    async fn link_group(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        source: Option<(Uuid, String)>,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<Group>;
+    /// Writes a group sync: the users it creates, the members it adds and removes, each with its
+    /// event, and when the group was synchronised, in one transaction.
+    async fn apply_sync(&self, tenant: Uuid, group: Uuid, plan: &SyncPlan, at: Time) -> StoreResult<()>;
+    /// Claims a linked group whose scheduled sync is due, holding it until `lease_until`;
+    /// answers (tenant, group).
+    async fn claim_group_sync(&self, now: Time, lease_until: Time) -> StoreResult<Option<(Uuid, Uuid)>>;
 }

@@ -3,28 +3,17 @@
 //! account by name, `DOMAIN\name`, UPN or DN and reading its attributes, and checking a user's
 //! password by binding as the user. Every directory call runs under the configured time limit.
 
+use roster_core::connectors::{DirectoryAccount, DirectoryError, DirectoryKind, TlsMode};
+mod connector;
+pub use connector::LdapConnector;
+
 use ldap3::{ldap_escape, Ldap, LdapConnAsync, LdapConnSettings, LdapError, Scope, SearchEntry};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// What kind of directory it is: the attributes and filters differ.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavor {
-    ActiveDirectory,
-    Ldap,
-}
-
-/// How the connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsMode {
-    None,
-    StartTls,
-    Ldaps,
-}
-
 #[derive(Clone)]
 pub struct Settings {
-    pub flavor: Flavor,
+    pub flavor: DirectoryKind,
     pub host: String,
     /// 389 or 636 by default, as the TLS mode suggests.
     pub port: Option<u16>,
@@ -55,46 +44,6 @@ impl std::fmt::Debug for Settings {
             .field("bind_dn", &self.bind_dn)
             .finish_non_exhaustive()
     }
-}
-
-/// Why a directory call failed; each names its cause without any credential.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Error {
-    #[error("the directory server cannot be reached: {0}")]
-    Unreachable(String),
-    #[error("TLS with the directory server failed: {0}")]
-    Tls(String),
-    #[error("the directory refused the user name or password")]
-    InvalidCredentials,
-    #[error("the directory says the account is disabled")]
-    AccountDisabled,
-    #[error("the directory has no such account")]
-    NotFound,
-    #[error("the name matches more than one directory account")]
-    Ambiguous,
-    #[error("the directory did not answer within {0:?}")]
-    TimedOut(Duration),
-    #[error("the settings are not usable: {0}")]
-    Settings(String),
-    #[error("the directory answered with an error: {0}")]
-    Directory(String),
-}
-
-/// An account as the directory describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    pub dn: String,
-    /// The directory's stable id: AD objectGUID or LDAP entryUUID, as a UUID string.
-    pub external_id: String,
-    /// sAMAccountName or uid (the account attribute).
-    pub account_name: Option<String>,
-    pub given_name: Option<String>,
-    pub surname: Option<String>,
-    pub mail: Option<String>,
-    pub display_name: Option<String>,
-    pub user_principal_name: Option<String>,
-    /// AD userAccountControl has ACCOUNTDISABLE (2) set.
-    pub disabled: bool,
 }
 
 /// How a person names an account.
@@ -169,9 +118,9 @@ const MEMBER_READS: usize = 16;
 const ACCOUNTDISABLE: u32 = 2;
 
 impl Client {
-    pub fn new(settings: Settings) -> Result<Client, Error> {
+    pub fn new(settings: Settings) -> Result<Client, DirectoryError> {
         if settings.host.trim().is_empty() || settings.host.contains(['/', ' ']) {
-            return Err(Error::Settings("host must be a host name or address".into()));
+            return Err(DirectoryError::Settings("host must be a host name or address".into()));
         }
         let tls = match &settings.ca_pem {
             Some(pem) if settings.tls != TlsMode::None => Some(Arc::new(tls_config(pem)?)),
@@ -191,12 +140,15 @@ impl Client {
     }
 
     /// Runs one directory call under the time limit.
-    async fn timed<T>(&self, call: impl std::future::Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    async fn timed<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, DirectoryError>>,
+    ) -> Result<T, DirectoryError> {
         let limit = self.settings.timeout;
-        tokio::time::timeout(limit, call).await.unwrap_or(Err(Error::TimedOut(limit)))
+        tokio::time::timeout(limit, call).await.unwrap_or(Err(DirectoryError::TimedOut(limit)))
     }
 
-    async fn connect(&self) -> Result<Ldap, Error> {
+    async fn connect(&self) -> Result<Ldap, DirectoryError> {
         let mut conn = LdapConnSettings::new()
             .set_conn_timeout(self.settings.timeout)
             .set_starttls(self.settings.tls == TlsMode::StartTls);
@@ -214,30 +166,28 @@ impl Client {
         Ok(ldap)
     }
 
-    async fn bind(&self, ldap: &mut Ldap, dn: &str, password: &str) -> Result<(), Error> {
+    async fn bind(&self, ldap: &mut Ldap, dn: &str, password: &str) -> Result<(), DirectoryError> {
         // An empty password would be an anonymous bind, which "succeeds" for anyone.
         if password.is_empty() {
-            return Err(Error::InvalidCredentials);
+            return Err(DirectoryError::InvalidCredentials);
         }
         self.timed(async {
             let result = ldap.simple_bind(dn, password).await.map_err(directory_error)?;
             match result.rc {
                 0 => Ok(()),
                 49 => Err(bind_refusal(&result.text)),
-                _ => Err(Error::Directory(format!("bind answered {}: {}", result.rc, result.text))),
+                _ => Err(DirectoryError::Directory(format!("bind answered {}: {}", result.rc, result.text))),
             }
         })
         .await
     }
 
     /// A connection bound as the service account.
-    async fn service(&self) -> Result<Ldap, Error> {
+    async fn service(&self) -> Result<Ldap, DirectoryError> {
         let mut ldap = self.connect().await?;
         let (dn, pw) = (self.settings.bind_dn.clone(), self.settings.bind_password.clone());
         self.bind(&mut ldap, &dn, &pw).await.map_err(|e| match e {
-            Error::InvalidCredentials | Error::AccountDisabled => {
-                Error::Settings("the directory refused the bind user's name or password".into())
-            }
+            DirectoryError::InvalidCredentials | DirectoryError::AccountDisabled => DirectoryError::BindRefused,
             other => other,
         })?;
         Ok(ldap)
@@ -246,21 +196,21 @@ impl Client {
     fn user_filter(&self) -> String {
         match (&self.settings.user_filter, self.settings.flavor) {
             (Some(f), _) if !f.trim().is_empty() => f.clone(),
-            (_, Flavor::ActiveDirectory) => "(&(objectCategory=person)(objectClass=user))".into(),
-            (_, Flavor::Ldap) => "(|(objectClass=inetOrgPerson)(objectClass=posixAccount))".into(),
+            (_, DirectoryKind::ActiveDirectory) => "(&(objectCategory=person)(objectClass=user))".into(),
+            (_, DirectoryKind::Ldap) => "(|(objectClass=inetOrgPerson)(objectClass=posixAccount))".into(),
         }
     }
 
     fn account_attribute(&self) -> &str {
         match (&self.settings.account_attribute, self.settings.flavor) {
             (Some(a), _) if !a.trim().is_empty() => a,
-            (_, Flavor::ActiveDirectory) => "sAMAccountName",
-            (_, Flavor::Ldap) => "uid",
+            (_, DirectoryKind::ActiveDirectory) => "sAMAccountName",
+            (_, DirectoryKind::Ldap) => "uid",
         }
     }
 
     fn attrs(&self) -> Vec<String> {
-        let base = if self.settings.flavor == Flavor::ActiveDirectory { AD_ATTRS } else { LDAP_ATTRS };
+        let base = if self.settings.flavor == DirectoryKind::ActiveDirectory { AD_ATTRS } else { LDAP_ATTRS };
         let mut attrs: Vec<String> = base.iter().map(|a| (*a).to_owned()).collect();
         let account = self.account_attribute().to_owned();
         if !attrs.contains(&account) {
@@ -270,7 +220,7 @@ impl Client {
     }
 
     /// Binds as the service account and reads the server's root entry and a count of accounts.
-    pub async fn check(&self) -> Result<Check, Error> {
+    pub async fn check(&self) -> Result<Check, DirectoryError> {
         let mut ldap = self.service().await?;
         let attrs = ["vendorName", "defaultNamingContext", "namingContexts"];
         let (root, _) = self
@@ -298,7 +248,7 @@ impl Client {
                 // A size-limit answer (4) still carries the entries counted so far.
                 match result.rc {
                     0 | 4 => Ok(entries.len()),
-                    rc => Err(Error::Directory(format!("searching {base} answered {rc}: {}", result.text))),
+                    rc => Err(DirectoryError::Directory(format!("searching {base} answered {rc}: {}", result.text))),
                 }
             })
             .await?;
@@ -307,7 +257,7 @@ impl Client {
     }
 
     /// Finds one account by the name a person gave.
-    pub async fn find_account(&self, name: &AccountName) -> Result<Account, Error> {
+    pub async fn find_account(&self, name: &AccountName) -> Result<DirectoryAccount, DirectoryError> {
         let attr = self.account_attribute().to_owned();
         let (base, scope, filter) = match name {
             AccountName::Dn(dn) => (dn.clone(), Scope::Base, "(objectClass=*)".to_owned()),
@@ -318,7 +268,7 @@ impl Client {
             ),
             AccountName::DomainQualified { domain, name } => {
                 if self.settings.domain.as_deref().is_some_and(|d| !d.eq_ignore_ascii_case(domain)) {
-                    return Err(Error::NotFound);
+                    return Err(DirectoryError::NotFound);
                 }
                 let filter = format!("(&{}(sAMAccountName={}))", self.user_filter(), ldap_escape(name.as_str()));
                 (self.settings.base_dn.clone(), Scope::Subtree, filter)
@@ -344,8 +294,8 @@ impl Client {
         let mut accounts = entries.into_iter().map(SearchEntry::construct).map(|e| self.account(e));
         match (accounts.next(), accounts.next()) {
             (Some(a), None) => a,
-            (None, _) => Err(Error::NotFound),
-            (Some(_), Some(_)) => Err(Error::Ambiguous),
+            (None, _) => Err(DirectoryError::NotFound),
+            (Some(_), Some(_)) => Err(DirectoryError::Ambiguous),
         }
     }
 
@@ -353,11 +303,11 @@ impl Client {
     /// Active Directory answers with one paged search (the in-chain matching rule follows
     /// nesting on the server); an LDAP directory's group entries are read and their members
     /// looked up a few at a time, following nested groups once each.
-    pub async fn group_members(&self, group_dn: &str, nested: bool) -> Result<Vec<Account>, Error> {
+    pub async fn group_members(&self, group_dn: &str, nested: bool) -> Result<Vec<DirectoryAccount>, DirectoryError> {
         let mut ldap = self.service().await?;
         let result = match self.settings.flavor {
-            Flavor::ActiveDirectory => self.ad_members(&mut ldap, group_dn, nested).await,
-            Flavor::Ldap => self.ldap_members(&mut ldap, group_dn, nested).await,
+            DirectoryKind::ActiveDirectory => self.ad_members(&mut ldap, group_dn, nested).await,
+            DirectoryKind::Ldap => self.ldap_members(&mut ldap, group_dn, nested).await,
         };
         let _ = ldap.unbind().await;
         let mut accounts = result?;
@@ -366,7 +316,12 @@ impl Client {
         Ok(accounts)
     }
 
-    async fn ad_members(&self, ldap: &mut Ldap, group: &str, nested: bool) -> Result<Vec<Account>, Error> {
+    async fn ad_members(
+        &self,
+        ldap: &mut Ldap,
+        group: &str,
+        nested: bool,
+    ) -> Result<Vec<DirectoryAccount>, DirectoryError> {
         use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
         self.require_entry(ldap, group).await?;
         let rule = if nested { ":1.2.840.113556.1.4.1941:" } else { "" };
@@ -390,7 +345,12 @@ impl Client {
         .await
     }
 
-    async fn ldap_members(&self, ldap: &mut Ldap, group: &str, nested: bool) -> Result<Vec<Account>, Error> {
+    async fn ldap_members(
+        &self,
+        ldap: &mut Ldap,
+        group: &str,
+        nested: bool,
+    ) -> Result<Vec<DirectoryAccount>, DirectoryError> {
         use futures::StreamExt;
         let mut seen = std::collections::HashSet::from([group.to_owned()]);
         let mut accounts = Vec::new();
@@ -412,11 +372,11 @@ impl Client {
                 async move {
                     let found =
                         ldap.search(&dn, Scope::Base, "(objectClass=*)", attrs).await.map_err(directory_error)?;
-                    Ok::<_, Error>(found.0.into_iter().next().map(SearchEntry::construct))
+                    Ok::<_, DirectoryError>(found.0.into_iter().next().map(SearchEntry::construct))
                 }
             }))
             .buffer_unordered(MEMBER_READS);
-            let found: Vec<Result<Option<SearchEntry>, Error>> =
+            let found: Vec<Result<Option<SearchEntry>, DirectoryError>> =
                 self.timed(async { Ok(reads.collect().await) }).await?;
             for entry in found {
                 let Some(e) = entry? else { continue };
@@ -437,7 +397,7 @@ impl Client {
     }
 
     /// Reads an entry that must exist (a group named by DN).
-    async fn require_entry(&self, ldap: &mut Ldap, dn: &str) -> Result<SearchEntry, Error> {
+    async fn require_entry(&self, ldap: &mut Ldap, dn: &str) -> Result<SearchEntry, DirectoryError> {
         let attrs = vec!["objectClass", "member", "uniqueMember"];
         let found = self
             .timed(async {
@@ -448,31 +408,31 @@ impl Client {
                 }
             })
             .await?;
-        found.into_iter().next().map(SearchEntry::construct).ok_or(Error::NotFound)
+        found.into_iter().next().map(SearchEntry::construct).ok_or(DirectoryError::NotFound)
     }
 
     /// Checks a password by binding as the account, on a connection of its own.
-    pub async fn verify_password(&self, account: &Account, password: &str) -> Result<(), Error> {
+    pub async fn verify_password(&self, dn: &str, password: &str) -> Result<(), DirectoryError> {
         let mut ldap = self.connect().await?;
-        let result = self.bind(&mut ldap, &account.dn, password).await;
+        let result = self.bind(&mut ldap, dn, password).await;
         let _ = ldap.unbind().await;
         result
     }
 
-    fn account(&self, e: SearchEntry) -> Result<Account, Error> {
+    fn account(&self, e: SearchEntry) -> Result<DirectoryAccount, DirectoryError> {
         let one = |a: &str| e.attrs.get(a).and_then(|v| v.first()).cloned();
         let external_id = match self.settings.flavor {
-            Flavor::ActiveDirectory => e
+            DirectoryKind::ActiveDirectory => e
                 .bin_attrs
                 .get("objectGUID")
                 .and_then(|v| v.first())
                 .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
                 .map(|b| uuid::Uuid::from_bytes_le(b).to_string()),
-            Flavor::Ldap => one("entryUUID"),
+            DirectoryKind::Ldap => one("entryUUID"),
         }
-        .ok_or_else(|| Error::Directory(format!("{} has no stable id (objectGUID or entryUUID)", e.dn)))?;
+        .ok_or_else(|| DirectoryError::Directory(format!("{} has no stable id (objectGUID or entryUUID)", e.dn)))?;
         let uac: u32 = one("userAccountControl").and_then(|v| v.parse().ok()).unwrap_or(0);
-        Ok(Account {
+        Ok(DirectoryAccount {
             account_name: one(self.account_attribute()),
             given_name: one("givenName"),
             surname: one("sn"),
@@ -486,53 +446,53 @@ impl Client {
     }
 }
 
-fn tls_config(pem: &[u8]) -> Result<rustls::ClientConfig, Error> {
+fn tls_config(pem: &[u8]) -> Result<rustls::ClientConfig, DirectoryError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(pem) {
-        let cert = cert.map_err(|e| Error::Settings(format!("the CA file is not PEM: {e}")))?;
-        roots.add(cert).map_err(|e| Error::Settings(format!("the CA certificate is not usable: {e}")))?;
+        let cert = cert.map_err(|e| DirectoryError::Settings(format!("the CA file is not PEM: {e}")))?;
+        roots.add(cert).map_err(|e| DirectoryError::Settings(format!("the CA certificate is not usable: {e}")))?;
     }
     if roots.is_empty() {
-        return Err(Error::Settings("the CA file holds no certificate".into()));
+        return Err(DirectoryError::Settings("the CA file holds no certificate".into()));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Settings(e.to_string()))?
+        .map_err(|e| DirectoryError::Settings(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
 
 /// A failure to open the connection: TLS or reachability.
-fn connect_error(e: LdapError) -> Error {
+fn connect_error(e: LdapError) -> DirectoryError {
     let text = e.to_string();
     let tls = matches!(e, LdapError::Rustls { .. })
         || text.to_ascii_lowercase().contains("certificate")
         || text.to_ascii_lowercase().contains("tls");
     if tls {
-        Error::Tls(text)
+        DirectoryError::Tls(text)
     } else {
-        Error::Unreachable(text)
+        DirectoryError::Unreachable(text)
     }
 }
 
-fn directory_error(e: LdapError) -> Error {
+fn directory_error(e: LdapError) -> DirectoryError {
     match e {
-        LdapError::Io { .. } | LdapError::EndOfStream => Error::Unreachable(e.to_string()),
-        LdapError::Rustls { .. } => Error::Tls(e.to_string()),
-        e => Error::Directory(e.to_string()),
+        LdapError::Io { .. } | LdapError::EndOfStream => DirectoryError::Unreachable(e.to_string()),
+        LdapError::Rustls { .. } => DirectoryError::Tls(e.to_string()),
+        e => DirectoryError::Directory(e.to_string()),
     }
 }
 
 /// Reads AD's reason codes in a refused bind ("... data 533, ..."): 533 disabled, 52e bad
 /// password, 525 no such user, 775 locked, 532/773 password expired or to be reset.
-fn bind_refusal(text: &str) -> Error {
+fn bind_refusal(text: &str) -> DirectoryError {
     let code = text.split("data ").nth(1).map(|rest| rest.split([',', ' ']).next().unwrap_or_default());
     match code {
-        Some("533") => Error::AccountDisabled,
-        _ => Error::InvalidCredentials,
+        Some("533") => DirectoryError::AccountDisabled,
+        _ => DirectoryError::InvalidCredentials,
     }
 }
 
@@ -557,8 +517,8 @@ mod tests {
     #[test]
     fn ad_bind_reasons() {
         let text = "80090308: LdapErr: DSID-0C0903A9, comment: AcceptSecurityContext error, data 533, v1db1";
-        assert_eq!(bind_refusal(text), Error::AccountDisabled);
-        assert_eq!(bind_refusal(&text.replace("533", "52e")), Error::InvalidCredentials);
-        assert_eq!(bind_refusal("Invalid credentials"), Error::InvalidCredentials);
+        assert_eq!(bind_refusal(text), DirectoryError::AccountDisabled);
+        assert_eq!(bind_refusal(&text.replace("533", "52e")), DirectoryError::InvalidCredentials);
+        assert_eq!(bind_refusal("Invalid credentials"), DirectoryError::InvalidCredentials);
     }
 }

@@ -4,7 +4,8 @@
 //! and with `ROSTER_TEST_REQUIRE_DIRECTORY=1` (the test command) a missing server fails them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use roster_ldap::{AccountName, Client, Error, Flavor, Settings, TlsMode};
+use roster_core::connectors::{DirectoryError, DirectoryKind, TlsMode};
+use roster_ldap::{AccountName, Client, Settings};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ fn server(var: &str) -> Option<HashMap<String, String>> {
     Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
 }
 
-fn settings(env: &HashMap<String, String>, prefix: &str, flavor: Flavor, tls: TlsMode) -> Settings {
+fn settings(env: &HashMap<String, String>, prefix: &str, flavor: DirectoryKind, tls: TlsMode) -> Settings {
     let url = &env[&format!("{prefix}_URL")];
     let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
     let (host, port) = match rest.rsplit_once(':') {
@@ -56,7 +57,7 @@ async fn openldap_accounts_binds_and_tls() {
     let Some(env) = server("ROSTER_TEST_LDAP_ENV") else { return };
     let password = &env["LDAP_USER_PW"];
     for tls in [TlsMode::None, TlsMode::StartTls, TlsMode::Ldaps] {
-        let client = Client::new(settings(&env, "LDAP", Flavor::Ldap, tls)).unwrap();
+        let client = Client::new(settings(&env, "LDAP", DirectoryKind::Ldap, tls)).unwrap();
         let check = client.check().await.unwrap_or_else(|e| panic!("{tls:?}: {e}"));
         // 1,203 people, of which a search that does not page sees 500.
         assert!(check.accounts_seen >= 500, "{tls:?}: {check:?}");
@@ -72,34 +73,38 @@ async fn openldap_accounts_binds_and_tls() {
         let by_dn = client.find_account(&AccountName::parse(&ada.dn)).await.unwrap();
         assert_eq!(by_dn, ada);
 
-        client.verify_password(&ada, password).await.unwrap();
-        assert_eq!(client.verify_password(&ada, "wrong").await, Err(Error::InvalidCredentials));
-        assert_eq!(client.verify_password(&ada, "").await, Err(Error::InvalidCredentials), "no anonymous bind");
-        assert_eq!(client.find_account(&AccountName::parse("nobody")).await, Err(Error::NotFound));
+        client.verify_password(&ada.dn, password).await.unwrap();
+        assert_eq!(client.verify_password(&ada.dn, "wrong").await, Err(DirectoryError::InvalidCredentials));
+        assert_eq!(
+            client.verify_password(&ada.dn, "").await,
+            Err(DirectoryError::InvalidCredentials),
+            "no anonymous bind"
+        );
+        assert_eq!(client.find_account(&AccountName::parse("nobody")).await, Err(DirectoryError::NotFound));
         let missing = format!("uid=nobody,ou=people,{}", env["LDAP_BASE"]);
-        assert_eq!(client.find_account(&AccountName::Dn(missing)).await, Err(Error::NotFound));
+        assert_eq!(client.find_account(&AccountName::Dn(missing)).await, Err(DirectoryError::NotFound));
         // A filter value cannot widen the search.
-        assert_eq!(client.find_account(&AccountName::parse("*")).await, Err(Error::NotFound));
+        assert_eq!(client.find_account(&AccountName::parse("*")).await, Err(DirectoryError::NotFound));
     }
 }
 
 #[tokio::test]
 async fn openldap_refusals_name_their_cause() {
     let Some(env) = server("ROSTER_TEST_LDAP_ENV") else { return };
-    let good = settings(&env, "LDAP", Flavor::Ldap, TlsMode::StartTls);
+    let good = settings(&env, "LDAP", DirectoryKind::Ldap, TlsMode::StartTls);
     let wrong_bind = Client::new(Settings { bind_password: "nope".into(), ..good.clone() }).unwrap();
-    assert!(matches!(wrong_bind.check().await, Err(Error::Settings(m)) if m.contains("bind user")));
+    assert_eq!(wrong_bind.check().await, Err(DirectoryError::BindRefused));
 
     // A trust anchor that did not sign the server's certificate (the certificate itself).
-    let ldaps_ca = settings(&env, "LDAP", Flavor::Ldap, TlsMode::Ldaps);
+    let ldaps_ca = settings(&env, "LDAP", DirectoryKind::Ldap, TlsMode::Ldaps);
     let self_signed = std::fs::read(std::path::Path::new(&env["LDAP_CA"]).with_file_name("server.pem")).unwrap();
     let wrong_anchor = Client::new(Settings { ca_pem: Some(self_signed), ..ldaps_ca }).unwrap();
-    assert!(matches!(wrong_anchor.check().await, Err(Error::Tls(_))), "a leaf is no CA");
+    assert!(matches!(wrong_anchor.check().await, Err(DirectoryError::Tls(_))), "a leaf is no CA");
 
     // Nobody listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dead = Client::new(Settings { port: Some(port), tls: TlsMode::None, ..good.clone() }).unwrap();
-    assert!(matches!(dead.check().await, Err(Error::Unreachable(_))));
+    assert!(matches!(dead.check().await, Err(DirectoryError::Unreachable(_))));
 
     // A server that accepts and never answers: the time limit ends the wait.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -108,13 +113,13 @@ async fn openldap_refusals_name_their_cause() {
         Client::new(Settings { port: Some(port), tls: TlsMode::None, timeout: Duration::from_millis(300), ..good })
             .unwrap();
     let started = std::time::Instant::now();
-    assert!(matches!(slow.check().await, Err(Error::TimedOut(_))));
+    assert!(matches!(slow.check().await, Err(DirectoryError::TimedOut(_))));
     assert!(started.elapsed() < Duration::from_secs(3));
     drop(silent);
 }
 
 /// The account names of a group's members, sorted.
-async fn members(client: &Client, group: &str, nested: bool) -> Result<Vec<String>, Error> {
+async fn members(client: &Client, group: &str, nested: bool) -> Result<Vec<String>, DirectoryError> {
     let accounts = client.group_members(group, nested).await?;
     let mut names: Vec<String> = accounts.into_iter().map(|a| a.account_name.unwrap_or(a.dn)).collect();
     names.sort();
@@ -124,7 +129,7 @@ async fn members(client: &Client, group: &str, nested: bool) -> Result<Vec<Strin
 #[tokio::test]
 async fn openldap_group_members_nested_and_large() {
     let Some(env) = server("ROSTER_TEST_LDAP_ENV") else { return };
-    let client = Client::new(settings(&env, "LDAP", Flavor::Ldap, TlsMode::StartTls)).unwrap();
+    let client = Client::new(settings(&env, "LDAP", DirectoryKind::Ldap, TlsMode::StartTls)).unwrap();
     let group = |cn: &str| format!("cn={cn},ou=groups,{}", env["LDAP_BASE"]);
     assert_eq!(members(&client, &group("engineers"), false).await.unwrap(), ["ada", "grace"]);
     assert_eq!(
@@ -136,20 +141,20 @@ async fn openldap_group_members_nested_and_large() {
     let bulk = members(&client, &group("everyone-bulk"), false).await.unwrap();
     assert_eq!(bulk.len(), 1200, "past the server's 500-entry limit");
     assert_eq!((bulk[0].as_str(), bulk[1199].as_str()), ("bulk0000", "bulk1199"));
-    assert_eq!(client.group_members(&group("nosuch"), true).await, Err(Error::NotFound));
+    assert_eq!(client.group_members(&group("nosuch"), true).await, Err(DirectoryError::NotFound));
 }
 
 #[tokio::test]
 async fn active_directory_group_members_nested_and_paged() {
     let Some(env) = server("ROSTER_TEST_AD_ENV") else { return };
-    let client = Client::new(settings(&env, "AD", Flavor::ActiveDirectory, TlsMode::Ldaps)).unwrap();
+    let client = Client::new(settings(&env, "AD", DirectoryKind::ActiveDirectory, TlsMode::Ldaps)).unwrap();
     let group = |cn: &str| format!("CN={cn},CN=Users,{}", env["AD_BASE"]);
     assert_eq!(members(&client, &group("engineers"), false).await.unwrap(), ["alice", "bob"]);
     assert_eq!(members(&client, &group("staff"), false).await.unwrap(), Vec::<String>::new());
     assert_eq!(members(&client, &group("staff"), true).await.unwrap(), ["alice", "bob"], "through engineers");
     let bulk = members(&client, &group("bulk"), true).await.unwrap();
     assert_eq!(bulk.len(), 1200, "in pages of 500");
-    assert_eq!(client.group_members(&group("nosuch"), false).await, Err(Error::NotFound));
+    assert_eq!(client.group_members(&group("nosuch"), false).await, Err(DirectoryError::NotFound));
 }
 
 #[tokio::test]
@@ -157,7 +162,7 @@ async fn active_directory_names_binds_and_disabled_accounts() {
     let Some(env) = server("ROSTER_TEST_AD_ENV") else { return };
     let password = &env["AD_USER_PW"];
     for tls in [TlsMode::StartTls, TlsMode::Ldaps] {
-        let client = Client::new(settings(&env, "AD", Flavor::ActiveDirectory, tls)).unwrap();
+        let client = Client::new(settings(&env, "AD", DirectoryKind::ActiveDirectory, tls)).unwrap();
         client.check().await.unwrap_or_else(|e| panic!("{tls:?}: {e}"));
         let alice = client.find_account(&AccountName::parse("alice")).await.unwrap();
         assert_eq!(alice.user_principal_name.as_deref(), Some("alice@ad.roster.test"));
@@ -167,12 +172,16 @@ async fn active_directory_names_binds_and_disabled_accounts() {
         for form in ["ROSTER\\alice", "roster\\alice", "alice@ad.roster.test", alice.dn.as_str()] {
             assert_eq!(client.find_account(&AccountName::parse(form)).await.as_ref(), Ok(&alice), "{form}");
         }
-        assert_eq!(client.find_account(&AccountName::parse("OTHER\\alice")).await, Err(Error::NotFound));
-        client.verify_password(&alice, password).await.unwrap();
-        assert_eq!(client.verify_password(&alice, "wrong").await, Err(Error::InvalidCredentials));
+        assert_eq!(client.find_account(&AccountName::parse("OTHER\\alice")).await, Err(DirectoryError::NotFound));
+        client.verify_password(&alice.dn, password).await.unwrap();
+        assert_eq!(client.verify_password(&alice.dn, "wrong").await, Err(DirectoryError::InvalidCredentials));
 
         let carol = client.find_account(&AccountName::parse("carol")).await.unwrap();
         assert!(carol.disabled, "userAccountControl 514");
-        assert_eq!(client.verify_password(&carol, password).await, Err(Error::AccountDisabled), "bind data 533");
+        assert_eq!(
+            client.verify_password(&carol.dn, password).await,
+            Err(DirectoryError::AccountDisabled),
+            "bind data 533"
+        );
     }
 }

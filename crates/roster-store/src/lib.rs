@@ -1,6 +1,7 @@
 //! Roster's SQL store: one implementation of the core's storage port for SQLite (embedded, one
 //! writer) and PostgreSQL (shared by many roster processes), with plain-SQL migrations per database.
 
+mod connectors;
 mod events;
 mod exec;
 mod mail;
@@ -10,6 +11,7 @@ mod tables;
 use async_trait::async_trait;
 use events::insert_event;
 use exec::{db_error, Backend, Exec, Row};
+use roster_core::connectors::{Connection, SyncPlan};
 use roster_core::devices::{Challenge, DeviceCredential};
 use roster_core::enrollment::{Dispatch, OneTimeToken, Redemption};
 use roster_core::events::{Event, EventFilter, EventQuery, StoredEvent};
@@ -257,12 +259,42 @@ impl SqlStore {
     }
 }
 
+/// Inserts a user row with its (id, number); answers the row.
+pub(crate) async fn insert_user_row(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    (id, number): (Uuid, i64),
+    spec: &UserSpec,
+    at: Time,
+    invitation_expires: Option<Time>,
+) -> StoreResult<Row> {
+    let mut row: Vec<(Users, sea_query::SimpleExpr)> = vec![
+        (Users::Id, id.into()),
+        (Users::TenantId, tenant.into()),
+        (Users::Number, number.into()),
+        (Users::CreatedAt, tables::millis(at).into()),
+        (Users::ModifiedAt, tables::millis(at).into()),
+        (Users::Version, 1i64.into()),
+    ];
+    row.extend(user_values(spec));
+    if let Some(t) = invitation_expires {
+        row.push((Users::InvitationExpiresAt, tables::millis(t).into()));
+    }
+    let stmt = insert_row(Users::Table, row)?.returning_all().to_owned();
+    x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))
+}
+
 /// Takes the next per-tenant number for users or groups. The row lock this update takes also
 /// serialises concurrent inserts of one tenant on PostgreSQL.
 async fn next_number(x: &mut Exec<'_>, tenant: Uuid, seq: Tenants) -> StoreResult<i64> {
+    next_numbers(x, tenant, seq, 1).await
+}
+
+/// Takes `n` per-tenant numbers at once; answers the last (they are `last - n + 1 ..= last`).
+pub(crate) async fn next_numbers(x: &mut Exec<'_>, tenant: Uuid, seq: Tenants, n: i64) -> StoreResult<i64> {
     let stmt = Query::update()
         .table(Tenants::Table)
-        .value(seq, Expr::col(seq).add(1))
+        .value(seq, Expr::col(seq).add(n))
         .and_where(Expr::col(Tenants::Id).eq(tenant))
         .returning(Query::returning().column(seq))
         .to_owned();
@@ -292,6 +324,7 @@ fn user_values(spec: &UserSpec) -> Vec<(Users, sea_query::SimpleExpr)> {
         (Users::DomainName, spec.domain_name.clone().into()),
         (Users::DistinguishedName, spec.distinguished_name.clone().into()),
         (Users::Guest, spec.guest.into()),
+        (Users::DirectoryId, spec.directory_id.into()),
     ]
 }
 
@@ -810,26 +843,8 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
-        let mut cols =
-            vec![Users::Id, Users::TenantId, Users::Number, Users::CreatedAt, Users::ModifiedAt, Users::Version];
-        let mut vals: Vec<sea_query::SimpleExpr> = vec![
-            id.into(),
-            tenant.into(),
-            number.into(),
-            tables::millis(at).into(),
-            tables::millis(at).into(),
-            1i64.into(),
-        ];
-        for (c, v) in user_values(spec) {
-            cols.push(c);
-            vals.push(v);
-        }
-        if let Some(d) = dispatch.filter(|d| d.token.purpose == MessageKind::Invitation) {
-            cols.push(Users::InvitationExpiresAt);
-            vals.push(tables::millis(d.token.expires).into());
-        }
-        let stmt = insert_row(Users::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
-        let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
+        let invitation = dispatch.filter(|d| d.token.purpose == MessageKind::Invitation).map(|d| d.token.expires);
+        let row = insert_user_row(&mut x, tenant, (id, number), spec, at, invitation).await?;
         insert_event(&mut x, event).await?;
         if let Some(d) = dispatch {
             mail::write_dispatch(&mut x, d, true).await?;
@@ -1030,21 +1045,13 @@ impl Store for SqlStore {
     }
 
     async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, event: &Event) -> StoreResult<()> {
-        let stmt = match member.kind {
-            PrincipalKind::User => Query::delete()
-                .from_table(GroupUsers::Table)
-                .and_where(Expr::col(GroupUsers::TenantId).eq(tenant))
-                .and_where(Expr::col(GroupUsers::GroupId).eq(group))
-                .and_where(Expr::col(GroupUsers::UserId).eq(member.id))
-                .to_owned(),
-            PrincipalKind::Group => Query::delete()
-                .from_table(GroupGroups::Table)
-                .and_where(Expr::col(GroupGroups::TenantId).eq(tenant))
-                .and_where(Expr::col(GroupGroups::ParentId).eq(group))
-                .and_where(Expr::col(GroupGroups::ChildId).eq(member.id))
-                .to_owned(),
-        };
-        self.write_with(&stmt, event, Some("member")).await.map(drop)
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        if connectors::remove_edge(&mut x, tenant, group, member).await? == 0 {
+            return Err(StoreError::NotFound("member"));
+        }
+        insert_event(&mut x, event).await?;
+        tx.commit().await
     }
 
     async fn list_members(
@@ -1233,6 +1240,53 @@ impl Store for SqlStore {
 
     async fn prune_links(&self, before: Time) -> StoreResult<u64> {
         self.prune_ended(before).await
+    }
+
+    async fn insert_connection(&self, connection: &Connection, event: &Event) -> StoreResult<()> {
+        self.insert_connection_row(connection, event).await
+    }
+
+    async fn connections(&self, tenant: Uuid) -> StoreResult<Vec<Connection>> {
+        self.connections_of(tenant).await
+    }
+
+    async fn connection(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Connection>> {
+        self.connection_by_id(tenant, id).await
+    }
+
+    async fn update_connection(&self, connection: &Connection, expected: i64, event: &Event) -> StoreResult<()> {
+        self.update_connection_row(connection, expected, event).await
+    }
+
+    async fn delete_connection(&self, tenant: Uuid, id: Uuid, event: &Event) -> StoreResult<()> {
+        self.delete_connection_row(tenant, id, event).await
+    }
+
+    async fn users_by_external_ids(&self, tenant: Uuid, ids: &[String]) -> StoreResult<Vec<User>> {
+        self.users_with_external_ids(tenant, ids).await
+    }
+
+    async fn direct_members(&self, tenant: Uuid, group: Uuid) -> StoreResult<Vec<MemberRef>> {
+        self.direct_members_of(tenant, group).await
+    }
+
+    async fn link_group(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        source: Option<(Uuid, String)>,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<Group> {
+        self.set_group_source(tenant, group, source, at, event).await
+    }
+
+    async fn apply_sync(&self, tenant: Uuid, group: Uuid, plan: &SyncPlan, at: Time) -> StoreResult<()> {
+        self.write_sync(tenant, group, plan, at).await
+    }
+
+    async fn claim_group_sync(&self, now: Time, lease_until: Time) -> StoreResult<Option<(Uuid, Uuid)>> {
+        self.claim_sync(now, lease_until).await
     }
 }
 

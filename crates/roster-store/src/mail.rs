@@ -293,22 +293,33 @@ impl SqlStore {
             )
             .order_by(Outbox::NextAttemptAt, sea_query::Order::Asc)
             .limit(1);
-        let mut tx = self.begin().await?;
-        let mut x = tx.exec();
-        // Several processes share PostgreSQL: each takes rows no other sender holds right now.
-        if x.backend() == Backend::Postgres {
-            due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let claim = Query::update()
+        let mut claim = Query::update();
+        claim
             .table(Outbox::Table)
             .value(Outbox::LeaseUntil, tables::millis(lease_until))
             .value(Outbox::Attempts, Expr::col(Outbox::Attempts).add(1))
-            .and_where(Expr::col(Outbox::Id).in_subquery(due))
-            .returning_all()
-            .to_owned();
+            .returning_all();
+        let row = self.claim_one(due, Outbox::Id, claim).await?;
+        row.as_ref().map(tables::outbox_message).transpose()
+    }
+
+    /// Runs `claim` on the first row `due` selects (by `id`), in one transaction; on PostgreSQL,
+    /// which several processes share, a row another process holds right now is skipped.
+    pub(crate) async fn claim_one(
+        &self,
+        mut due: sea_query::SelectStatement,
+        id: impl sea_query::IntoColumnRef,
+        mut claim: sea_query::UpdateStatement,
+    ) -> StoreResult<Option<Row>> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        if x.backend() == Backend::Postgres {
+            due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        claim.and_where(Expr::col(id).in_subquery(due));
         let row = x.fetch_optional(&claim).await?;
         tx.commit().await?;
-        row.as_ref().map(tables::outbox_message).transpose()
+        Ok(row)
     }
 
     /// Ends an attempt: delivered, to be retried at a time, or given up on.

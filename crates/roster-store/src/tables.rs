@@ -2,6 +2,7 @@
 
 use crate::exec::Row;
 use chrono::DateTime;
+use roster_core::connectors::{Connection, GroupSource};
 use roster_core::devices::{Challenge, DeviceCredential, KeyAlgorithm};
 use roster_core::enrollment::OneTimeToken;
 use roster_core::events::{ActorType, Event, EventActor, EventType, Outcome, Service, StoredEvent};
@@ -74,6 +75,7 @@ pub enum Users {
     FailedLogons,
     LockedUntil,
     InvitationExpiresAt,
+    DirectoryId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -155,6 +157,24 @@ pub enum Groups {
     CreatedAt,
     ModifiedAt,
     DeletedAt,
+    Version,
+    DirectoryId,
+    DirectoryDn,
+    SyncedAt,
+    SyncDueAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum DirectoryConnections {
+    Table,
+    Id,
+    TenantId,
+    Name,
+    NameKey,
+    Settings,
+    SealedPassword,
+    CreatedAt,
+    ModifiedAt,
     Version,
 }
 
@@ -263,6 +283,7 @@ pub fn user(r: &Row) -> StoreResult<User> {
         domain_name: r.opt_text("domain_name")?,
         distinguished_name: r.opt_text("distinguished_name")?,
         guest: r.bool("guest")?,
+        directory_id: r.opt_uuid("directory_id")?,
     };
     Ok(User {
         id: r.uuid("id")?,
@@ -293,6 +314,12 @@ pub fn group(r: &Row) -> StoreResult<Group> {
             description: r.opt_text("description")?,
         },
         system: r.bool("system")?,
+        source: match (r.opt_uuid("directory_id")?, r.opt_text("directory_dn")?) {
+            (Some(connection_id), Some(dn)) => {
+                Some(GroupSource { connection_id, dn, synced: opt_time(r.opt_i64("synced_at")?)? })
+            }
+            _ => None,
+        },
         created: time(r.i64("created_at")?)?,
         modified: time(r.i64("modified_at")?)?,
         deleted: opt_time(r.opt_i64("deleted_at")?)?,
@@ -513,5 +540,19 @@ pub fn challenge(r: &Row) -> StoreResult<Challenge> {
         credential_id: r.uuid("credential_id")?,
         text: String::from_utf8(r.bytes("nonce")?).map_err(|_| StoreError::Backend("challenge is not UTF-8".into()))?,
         expires: time(r.i64("expires_at")?)?,
+    })
+}
+
+pub fn connection(r: &Row) -> StoreResult<Connection> {
+    let settings = r.text("settings")?;
+    Ok(Connection {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        spec: serde_json::from_str(&settings)
+            .map_err(|e| StoreError::Backend(format!("stored connection settings: {e}")))?,
+        sealed_password: r.bytes("sealed_password")?,
+        created: time(r.i64("created_at")?)?,
+        modified: time(r.i64("modified_at")?)?,
+        version: r.i64("version")?,
     })
 }

@@ -272,3 +272,36 @@ impl Mail {
         link.split_once("token=").map(|(_, t)| t.to_owned()).expect("a token in the link")
     }
 }
+
+/// The variables of a test directory's env file (`scripts/ldap-test-server`,
+/// `scripts/ad-test-server`) named by `var`, or None, said to be skipped, when there is none.
+/// With `ROSTER_TEST_REQUIRE_DIRECTORY=1` (the test command) a missing one fails instead.
+pub fn directory_env(var: &str) -> Option<std::collections::HashMap<String, String>> {
+    let Some(path) = std::env::var_os(var) else {
+        assert!(
+            std::env::var("ROSTER_TEST_REQUIRE_DIRECTORY").as_deref() != Ok("1"),
+            "ROSTER_TEST_REQUIRE_DIRECTORY=1 but {var} is not set"
+        );
+        eprintln!("skipped: {var} names no running test directory (scripts/ldap-test-server, scripts/ad-test-server)");
+        return None;
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{var}: {e}"));
+    Some(text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+}
+
+/// Applies LDIF changes to a test directory with the real `ldapmodify`, as (url, bind DN,
+/// password), trusting the test CA.
+pub fn ldap_modify((url, dn, password): (&str, &str, &str), ca: &str, ldif: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new("ldapmodify")
+        .args(["-x", "-H", url, "-D", dn, "-w", password])
+        .env("LDAPTLS_CACERT", ca)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("ldapmodify: {e}"));
+    child.stdin.take().unwrap().write_all(ldif.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "ldapmodify failed: {}\n{ldif}", String::from_utf8_lossy(&out.stderr));
+}

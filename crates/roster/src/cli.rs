@@ -1,4 +1,5 @@
-//! The command line: `roster serve | migrate | healthcheck | openapi | tenant | user | group | apikey`.
+//! The command line: `roster serve | migrate | healthcheck | openapi | tenant | user | group | apikey |
+//! signing-key | events | directory`.
 
 use crate::config::{Config, LogFormat};
 use crate::Error;
@@ -63,6 +64,62 @@ pub enum Command {
     /// The audit trail of a tenant, as NDJSON.
     #[command(subcommand)]
     Events(EventsCmd),
+    /// LDAP and Active Directory connections of a tenant, and what comes from them.
+    #[command(subcommand)]
+    Directory(DirectoryCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCmd {
+    /// Add a connection from a JSON file of its settings (as `POST /api/v1/directories` takes).
+    Create {
+        #[command(flatten)]
+        t: TenantArg,
+        /// The settings file.
+        settings: PathBuf,
+        /// A file holding the bind password, instead of `bind_password` in the settings.
+        #[arg(long)]
+        bind_password_file: Option<PathBuf>,
+    },
+    List {
+        #[command(flatten)]
+        t: TenantArg,
+    },
+    /// Bind as the service account and search for accounts.
+    Test {
+        #[command(flatten)]
+        t: TenantArg,
+        id: Uuid,
+    },
+    Delete {
+        #[command(flatten)]
+        t: TenantArg,
+        id: Uuid,
+    },
+    /// Create a user from a directory account (`name`, `DOMAIN\name`, `name@realm` or a DN).
+    AddUser {
+        #[command(flatten)]
+        t: TenantArg,
+        id: Uuid,
+        account: String,
+    },
+    /// Make a group follow a directory group, and synchronise it.
+    Link {
+        #[command(flatten)]
+        t: TenantArg,
+        group: Uuid,
+        #[arg(long)]
+        connection: Uuid,
+        /// The directory group's distinguished name.
+        #[arg(long)]
+        dn: String,
+    },
+    /// Synchronise a linked group's members now.
+    Sync {
+        #[command(flatten)]
+        t: TenantArg,
+        group: Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -434,6 +491,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::SigningKey(cmd) => signing_keys(&config, cmd).await,
         Command::Events(cmd) => events(&config, cmd).await,
+        Command::Directory(cmd) => directories(&config, cmd).await,
         Command::Apikey(cmd) => {
             let dir = crate::open(&config).await?;
             match cmd {
@@ -494,6 +552,43 @@ async fn events(config: &Config, cmd: EventsCmd) -> Result<(), Error> {
                 }
             }
         }
+    }
+}
+
+async fn directories(config: &Config, cmd: DirectoryCmd) -> Result<(), Error> {
+    let dir = crate::open(config).await?;
+    match cmd {
+        DirectoryCmd::Create { t, settings, bind_password_file } => {
+            let read =
+                |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| Error::Other(format!("{}: {e}", p.display())));
+            let mut spec: roster_core::connectors::ConnectionSpec = serde_json::from_str(&read(&settings)?)
+                .map_err(|e| Error::Other(format!("{}: {e}", settings.display())))?;
+            if let Some(f) = bind_password_file {
+                let pw = read(&f)?.trim_end_matches(['\r', '\n']).to_owned();
+                spec.bind_password = Some(roster_core::connectors::WriteOnly(pw));
+            }
+            let c = dir.create_connection(&caller(&dir, &t.tenant).await?, spec).await?;
+            print_json(&wire::Connection::from(c))
+        }
+        DirectoryCmd::List { t } => {
+            let all = dir.connections(&caller(&dir, &t.tenant).await?).await?;
+            print_json(&all.into_iter().map(wire::Connection::from).collect::<Vec<_>>())
+        }
+        DirectoryCmd::Test { t, id } => print_json(&dir.test_connection(&caller(&dir, &t.tenant).await?, id).await?),
+        DirectoryCmd::Delete { t, id } => {
+            dir.delete_connection(&caller(&dir, &t.tenant).await?, id).await?;
+            eprintln!("deleted");
+            Ok(())
+        }
+        DirectoryCmd::AddUser { t, id, account } => {
+            let user = dir.create_directory_user(&caller(&dir, &t.tenant).await?, id, &account).await?;
+            print_json(&wire::User::from(user))
+        }
+        DirectoryCmd::Link { t, group, connection, dn } => {
+            let (_, report) = dir.link_group(&caller(&dir, &t.tenant).await?, group, Some((connection, dn))).await?;
+            print_json(&report)
+        }
+        DirectoryCmd::Sync { t, group } => print_json(&dir.sync_group(&caller(&dir, &t.tenant).await?, group).await?),
     }
 }
 

@@ -98,6 +98,12 @@ pub struct Config {
     pub mail_retry_base: i64,
     /// How often the outbox is checked for due messages, in milliseconds.
     pub mail_poll_ms: u64,
+    /// The file of the key that seals secrets kept in the database (directory bind passwords):
+    /// 64 hex digits. Made on first start when missing (default: DATA_DIR/secret.key). Every
+    /// server sharing a PostgreSQL database needs the same key.
+    pub secret_key_file: Option<PathBuf>,
+    /// How often linked groups are checked for a due scheduled sync, in seconds.
+    pub directory_sync_poll: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -146,6 +152,8 @@ impl Default for Config {
             mail_max_attempts: 12,
             mail_retry_base: 10,
             mail_poll_ms: 1000,
+            secret_key_file: None,
+            directory_sync_poll: 60,
         }
     }
 }

@@ -6,7 +6,8 @@ pub mod config;
 
 use config::Config;
 use roster_core::Directory;
-use roster_crypto::{Argon2Hasher, HashConfig, JwtService};
+use roster_crypto::{Argon2Hasher, HashConfig, JwtService, SecretKey};
+use roster_ldap::LdapConnector;
 use roster_store::{SqlStore, StoreConfig};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,9 +46,26 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
     let store: Arc<dyn roster_core::Store> = Arc::new(store);
     let settings = config.token_settings();
     let tokens = JwtService::start(store.clone(), settings.clone()).await?;
+    let key_file = config.secret_key_file.clone().unwrap_or_else(|| config.data_dir.join("secret.key"));
+    let secret_key = SecretKey::load_or_create(&key_file).map_err(Error::Other)?;
     Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings)
         .with_read_events(config.read_events)
-        .with_mail(config.mail_settings()))
+        .with_mail(config.mail_settings())
+        .with_directories(Arc::new(LdapConnector), Arc::new(secret_key)))
+}
+
+/// Runs the scheduled syncs of directory-backed groups as they fall due. Every process of a
+/// deployment runs one; claims keep them apart.
+async fn sync_directories(directory: Directory, poll: std::time::Duration) {
+    const BATCH: usize = 10;
+    loop {
+        match directory.sync_due_groups(BATCH).await {
+            Ok(n) if n >= BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "scheduled directory syncs failed"),
+        }
+        tokio::time::sleep(poll).await;
+    }
 }
 
 /// Delivers the outbox: checks for due messages every `poll`, and at once again while a round
@@ -137,6 +155,10 @@ pub async fn start(config: &Config) -> Result<Running, Error> {
     let transport = config.mail_transport()?;
     let poll = std::time::Duration::from_millis(config.mail_poll_ms.max(10));
     let mailer = tokio::spawn(deliver_mail(directory.clone(), transport, poll));
+    let syncs = tokio::spawn(sync_directories(
+        directory.clone(),
+        std::time::Duration::from_secs(config.directory_sync_poll.max(1)),
+    ));
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
@@ -147,6 +169,7 @@ pub async fn start(config: &Config) -> Result<Running, Error> {
             p.abort();
         }
         mailer.abort();
+        syncs.abort();
         served
     });
     Ok(Running { addr, directory, bootstrap_key, shutdown, task })

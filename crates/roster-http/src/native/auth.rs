@@ -1,7 +1,7 @@
 //! `/auth/*` and `/me`: signing in with a password, refreshing and ending sessions, and the
 //! signed-in user's own record.
 
-use super::errors::{ApiError, ProblemResponses};
+use super::errors::{ApiError, DirectoryProblems, ProblemResponses};
 use super::extract::{Authed, Body, Meta, Params};
 use super::wire::{ChangePassword, Impersonate, Login, ReadParams, RefreshRequest, User};
 use super::{one_response, Projection};
@@ -15,8 +15,10 @@ use roster_core::token::TokenPair;
 /// Sign in with a user name (or email) and password. A wrong password, an unknown user and a
 /// user without a password all answer the same 401 after the same work; a user who may not sign
 /// in (suspended, quarantined, deactivated, deleted) gets 403 once the password is proven.
+/// Directory users are signed in by binding to their directory as themselves: 502 or 504 when
+/// it cannot be reached.
 #[utoipa::path(post, path = "/auth/login", security(()), tag = "auth", request_body = Login,
-    responses((status = 200, description = "Signed in", body = TokenPair), ProblemResponses))]
+    responses((status = 200, description = "Signed in", body = TokenPair), ProblemResponses, DirectoryProblems))]
 pub async fn login(State(s): State<AppState>, Meta(meta): Meta, Body(body): Body<Login>) -> Result<Response, ApiError> {
     let tenant = body.tenant.as_deref().unwrap_or(roster_core::directory::DEFAULT_TENANT);
     let pair = s.directory.login(tenant, &body.username, &body.password, &meta).await?;

@@ -3,6 +3,7 @@
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use roster_core::connectors::DirectoryError;
 use roster_core::{CoreError, FieldError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -70,6 +71,7 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
             CoreError::Forbidden => StatusCode::FORBIDDEN,
             CoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            CoreError::Directory(d) => directory_status(d),
             CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if let CoreError::Internal(m) = &e {
@@ -95,6 +97,21 @@ impl From<CoreError> for ApiError {
             _ => Vec::new(),
         };
         ApiError { status, code, detail, errors, retry_after }
+    }
+}
+
+/// A directory's failure: the account or the settings are the client's to fix (4xx); a
+/// directory that is down, refuses the service account or breaks TLS is a bad gateway.
+fn directory_status(e: &DirectoryError) -> StatusCode {
+    match e {
+        DirectoryError::NotFound => StatusCode::NOT_FOUND,
+        DirectoryError::Ambiguous | DirectoryError::AccountDisabled => StatusCode::CONFLICT,
+        DirectoryError::Settings(_) | DirectoryError::InvalidCredentials => StatusCode::BAD_REQUEST,
+        DirectoryError::TimedOut(_) => StatusCode::GATEWAY_TIMEOUT,
+        DirectoryError::Unreachable(_)
+        | DirectoryError::Tls(_)
+        | DirectoryError::BindRefused
+        | DirectoryError::Directory(_) => StatusCode::BAD_GATEWAY,
     }
 }
 
@@ -128,10 +145,7 @@ pub struct ProblemResponses;
 
 impl utoipa::IntoResponses for ProblemResponses {
     fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
-        use utoipa::openapi::content::ContentBuilder;
-        use utoipa::openapi::response::ResponseBuilder;
-        use utoipa::openapi::Ref;
-        [
+        problems(&[
             ("400", "Malformed or invalid input; `errors` names each offending field"),
             ("401", "No API key, or one that is unknown, revoked or expired"),
             ("403", "The credential does not grant this operation"),
@@ -146,14 +160,34 @@ impl utoipa::IntoResponses for ProblemResponses {
             ),
             ("500", "The server failed; the log has the cause under the request id"),
             ("503", "The server is busy (password hashing is queued full); try again shortly"),
-        ]
-        .into_iter()
+        ])
+    }
+}
+
+/// The further answers of routes that call a directory server.
+pub struct DirectoryProblems;
+
+impl utoipa::IntoResponses for DirectoryProblems {
+    fn responses() -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+        problems(&[
+            ("502", "A directory server cannot be reached, refuses the connection's bind credentials, or fails TLS"),
+            ("504", "A directory server did not answer within the connection's time limit"),
+        ])
+    }
+}
+
+fn problems(
+    list: &[(&str, &str)],
+) -> std::collections::BTreeMap<String, utoipa::openapi::RefOr<utoipa::openapi::response::Response>> {
+    use utoipa::openapi::content::ContentBuilder;
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::Ref;
+    list.iter()
         .map(|(status, description)| {
             let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
             let resp =
-                ResponseBuilder::new().description(description).content("application/problem+json", content).build();
-            (status.to_owned(), resp.into())
+                ResponseBuilder::new().description(*description).content("application/problem+json", content).build();
+            ((*status).to_owned(), resp.into())
         })
         .collect()
-    }
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod devices;
+mod directories;
 mod enrollment;
 mod errors;
 mod events;
@@ -88,6 +89,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(devices::sign_in))
         .routes(routes!(mail::get, mail::set, mail::reset))
         .routes(routes!(mail::message))
+        .routes(routes!(directories::list, directories::create))
+        .routes(routes!(directories::get, directories::replace, directories::delete))
+        .routes(routes!(directories::test))
+        .routes(routes!(directories::create_user))
+        .routes(routes!(directories::refresh_user))
+        .routes(routes!(directories::link, directories::unlink))
+        .routes(routes!(directories::sync))
 }
 
 /// Which attributes a response shows.

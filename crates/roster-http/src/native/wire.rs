@@ -1,6 +1,7 @@
 //! The native face's wire types: snake_case JSON, UUID ids, RFC 3339 times.
 
 use chrono::{DateTime, Utc};
+use roster_core::connectors::{ConnectionSpec, GroupSource};
 use roster_core::model::{self, Deleted, Depth, InactiveReason, PrincipalKind, UserKind, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -59,6 +60,8 @@ pub struct User {
     pub locked_until: Option<DateTime<Utc>>,
     /// While an invitation is pending, when its link expires; absent otherwise.
     pub invitation_expires: Option<DateTime<Utc>>,
+    /// The directory connection a directory user comes from.
+    pub directory_id: Option<Uuid>,
 }
 
 impl From<model::User> for User {
@@ -93,6 +96,7 @@ impl From<model::User> for User {
             failed_logons: u.failed_logons,
             locked_until: u.locked_until.filter(|t| *t > model::now()),
             invitation_expires: u.invitation_expires,
+            directory_id: s.directory_id,
         }
     }
 }
@@ -118,6 +122,8 @@ pub struct Group {
     pub deleted: Option<DateTime<Utc>>,
     #[schema(required = false)]
     pub version: i64,
+    /// The directory group whose members this group follows; absent for a local group.
+    pub directory_source: Option<GroupSource>,
 }
 
 impl From<model::Group> for Group {
@@ -134,6 +140,7 @@ impl From<model::Group> for Group {
             modified: g.modified,
             deleted: g.deleted,
             version: g.version,
+            directory_source: g.source,
         }
     }
 }
@@ -505,7 +512,8 @@ pub struct Event {
     pub service: &'static str,
     /// From the catalogue: USER_CHANGE, GROUP_CHANGE, GROUP_MEMBERSHIP_CHANGE, ROLE_CHANGE,
     /// USER_AUTHENTICATION, SESSION_CHANGE, CREDENTIAL_CHANGE, API_KEY_CHANGE, IMPERSONATION,
-    /// POLICY_CHANGE, TENANT_CREATED, ONE_TIME_LINK, MESSAGE_DELIVERY, MAIL_TEMPLATE_CHANGE, and the
+    /// POLICY_CHANGE, TENANT_CREATED, ONE_TIME_LINK, MESSAGE_DELIVERY, MAIL_TEMPLATE_CHANGE,
+    /// DIRECTORY_CONNECTION_CHANGE, and the
     /// START/SUCCESS/FAIL events of listing users and groups.
     pub event_type: &'static str,
     /// SUCCESS, FAILURE, DENIED or ERROR.
@@ -793,4 +801,46 @@ impl From<Invite> for model::UserSpec {
             ..model::UserSpec::default()
         }
     }
+}
+
+/// A directory connection as the native API shows it: its settings, never its bind password.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Connection {
+    pub id: Uuid,
+    /// As created or last replaced, without the bind password.
+    pub settings: ConnectionSpec,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+    /// Increases with every change; the ETag carries it.
+    pub version: i64,
+}
+
+impl From<roster_core::connectors::Connection> for Connection {
+    fn from(c: roster_core::connectors::Connection) -> Self {
+        Connection { id: c.id, settings: c.spec, created: c.created, modified: c.modified, version: c.version }
+    }
+}
+
+/// The account a directory user is created from.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryAccountRef {
+    /// As people type it: `name`, `DOMAIN\name` or `name@realm` (AD), or a distinguished name.
+    pub account: String,
+}
+
+/// The directory group a group is to follow.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryGroupRef {
+    pub connection_id: Uuid,
+    /// The directory group's distinguished name.
+    pub dn: String,
+}
+
+/// A group just linked to a directory group, and what the first sync changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedGroup {
+    pub group: Group,
+    pub sync: roster_core::connectors::SyncReport,
 }

@@ -7,6 +7,7 @@ mod auth;
 mod auth_tokens;
 mod cli;
 mod devices;
+mod directories;
 mod events;
 mod groups;
 mod impersonation;
