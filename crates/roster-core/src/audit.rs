@@ -74,6 +74,10 @@ pub fn check_filter(mut f: EventFilter) -> Result<EventFilter, CoreError> {
         if list.len() > MAX_FILTER_VALUES {
             return Err(CoreError::invalid(field, format!("at most {MAX_FILTER_VALUES} values")));
         }
+        // No recorded value holds NUL, and PostgreSQL cannot even compare with one.
+        if list.iter().any(|v| v.contains('\0')) {
+            return Err(CoreError::invalid(field, "must not contain NUL characters"));
+        }
     }
     for t in &mut f.types {
         *t = t.to_uppercase();

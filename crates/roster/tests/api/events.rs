@@ -80,6 +80,8 @@ both!(a_change_and_its_refusal_each_leave_one_event, |srv: &TestServer| async mo
     assert_ne!(r.headers()["x-request-id"], "has space");
     expect_problem(srv.get("/api/v1/events?event_type=NO_SUCH_TYPE").await, 400, "validation").await;
     expect_problem(srv.get("/api/v1/events?q=-alone").await, 400, "validation").await;
+    expect_problem(srv.get("/api/v1/events?correlation_id=a%00b").await, 400, "validation").await;
+    expect_problem(srv.get("/api/v1/events?actor=%00").await, 400, "validation").await;
     expect_problem(srv.get("/api/v1/events?page_size=1001").await, 400, "validation").await;
     expect_problem(srv.get("/api/v1/events?colour=blue").await, 400, "request.query").await;
 });
