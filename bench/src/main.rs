@@ -72,6 +72,20 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// Directory users against local ones: sign-in by binding to OpenLDAP against a local
+    /// argon2id sign-in (the baseline), and syncing a 1,200-member directory group against
+    /// creating 1,200 users through the API.
+    Directory {
+        /// The env file `scripts/ldap-test-server` wrote.
+        #[arg(long)]
+        ldap_env: std::path::PathBuf,
+        /// Concurrent sign-ins.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Length of each sign-in phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 const PASSWORD: &str = "bench-lantern-quartz-77";
@@ -372,6 +386,122 @@ async fn post_phase(
     gather(set).await
 }
 
+/// Signs in with the given (user name, password) pairs, round robin, from `clients` tasks.
+async fn login_phase(
+    t: &Arc<Target>,
+    creds: Arc<Vec<(String, String)>>,
+    clients: usize,
+    phase: Duration,
+) -> Result<Tally, Failure> {
+    let mut set = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let (t, creds) = (Arc::clone(t), Arc::clone(&creds));
+        set.spawn(async move {
+            let mut tally = Tally::new();
+            let end = Instant::now() + phase;
+            let mut i = c;
+            while Instant::now() < end {
+                let (user, password) = &creds[i % creds.len()];
+                let started = Instant::now();
+                let body = json!({"username": user, "password": password});
+                tally.record(
+                    started,
+                    status_of(t.client.post(format!("{}/api/v1/auth/login", t.url)).json(&body)).await,
+                );
+                i += clients;
+            }
+            tally
+        });
+    }
+    gather(set).await
+}
+
+async fn directory(t: Arc<Target>, ldap_env: &std::path::Path, clients: usize, seconds: u64) -> Result<Value, Failure> {
+    let env: std::collections::HashMap<String, String> = std::fs::read_to_string(ldap_env)?
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let get = |k: &str| env.get(k).cloned().ok_or_else(|| format!("{} has no {k}", ldap_env.display()));
+    let url = get("LDAP_URL")?;
+    let (host, port) = url.trim_start_matches("ldap://").rsplit_once(':').ok_or("LDAP_URL has no port")?;
+    let base = get("LDAP_BASE")?;
+    let settings = json!({
+        "name": "bench", "kind": "ldap", "host": host, "port": port.parse::<u16>()?, "tls": "starttls",
+        "ca_certificate": std::fs::read_to_string(get("LDAP_CA")?)?, "base_dn": base,
+        "bind_dn": get("LDAP_BIND_DN")?, "bind_password": get("LDAP_BIND_PW")?, "sync_interval_seconds": 0,
+    });
+    let conn = t.send(t.client.post(format!("{}/api/v1/directories", t.url)).json(&settings)).await?;
+    let conn = conn["id"].as_str().ok_or("no connection id")?.to_owned();
+    let phase = Duration::from_secs(seconds);
+
+    let locals: Vec<(String, String)> =
+        t.seed(20).await?.iter().enumerate().map(|(i, _)| (format!("storm-{i}"), PASSWORD.to_owned())).collect();
+    let local = login_phase(&t, Arc::new(locals), clients, phase).await?;
+    let mut directory_users = Vec::new();
+    for name in ["ada", "grace", "linus"] {
+        let path = format!("{}/api/v1/directories/{conn}/users", t.url);
+        t.send(t.client.post(path).json(&json!({"account": name}))).await?;
+        directory_users.push((name.to_owned(), get("LDAP_USER_PW")?));
+    }
+    let bound = login_phase(&t, Arc::new(directory_users), clients, phase).await?;
+
+    let started = Instant::now();
+    for i in 0..1200 {
+        let user = json!({"user_name": format!("plain-{i}"), "email": format!("plain-{i}@bench.example")});
+        t.send(t.client.post(format!("{}/api/v1/users", t.url)).json(&user)).await?;
+    }
+    let create_1200 = started.elapsed().as_secs_f64();
+    let group = t.send(t.client.post(format!("{}/api/v1/groups", t.url)).json(&json!({"name": "bulk"}))).await?;
+    let gid = group["id"].as_str().ok_or("no group id")?.to_owned();
+    let link = json!({"connection_id": conn, "dn": format!("cn=everyone-bulk,ou=groups,{base}")});
+    let started = Instant::now();
+    let linked = t.send(t.client.put(format!("{}/api/v1/groups/{gid}/directory-source", t.url)).json(&link)).await?;
+    let first_sync = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let again = t.send(t.client.post(format!("{}/api/v1/groups/{gid}/sync", t.url))).await?;
+    let unchanged_sync = started.elapsed().as_secs_f64();
+    let secs = phase.as_secs_f64();
+    let p50 = |t: &Tally| t.latency_us.value_at_quantile(0.5) as f64;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    Ok(json!({
+        "scenario": "directory", "clients": clients, "seconds_per_phase": seconds,
+        "local_login": local.report(secs),
+        "directory_login": bound.report(secs),
+        "directory_login_p50_ratio": round(p50(&bound) / p50(&local).max(1.0)),
+        "create_1200_users_seconds": round(create_1200),
+        "first_sync_seconds": round(first_sync), "first_sync": linked["sync"],
+        "first_sync_ratio": round(first_sync / create_1200.max(1e-9)),
+        "unchanged_sync_seconds": round(unchanged_sync), "unchanged_sync": again,
+    }))
+}
+
+fn directory_markdown(r: &Value) -> String {
+    let row = |name: &str, v: &Value| {
+        format!(
+            "| {name} | {} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["errors"]
+        )
+    };
+    let mut out = String::from("| sign-in | requests | per second | p50 ms | p99 ms | p99.9 ms | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(&row("local password, argon2id (baseline)", &r["local_login"]));
+    out.push_str(&row("directory user, search + bind on OpenLDAP (StartTLS)", &r["directory_login"]));
+    out.push_str(&format!(
+        "\nDirectory sign-in p50 / local p50: **{}x**. Linking a group to a 1,200-member directory group (creating \
+         1,200 users and adding them, one transaction): {} s, **{}x** the {} s of creating 1,200 users one \
+         POST at a time; a second sync with nothing to change: {} s. {} clients, server RSS {} MiB.\n",
+        r["directory_login_p50_ratio"],
+        r["first_sync_seconds"],
+        r["first_sync_ratio"],
+        r["create_1200_users_seconds"],
+        r["unchanged_sync_seconds"],
+        r["clients"],
+        r["server_rss_mib"]
+    ));
+    out
+}
+
 fn count_eml(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir)
         .map(|d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count())
@@ -504,6 +634,7 @@ async fn main() -> Result<(), Failure> {
         }
         Scenario::Events { database_url, events: n, seconds } => events(target, &database_url, n, seconds).await?,
         Scenario::Mail { outbox_dir, clients, seconds } => mail(target, &outbox_dir, clients, seconds).await?,
+        Scenario::Directory { ldap_env, clients, seconds } => directory(target, &ldap_env, clients, seconds).await?,
     };
     if let Some(pid) = cli.server_pid {
         result["server_rss_mib"] = json!(rss_mib(pid));
@@ -515,6 +646,7 @@ async fn main() -> Result<(), Failure> {
         let table = match result["scenario"].as_str() {
             Some("events") => events_markdown(&result),
             Some("mail") => mail_markdown(&result),
+            Some("directory") => directory_markdown(&result),
             _ => markdown(&result),
         };
         std::fs::write(path.with_extension("md"), table)?;
