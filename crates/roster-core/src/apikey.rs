@@ -10,12 +10,38 @@ pub const PREFIX: &str = "roster_";
 pub const MIN_LEN: usize = 32;
 pub const MAX_LEN: usize = 263;
 
+/// The shape of a generated key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum KeyFormat {
+    /// 256 random bits in base64url: 50 characters with the prefix.
+    #[default]
+    Standard,
+    /// 512 random bits in hex: 135 characters with the prefix, for clients that insist on keys
+    /// of 128 characters or more (the BeyondInsight clients take 128 to 263).
+    Long,
+}
+
 /// A new key: 256 random bits, base64url, behind the prefix.
 pub fn generate() -> String {
+    generate_as(KeyFormat::Standard)
+}
+
+pub fn generate_as(format: KeyFormat) -> String {
     use base64::Engine;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    match format {
+        KeyFormat::Standard => {
+            let mut bytes = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        }
+        KeyFormat::Long => {
+            let mut bytes = [0u8; 64];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            format!("{PREFIX}{}", hex::encode(bytes))
+        }
+    }
 }
 
 /// Keys carry at least 256 bits of entropy (or 32+ operator-chosen characters), so one SHA-256
@@ -51,6 +77,9 @@ mod tests {
         assert_eq!(a.len(), PREFIX.len() + 43);
         assert!(hashes_equal(&hash(&a), &hash(&a)));
         assert!(!hashes_equal(&hash(&a), &hash(&b)));
+        let long = generate_as(KeyFormat::Long);
+        assert!((128..=263).contains(&long.len()) && check_chosen(&long).is_ok(), "{}", long.len());
+        assert_ne!(long, generate_as(KeyFormat::Long));
     }
 
     #[test]

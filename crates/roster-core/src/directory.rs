@@ -391,6 +391,18 @@ impl Directory {
         role: &str,
         expires: Option<Time>,
     ) -> Result<(ApiKey, String), CoreError> {
+        self.create_api_key_as(caller, name, role, expires, apikey::KeyFormat::Standard).await
+    }
+
+    /// [`Directory::create_api_key`], with the key in a chosen format.
+    pub async fn create_api_key_as(
+        &self,
+        caller: &Caller,
+        name: &str,
+        role: &str,
+        expires: Option<Time>,
+        format: apikey::KeyFormat,
+    ) -> Result<(ApiKey, String), CoreError> {
         let mut errors = Vec::new();
         if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
             errors.push(crate::FieldError::new("name", "a key name is 1 to 128 printable characters"));
@@ -412,7 +424,7 @@ impl Directory {
         if !caller.permissions.covers(granted) {
             return Err(CoreError::Forbidden);
         }
-        let secret = apikey::generate();
+        let secret = apikey::generate_as(format);
         let key = self.insert_key(caller, name, role, expires, &secret).await?;
         Ok((key, secret))
     }

@@ -72,6 +72,7 @@ impl CoreError {
                 "device" => "device.not_found",
                 "message" => "message.not_found",
                 "directory connection" => "directory.connection_not_found",
+                "access policy" => "access_policy.not_found",
                 _ => "not_found",
             },
             CoreError::Validation(_) => "validation",

@@ -4,6 +4,7 @@
 //! the store implements [`Store`].
 
 pub mod access;
+pub mod access_policies;
 pub mod apikey;
 pub mod audit;
 pub mod connectors;

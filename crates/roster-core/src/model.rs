@@ -147,6 +147,8 @@ pub struct User {
     pub locked_until: Option<Time>,
     /// When the newest invitation link expires, while the user's invitation is pending.
     pub invitation_expires: Option<Time>,
+    /// The access policy assigned to the user; the tenant's default applies when None.
+    pub access_policy: Option<Uuid>,
 }
 
 impl User {

@@ -85,6 +85,9 @@ impl Directory {
             Ok(()) if user.spec.kind == UserKind::Application => Some(CoreError::Forbidden),
             Ok(()) => None,
         };
+        if refusal.is_none() {
+            self.check_network(user, method, request).await?;
+        }
         if let Some(e) = refusal {
             let why = if user.deleted.is_some() {
                 "the user is deleted".to_owned()
@@ -242,6 +245,7 @@ impl Directory {
             self.store.record_events(&[event]).await?;
             return Err(CoreError::Unauthenticated);
         }
+        self.check_network(&user, "client_credentials", request).await?;
         let tenant = self.store.tenant_by_id(tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
         let event = self.user_caller(&user, request).event(
             EventType::UserAuthentication,

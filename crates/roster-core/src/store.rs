@@ -1,5 +1,6 @@
 //! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
 
+use crate::access_policies::AccessPolicy;
 use crate::connectors::{Connection, SyncPlan};
 use crate::devices::{Challenge, DeviceCredential};
 use crate::enrollment::{Dispatch, OneTimeToken, Redemption};
@@ -400,4 +401,23 @@ pub trait Store: Send + Sync + 'static {
     /// Claims a linked group whose scheduled sync is due, holding it until `lease_until`;
     /// answers (tenant, group).
     async fn claim_group_sync(&self, now: Time, lease_until: Time) -> StoreResult<Option<(Uuid, Uuid)>>;
+
+    // --- access policies ------------------------------------------------------------------
+
+    /// The tenant's access policies, by number.
+    async fn access_policies(&self, tenant: Uuid) -> StoreResult<Vec<AccessPolicy>>;
+    async fn access_policy(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<AccessPolicy>>;
+    /// Inserts a policy, giving it the tenant's next number; answers it as stored.
+    async fn insert_access_policy(&self, policy: &AccessPolicy, event: &Event) -> StoreResult<AccessPolicy>;
+    async fn update_access_policy(&self, policy: &AccessPolicy, event: &Event) -> StoreResult<()>;
+    /// Removes a policy; its users fall back to the default.
+    async fn delete_access_policy(&self, tenant: Uuid, id: Uuid, event: &Event) -> StoreResult<()>;
+    /// Assigns a user its policy (None: the default).
+    async fn set_access_policy(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        policy: Option<Uuid>,
+        event: &Event,
+    ) -> StoreResult<User>;
 }

@@ -234,4 +234,10 @@ impl Row {
             Row::Postgres(r) => r.try_get(col).map_err(|e| decode_error(col, e)),
         }
     }
+
+    /// A text column holding a JSON document of a known shape, on both databases.
+    pub fn json_text<T: serde::de::DeserializeOwned>(&self, col: &str) -> StoreResult<T> {
+        serde_json::from_str(&self.text(col)?)
+            .map_err(|e| StoreError::Backend(format!("column {col} holds bad JSON: {e}")))
+    }
 }

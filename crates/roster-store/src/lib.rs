@@ -1,6 +1,7 @@
 //! Roster's SQL store: one implementation of the core's storage port for SQLite (embedded, one
 //! writer) and PostgreSQL (shared by many roster processes), with plain-SQL migrations per database.
 
+mod access_policies;
 mod connectors;
 mod events;
 mod exec;
@@ -11,6 +12,7 @@ mod tables;
 use async_trait::async_trait;
 use events::insert_event;
 use exec::{db_error, Backend, Exec, Row};
+use roster_core::access_policies::AccessPolicy;
 use roster_core::connectors::{Connection, SyncPlan};
 use roster_core::devices::{Challenge, DeviceCredential};
 use roster_core::enrollment::{Dispatch, OneTimeToken, Redemption};
@@ -433,7 +435,12 @@ impl Store for SqlStore {
                 (Tenants::CreatedAt, tables::millis(tenant.created).into()),
             ],
         )?;
-        self.write_with(&stmt, event, None).await.map(drop)
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        x.execute(&stmt).await?;
+        access_policies::insert_policy(&mut x, &access_policies::default_policy(tenant.id, tenant.created)).await?;
+        insert_event(&mut x, event).await?;
+        tx.commit().await
     }
 
     async fn tenant_by_name(&self, name: &str) -> StoreResult<Option<Tenant>> {
@@ -1287,6 +1294,36 @@ impl Store for SqlStore {
 
     async fn claim_group_sync(&self, now: Time, lease_until: Time) -> StoreResult<Option<(Uuid, Uuid)>> {
         self.claim_sync(now, lease_until).await
+    }
+
+    async fn access_policies(&self, tenant: Uuid) -> StoreResult<Vec<AccessPolicy>> {
+        self.policies_of(tenant).await
+    }
+
+    async fn access_policy(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<AccessPolicy>> {
+        self.policy_by_id(tenant, id).await
+    }
+
+    async fn insert_access_policy(&self, policy: &AccessPolicy, event: &Event) -> StoreResult<AccessPolicy> {
+        self.add_policy(policy, event).await
+    }
+
+    async fn update_access_policy(&self, policy: &AccessPolicy, event: &Event) -> StoreResult<()> {
+        self.replace_policy(policy, event).await
+    }
+
+    async fn delete_access_policy(&self, tenant: Uuid, id: Uuid, event: &Event) -> StoreResult<()> {
+        self.remove_policy(tenant, id, event).await
+    }
+
+    async fn set_access_policy(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        policy: Option<Uuid>,
+        event: &Event,
+    ) -> StoreResult<User> {
+        self.assign_policy(tenant, user, policy, event).await
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::exec::Row;
 use chrono::DateTime;
+use roster_core::access_policies::{AccessPolicy, AccessPolicySpec};
 use roster_core::connectors::{Connection, GroupSource};
 use roster_core::devices::{Challenge, DeviceCredential, KeyAlgorithm};
 use roster_core::enrollment::OneTimeToken;
@@ -23,6 +24,7 @@ pub enum Tenants {
     CreatedAt,
     UserSeq,
     GroupSeq,
+    PolicySeq,
     PasswordPolicy,
     LockoutPolicy,
 }
@@ -76,6 +78,22 @@ pub enum Users {
     LockedUntil,
     InvitationExpiresAt,
     DirectoryId,
+    AccessPolicyId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum AccessPolicies {
+    Table,
+    Id,
+    TenantId,
+    Number,
+    Name,
+    NameKey,
+    Description,
+    AllowedNetworks,
+    IsDefault,
+    CreatedAt,
+    ModifiedAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -299,6 +317,7 @@ pub fn user(r: &Row) -> StoreResult<User> {
         failed_logons: r.i64("failed_logons")?,
         locked_until: opt_time(r.opt_i64("locked_until")?)?,
         invitation_expires: opt_time(r.opt_i64("invitation_expires_at")?)?,
+        access_policy: r.opt_uuid("access_policy_id")?,
     })
 }
 
@@ -544,15 +563,29 @@ pub fn challenge(r: &Row) -> StoreResult<Challenge> {
 }
 
 pub fn connection(r: &Row) -> StoreResult<Connection> {
-    let settings = r.text("settings")?;
     Ok(Connection {
         id: r.uuid("id")?,
         tenant_id: r.uuid("tenant_id")?,
-        spec: serde_json::from_str(&settings)
-            .map_err(|e| StoreError::Backend(format!("stored connection settings: {e}")))?,
+        spec: r.json_text("settings")?,
         sealed_password: r.bytes("sealed_password")?,
         created: time(r.i64("created_at")?)?,
         modified: time(r.i64("modified_at")?)?,
         version: r.i64("version")?,
+    })
+}
+
+pub fn access_policy(r: &Row) -> StoreResult<AccessPolicy> {
+    Ok(AccessPolicy {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        number: r.i64("number")?,
+        spec: AccessPolicySpec {
+            name: r.text("name")?,
+            description: r.opt_text("description")?,
+            allowed_networks: r.json_text("allowed_networks")?,
+        },
+        default: r.bool("is_default")?,
+        created: time(r.i64("created_at")?)?,
+        modified: time(r.i64("modified_at")?)?,
     })
 }

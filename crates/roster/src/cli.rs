@@ -4,6 +4,7 @@
 use crate::config::{Config, LogFormat};
 use crate::Error;
 use clap::{Args, Parser, Subcommand};
+use roster_core::apikey::KeyFormat;
 use roster_core::directory::ListRequest;
 use roster_core::model::{GroupSpec, MemberRef, PrincipalKind, UserSpec};
 use roster_core::page::{self, Sort};
@@ -304,6 +305,9 @@ pub enum ApikeyCmd {
         /// regular, reader, user-admin, admin or super-admin.
         #[arg(long, default_value = "admin")]
         role: String,
+        /// `standard` (50 characters) or `long` (135; also `ps-auth`, for BeyondInsight clients).
+        #[arg(long, default_value = "standard", value_parser = ["standard", "long", "ps-auth"])]
+        format: String,
     },
     List {
         #[command(flatten)]
@@ -495,8 +499,10 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Apikey(cmd) => {
             let dir = crate::open(&config).await?;
             match cmd {
-                ApikeyCmd::Create { t, name, role } => {
-                    let (key, secret) = dir.create_api_key(&caller(&dir, &t.tenant).await?, &name, &role, None).await?;
+                ApikeyCmd::Create { t, name, role, format } => {
+                    let format = if format == "standard" { KeyFormat::Standard } else { KeyFormat::Long };
+                    let c = caller(&dir, &t.tenant).await?;
+                    let (key, secret) = dir.create_api_key_as(&c, &name, &role, None, format).await?;
                     eprintln!("API key {} created for tenant {}; it is shown this once:", key.id, t.tenant);
                     println!("{secret}");
                     Ok(())

@@ -18,7 +18,7 @@ pub async fn create(
     Authed(caller): Authed,
     Body(k): Body<NewApiKey>,
 ) -> Result<Response, ApiError> {
-    let (key, secret) = s.directory.create_api_key(&caller, &k.name, &k.role, k.expires).await?;
+    let (key, secret) = s.directory.create_api_key_as(&caller, &k.name, &k.role, k.expires, k.format).await?;
     Ok((StatusCode::CREATED, axum::Json(NewApiKeyCreated { key: ApiKey::from(key), secret })).into_response())
 }
 

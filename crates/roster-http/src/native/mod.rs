@@ -1,5 +1,6 @@
 //! The native REST API under `/api/v1`: the reference face of the directory.
 
+mod access_policies;
 mod auth;
 mod devices;
 mod directories;
@@ -96,6 +97,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(directories::refresh_user))
         .routes(routes!(directories::link, directories::unlink))
         .routes(routes!(directories::sync))
+        .routes(routes!(access_policies::list, access_policies::create))
+        .routes(routes!(access_policies::get, access_policies::replace, access_policies::delete))
+        .routes(routes!(access_policies::assign))
 }
 
 /// Which attributes a response shows.

@@ -62,6 +62,8 @@ pub struct User {
     pub invitation_expires: Option<DateTime<Utc>>,
     /// The directory connection a directory user comes from.
     pub directory_id: Option<Uuid>,
+    /// The access policy assigned to the user; the tenant's default applies when absent.
+    pub access_policy_id: Option<Uuid>,
 }
 
 impl From<model::User> for User {
@@ -97,6 +99,7 @@ impl From<model::User> for User {
             locked_until: u.locked_until.filter(|t| *t > model::now()),
             invitation_expires: u.invitation_expires,
             directory_id: s.directory_id,
+            access_policy_id: u.access_policy,
         }
     }
 }
@@ -328,6 +331,10 @@ pub struct NewApiKey {
     /// When it stops working; never when absent.
     #[serde(default)]
     pub expires: Option<DateTime<Utc>>,
+    /// `standard` (50 characters, the default) or `long` (135 characters, for clients that
+    /// require keys of 128 or more, such as BeyondInsight's).
+    #[serde(default)]
+    pub format: roster_core::apikey::KeyFormat,
 }
 
 /// A key just made, with its secret.
@@ -843,4 +850,41 @@ pub struct DirectoryGroupRef {
 pub struct LinkedGroup {
     pub group: Group,
     pub sync: roster_core::connectors::SyncReport,
+}
+
+/// An access policy: the networks its users may sign in from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessPolicy {
+    pub id: Uuid,
+    /// Per-tenant integer id; the default policy is 1.
+    pub number: i64,
+    pub name: String,
+    pub description: Option<String>,
+    pub allowed_networks: Vec<String>,
+    /// The tenant's default policy, which applies to users assigned none.
+    pub default: bool,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+impl From<roster_core::access_policies::AccessPolicy> for AccessPolicy {
+    fn from(p: roster_core::access_policies::AccessPolicy) -> Self {
+        AccessPolicy {
+            id: p.id,
+            number: p.number,
+            name: p.spec.name,
+            description: p.spec.description,
+            allowed_networks: p.spec.allowed_networks,
+            default: p.default,
+            created: p.created,
+            modified: p.modified,
+        }
+    }
+}
+
+/// The access policy to assign a user; null for the tenant's default.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyAssignment {
+    pub access_policy_id: Option<Uuid>,
 }

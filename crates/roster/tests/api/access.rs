@@ -80,6 +80,10 @@ fn case(method: &Method, path: &str, n: usize, user: &str, spare_user: &str, d: 
             json(json!({"connection_id": d.connection, "dn": d.group_dn}), 200)
         }
         ("DELETE", "/api/v1/groups/{id}/directory-source") => plain(200),
+        ("POST", "/api/v1/access-policies") => json(json!({"name": format!("p{n}")}), 201),
+        ("PUT", "/api/v1/access-policies/{id}") => json(json!({"name": format!("put-p{n}")}), 200),
+        ("DELETE", "/api/v1/access-policies/{id}") => plain(204),
+        ("PUT", "/api/v1/users/{id}/access-policy") => json(json!({"access_policy_id": null}), 200),
         ("POST", "/api/v1/groups/{id}/sync") => plain(200),
         _ => None,
     }
@@ -172,7 +176,10 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
                 eprintln!("{method} {path}: left out, no test directory");
                 continue;
             }
-            let id = if path.starts_with("/api/v1/directories") {
+            let id = if path.starts_with("/api/v1/access-policies") {
+                let made = srv.post("/api/v1/access-policies", &json!({"name": format!("fixture-{n}")})).await;
+                expect(made, 201).await["id"].as_str().unwrap().to_owned()
+            } else if path.starts_with("/api/v1/directories") {
                 let mut fresh = d.settings.clone();
                 fresh["name"] = json!(format!("fresh-{n}"));
                 expect(srv.post("/api/v1/directories", &fresh).await, 201).await["id"].as_str().unwrap().to_owned()

@@ -66,6 +66,13 @@ async fn operator_commands_and_first_start() {
         .await
         .unwrap();
     assert_eq!(expect(got, 200).await["user_name"], "from-cli");
+    // A long key, for clients that want 128 to 263 characters, works the same.
+    let (ok, long, err) = roster(&dir, &["apikey", "create", "--name", "ps", "--format", "ps-auth"]);
+    assert!(ok, "{err}");
+    let long = long.trim().to_owned();
+    assert!((128..=263).contains(&long.len()), "{}", long.len());
+    let me = client.get(format!("{base}/api/v1/users")).bearer_auth(&long).send().await.unwrap();
+    assert_eq!(me.status(), 200);
     let (ok, list, _) = roster(&dir, &["user", "list", "--filter", r#"email ew "example.com""#]);
     assert!(ok);
     assert_eq!(serde_json::from_str::<Value>(&list).unwrap()["items"].as_array().unwrap().len(), 1);

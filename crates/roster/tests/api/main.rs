@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod access;
+mod access_policies;
 mod auth;
 mod auth_tokens;
 mod cli;
