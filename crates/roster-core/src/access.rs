@@ -18,10 +18,12 @@ pub enum Permission {
     KeysManage,
     Impersonate,
     TenantAdmin,
+    SecretsRead,
+    SecretsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::SelfService,
         Permission::UsersRead,
         Permission::UsersWrite,
@@ -34,6 +36,8 @@ impl Permission {
         Permission::KeysManage,
         Permission::Impersonate,
         Permission::TenantAdmin,
+        Permission::SecretsRead,
+        Permission::SecretsWrite,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -50,6 +54,8 @@ impl Permission {
             Permission::KeysManage => "keys:manage",
             Permission::Impersonate => "impersonate",
             Permission::TenantAdmin => "tenant:admin",
+            Permission::SecretsRead => "secrets:read",
+            Permission::SecretsWrite => "secrets:write",
         }
     }
 
@@ -133,7 +139,7 @@ pub static ROLES: &[Role] = &[
     },
     Role {
         name: "admin",
-        description: "Adds users, manages groups and policies, reads events (rank ADMIN)",
+        description: "Adds users, manages groups, policies and secrets, reads events (rank ADMIN)",
         permissions: Permissions::of(&[
             SelfService,
             UsersRead,
@@ -144,6 +150,8 @@ pub static ROLES: &[Role] = &[
             EventsRead,
             CredentialsWrite,
             PoliciesWrite,
+            SecretsRead,
+            SecretsWrite,
         ]),
     },
     Role {

@@ -432,7 +432,7 @@ impl Directory {
         self.connector.as_deref().ok_or_else(|| CoreError::Internal("no directory connector is configured".into()))
     }
 
-    fn sealer(&self) -> Result<&dyn Sealer, CoreError> {
+    pub(crate) fn sealer(&self) -> Result<&dyn Sealer, CoreError> {
         self.sealer.as_deref().ok_or_else(|| CoreError::Internal("no secret key is configured".into()))
     }
 

@@ -73,6 +73,8 @@ impl CoreError {
                 "message" => "message.not_found",
                 "directory connection" => "directory.connection_not_found",
                 "access policy" => "access_policy.not_found",
+                "secret" => "secret.not_found",
+                "owner" => "secret.owner_not_found",
                 _ => "not_found",
             },
             CoreError::Validation(_) => "validation",

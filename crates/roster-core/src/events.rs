@@ -23,6 +23,8 @@ pub enum EventType {
     MessageDelivery,
     MailTemplateChange,
     DirectoryConnectionChange,
+    SecretChange,
+    SecretRead,
     UserSearchStart,
     UserSearchSuccess,
     UserSearchFail,
@@ -43,6 +45,7 @@ str_enum!(EventType {
     CredentialChange => "CREDENTIAL_CHANGE", ApiKeyChange => "API_KEY_CHANGE", Impersonation => "IMPERSONATION",
     PolicyChange => "POLICY_CHANGE", OneTimeLink => "ONE_TIME_LINK", MessageDelivery => "MESSAGE_DELIVERY",
     MailTemplateChange => "MAIL_TEMPLATE_CHANGE", DirectoryConnectionChange => "DIRECTORY_CONNECTION_CHANGE",
+    SecretChange => "SECRET_CHANGE", SecretRead => "SECRET_READ",
     UserSearchStart => "USER_SEARCH_START", UserSearchSuccess => "USER_SEARCH_SUCCESS",
     UserSearchFail => "USER_SEARCH_FAIL", UserRetrieveListStart => "USER_RETRIEVE_LIST_START",
     UserRetrieveListSuccess => "USER_RETRIEVE_LIST_SUCCESS", UserRetrieveListFail => "USER_RETRIEVE_LIST_FAIL",
@@ -377,6 +380,14 @@ pub enum EventData {
         #[serde(skip_serializing_if = "BTreeMap::is_empty")]
         changes: Changes,
     },
+    /// A secret stored, removed, given or losing an owner, or its value read (never the value).
+    SecretChange {
+        secret: SecretData,
+        action: &'static str,
+        /// The owner added or removed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        user: Option<Uuid>,
+    },
     /// A one-time link issued, resent, revoked, or refused when presented.
     OneTimeLink(LinkData),
     /// One attempt to deliver an outbox message.
@@ -449,6 +460,12 @@ pub fn diff<T: Serialize>(before: &T, after: &T) -> Changes {
         }
     }
     out
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretData {
+    pub id: Uuid,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

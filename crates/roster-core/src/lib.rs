@@ -22,6 +22,7 @@ pub mod page;
 pub mod password;
 pub mod roles;
 pub mod schema;
+pub mod secrets;
 mod sessions;
 pub mod store;
 pub mod token;

@@ -8,6 +8,7 @@ use crate::events::{Event, EventFilter, EventQuery, StoredEvent};
 use crate::mail::{Attempt, MailTemplate, MessageKind, OutboxMessage};
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
+use crate::secrets::Secret;
 use crate::token::{Refresh, Session, SigningKey};
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -200,7 +201,8 @@ pub trait Store: Send + Sync + 'static {
         at: Time,
         event: &Event,
     ) -> StoreResult<User>;
-    /// Sets or clears `deleted` (soft delete and restore).
+    /// Sets or clears `deleted` (soft delete and restore). Deleting refuses (InUse) a user who is
+    /// the only owner of a secret, in the same transaction.
     async fn mark_user_deleted(
         &self,
         tenant: Uuid,
@@ -210,7 +212,8 @@ pub trait Store: Send + Sync + 'static {
         at: Time,
         event: &Event,
     ) -> StoreResult<User>;
-    /// Removes a user and its memberships for good.
+    /// Removes a user, its memberships and its shares of secrets for good; refuses (InUse) a user
+    /// who is the only owner of a secret, in the same transaction.
     async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()>;
 
     async fn insert_group(
@@ -420,4 +423,15 @@ pub trait Store: Send + Sync + 'static {
         policy: Option<Uuid>,
         event: &Event,
     ) -> StoreResult<User>;
+
+    // --- the secrets safe ------------------------------------------------------------------
+
+    async fn insert_secret(&self, secret: &Secret, event: &Event) -> StoreResult<()>;
+    /// The tenant's secrets with their owners, by name.
+    async fn secrets(&self, tenant: Uuid) -> StoreResult<Vec<Secret>>;
+    async fn secret(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Secret>>;
+    async fn add_secret_owner(&self, tenant: Uuid, id: Uuid, user: Uuid, at: Time, event: &Event) -> StoreResult<()>;
+    /// InUse when the user is the secret's last owner; NotFound("owner") when not an owner.
+    async fn remove_secret_owner(&self, tenant: Uuid, id: Uuid, user: Uuid, event: &Event) -> StoreResult<()>;
+    async fn delete_secret(&self, tenant: Uuid, id: Uuid, event: &Event) -> StoreResult<()>;
 }

@@ -50,7 +50,7 @@ impl Default for HttpConfig {
     modifiers(&BearerAuth),
     security(("api_key" = [])),
     components(schemas(native::Problem)),
-    tags((name = "users"), (name = "groups"), (name = "principals"), (name = "api-keys"), (name = "passwords"), (name = "auth"), (name = "events"), (name = "enrollment"), (name = "devices"), (name = "mail"), (name = "directories"), (name = "access-policies"))
+    tags((name = "users"), (name = "groups"), (name = "principals"), (name = "api-keys"), (name = "passwords"), (name = "auth"), (name = "events"), (name = "enrollment"), (name = "devices"), (name = "mail"), (name = "directories"), (name = "access-policies"), (name = "secrets"))
 )]
 struct ApiDoc;
 

@@ -7,6 +7,7 @@ mod events;
 mod exec;
 mod mail;
 mod query;
+mod secrets;
 mod tables;
 
 use async_trait::async_trait;
@@ -23,6 +24,7 @@ use roster_core::model::{
 };
 use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
+use roster_core::secrets::Secret;
 use roster_core::store::{ExpectedVersion, LogonFailures, PolicyKind, PoolStats, Store, StoreError, StoreResult};
 use roster_core::token::{Refresh, Session, SigningKey};
 use sea_query::{Expr, OnConflict, Query, SelectStatement};
@@ -894,7 +896,15 @@ impl Store for SqlStore {
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).value(Users::DeletedAt, deleted.map(tables::millis));
-        self.update_one(Resource::User, stmt, tenant, id, expected, at, event).await.and_then(|r| tables::user(&r))
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        if deleted.is_some() {
+            secrets::ensure_not_sole_owner(&mut x, tenant, id).await?;
+        }
+        let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, expected, at).await?;
+        insert_event(&mut x, event).await?;
+        tx.commit().await?;
+        tables::user(&row)
     }
 
     async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()> {
@@ -1325,6 +1335,30 @@ impl Store for SqlStore {
     ) -> StoreResult<User> {
         self.assign_policy(tenant, user, policy, event).await
     }
+
+    async fn insert_secret(&self, secret: &Secret, event: &Event) -> StoreResult<()> {
+        self.add_secret(secret, event).await
+    }
+
+    async fn secrets(&self, tenant: Uuid) -> StoreResult<Vec<Secret>> {
+        self.secrets_where(tenant, None).await
+    }
+
+    async fn secret(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Secret>> {
+        Ok(self.secrets_where(tenant, Some(id)).await?.pop())
+    }
+
+    async fn add_secret_owner(&self, tenant: Uuid, id: Uuid, user: Uuid, at: Time, event: &Event) -> StoreResult<()> {
+        self.add_owner(tenant, id, user, at, event).await
+    }
+
+    async fn remove_secret_owner(&self, tenant: Uuid, id: Uuid, user: Uuid, event: &Event) -> StoreResult<()> {
+        self.remove_owner(tenant, id, user, event).await
+    }
+
+    async fn delete_secret(&self, tenant: Uuid, id: Uuid, event: &Event) -> StoreResult<()> {
+        self.remove_secret(tenant, id, event).await
+    }
 }
 
 /// Updates one row of users or groups if it is at the expected version, bumping version and
@@ -1427,6 +1461,9 @@ impl SqlStore {
         }
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        if resource == Resource::User {
+            secrets::ensure_not_sole_owner(&mut x, tenant, id).await?;
+        }
         if x.execute(&stmt).await? == 0 {
             return Err(missing_or_stale(&mut x, by_id(base, id), what).await);
         }

@@ -12,6 +12,7 @@ use roster_core::model::{
     Actor, ActorKind, ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind,
     UserSpec, UserStatus,
 };
+use roster_core::secrets::Secret;
 use roster_core::store::{StoreError, StoreResult};
 use roster_core::token::{Session, SigningKey};
 use sea_query::Iden;
@@ -79,6 +80,28 @@ pub enum Users {
     InvitationExpiresAt,
     DirectoryId,
     AccessPolicyId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Secrets {
+    Table,
+    Id,
+    TenantId,
+    Name,
+    NameKey,
+    Description,
+    SealedValue,
+    CreatedAt,
+    ModifiedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum SecretOwners {
+    Table,
+    SecretId,
+    UserId,
+    TenantId,
+    CreatedAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -585,6 +608,20 @@ pub fn access_policy(r: &Row) -> StoreResult<AccessPolicy> {
             allowed_networks: r.json_text("allowed_networks")?,
         },
         default: r.bool("is_default")?,
+        created: time(r.i64("created_at")?)?,
+        modified: time(r.i64("modified_at")?)?,
+    })
+}
+
+/// A secret without its owners (read apart).
+pub fn secret(r: &Row) -> StoreResult<Secret> {
+    Ok(Secret {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        name: r.text("name")?,
+        description: r.opt_text("description")?,
+        owners: Vec::new(),
+        sealed_value: r.bytes("sealed_value")?,
         created: time(r.i64("created_at")?)?,
         modified: time(r.i64("modified_at")?)?,
     })

@@ -17,6 +17,7 @@ mod oauth;
 mod passwords;
 mod principals;
 mod roles;
+mod secrets;
 mod users;
 pub mod wire;
 
@@ -100,6 +101,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(access_policies::list, access_policies::create))
         .routes(routes!(access_policies::get, access_policies::replace, access_policies::delete))
         .routes(routes!(access_policies::assign))
+        .routes(routes!(secrets::list, secrets::create))
+        .routes(routes!(secrets::get, secrets::delete))
+        .routes(routes!(secrets::value))
+        .routes(routes!(secrets::add_owner))
+        .routes(routes!(secrets::remove_owner))
 }
 
 /// Which attributes a response shows.

@@ -888,3 +888,41 @@ impl From<roster_core::access_policies::AccessPolicy> for AccessPolicy {
 pub struct PolicyAssignment {
     pub access_policy_id: Option<Uuid>,
 }
+
+/// A secret, without its value.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Secret {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    /// The users who own it and alone may read its value.
+    pub owners: Vec<Uuid>,
+    pub created: DateTime<Utc>,
+    pub modified: DateTime<Utc>,
+}
+
+impl From<roster_core::secrets::Secret> for Secret {
+    fn from(s: roster_core::secrets::Secret) -> Self {
+        Secret {
+            id: s.id,
+            name: s.name,
+            description: s.description,
+            owners: s.owners,
+            created: s.created,
+            modified: s.modified,
+        }
+    }
+}
+
+/// A secret's value, answered to an owner.
+#[derive(Serialize, ToSchema)]
+pub struct SecretValue {
+    pub value: String,
+}
+
+/// A user to own a secret.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOwner {
+    pub user_id: Uuid,
+}

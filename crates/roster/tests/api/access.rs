@@ -84,6 +84,10 @@ fn case(method: &Method, path: &str, n: usize, user: &str, spare_user: &str, d: 
         ("PUT", "/api/v1/access-policies/{id}") => json(json!({"name": format!("put-p{n}")}), 200),
         ("DELETE", "/api/v1/access-policies/{id}") => plain(204),
         ("PUT", "/api/v1/users/{id}/access-policy") => json(json!({"access_policy_id": null}), 200),
+        ("POST", "/api/v1/secrets") => json(json!({"name": format!("s{n}"), "value": "v", "owners": [user]}), 201),
+        ("DELETE", "/api/v1/secrets/{id}") => plain(204),
+        ("POST", "/api/v1/secrets/{id}/owners") => json(json!({"user_id": spare_user}), 200),
+        ("DELETE", "/api/v1/secrets/{id}/owners/{member_id}") => plain(200),
         ("POST", "/api/v1/groups/{id}/sync") => plain(200),
         _ => None,
     }
@@ -176,7 +180,10 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
                 eprintln!("{method} {path}: left out, no test directory");
                 continue;
             }
-            let id = if path.starts_with("/api/v1/access-policies") {
+            let id = if path.starts_with("/api/v1/secrets") {
+                let body = json!({"name": format!("fixture-{n}"), "value": "v", "owners": [uid, app["id"]]});
+                expect(srv.post("/api/v1/secrets", &body).await, 201).await["id"].as_str().unwrap().to_owned()
+            } else if path.starts_with("/api/v1/access-policies") {
                 let made = srv.post("/api/v1/access-policies", &json!({"name": format!("fixture-{n}")})).await;
                 expect(made, 201).await["id"].as_str().unwrap().to_owned()
             } else if path.starts_with("/api/v1/directories") {

@@ -24,6 +24,7 @@ mod passwords;
 mod principals;
 mod roles;
 mod schema;
+mod secrets;
 mod tenancy;
 mod users;
 mod users_list;
