@@ -778,7 +778,14 @@ impl Directory {
         let mut plan = SyncPlan::default();
         let mut wanted = HashSet::new();
         for account in &accounts {
+            if account.account_name.is_none() {
+                // Not an account people sign in with (a contact, a computer): nothing to mirror.
+                tracing::warn!(dn = %account.dn, "directory group member without an account name left out");
+                continue;
+            }
             let id = match known.get(&account.external_id) {
+                // A soft-deleted user stays out of the group until it is restored.
+                Some(user) if user.deleted.is_some() => continue,
                 Some(user) if user.spec.directory_id == Some(conn.id) => {
                     let next = account_spec(&conn, account, user.spec.clone())?;
                     if next != user.spec {

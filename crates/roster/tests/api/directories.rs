@@ -242,6 +242,18 @@ both!(openldap_group_sync, |srv: &TestServer| async move {
     let changes = events_of(srv, "GROUP_MEMBERSHIP_CHANGE").await;
     assert_eq!(changes.iter().filter(|e| e["outcome"] == "SUCCESS").count(), 4, "nothing changed, nothing recorded");
 
+    // A soft-deleted user stays out of the group until it is restored.
+    let list = expect(srv.get("/api/v1/users?filter=user_name%20eq%20%22grace%22").await, 200).await;
+    let grace = list["items"][0]["id"].as_str().unwrap().to_owned();
+    expect(srv.delete(&format!("/api/v1/users/{grace}")).await, 200).await;
+    let r = expect(srv.post(&format!("/api/v1/groups/{gid}/sync"), &json!({})).await, 200).await;
+    assert_eq!((r["removed"].as_u64(), r["created"].as_u64()), (Some(1), Some(0)), "{r}");
+    assert_eq!(members().await, ["ada"]);
+    expect(srv.post(&format!("/api/v1/users/{grace}/restore"), &json!({})).await, 200).await;
+    let r = expect(srv.post(&format!("/api/v1/groups/{gid}/sync"), &json!({})).await, 200).await;
+    assert_eq!(r["added"], 1);
+    assert_eq!(members().await, ["ada", "grace"]);
+
     // Over 1,000 members: the whole group, past the server's 500-entry limit.
     let bulk = srv.group("bulk-mirror").await;
     let bulk_dn = format!("cn=everyone-bulk,ou=groups,{base}");
