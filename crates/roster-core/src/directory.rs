@@ -508,6 +508,21 @@ impl Directory {
         self.store.user(caller.tenant_id, id).await?.ok_or(CoreError::NotFound { what: "user" })
     }
 
+    /// A user by its per-tenant number (deleted ones included), for faces with integer ids.
+    pub async fn user_numbered(&self, caller: &Caller, number: i64) -> Result<User, CoreError> {
+        let resource = crate::schema::Resource::User;
+        let query = ListQuery {
+            filter: Some(crate::filter::parse(&format!("number eq {number}"), resource)?),
+            sort: Sort::parse(None, resource)?,
+            limit: 1,
+            after: None,
+            count: false,
+            deleted: Deleted::Include,
+        };
+        let rows = self.store.list_users(caller.tenant_id, &query).await?;
+        rows.items.into_iter().next().ok_or(CoreError::NotFound { what: "user" })
+    }
+
     pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>, CoreError> {
         let kinds = EventType::listing(false, req.filter.is_some());
         let filter = req.filter.as_ref().map(|f| format!("{f:?}"));

@@ -358,6 +358,32 @@ impl Directory {
         Ok(self.store.revoke_session(caller.tenant_id, sid, model::now(), &event).await?)
     }
 
+    /// Signs in as a user of an API key's tenant, for faces whose clients sign in with a key and
+    /// the user they act as. With the user's password the session is the user's own (a wrong
+    /// one counts like any); without it the key must be allowed to impersonate the user, and the
+    /// session names the key as the one who really acts.
+    pub async fn sign_in_as(
+        &self,
+        key: &Caller,
+        login: &str,
+        password: Option<&str>,
+        request: &RequestMeta,
+    ) -> Result<TokenPair, CoreError> {
+        let tenant = self.store.tenant_by_id(key.tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
+        match password {
+            Some(p) => self.login(&tenant.name, login, p, request).await,
+            None => {
+                let user = self
+                    .store
+                    .user_by_login(key.tenant_id, &login.trim().to_lowercase())
+                    .await?
+                    .filter(|u| u.deleted.is_none())
+                    .ok_or(CoreError::Unauthenticated)?;
+                self.impersonate(key, user.id).await
+            }
+        }
+    }
+
     /// The signed-in user.
     pub async fn me(&self, caller: &Caller) -> Result<User, CoreError> {
         let uid = caller.user_id.ok_or(CoreError::NotFound { what: "user" })?;

@@ -2,6 +2,7 @@
 //! operational endpoints, behind one set of layers (request ids, tracing, metrics, body limits).
 
 mod audit;
+mod beyondtrust;
 mod docs;
 pub mod native;
 mod ops;
@@ -116,6 +117,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
     api.route_layer(middleware::from_fn_with_state(state.clone(), audit::record_refusals))
         .merge(ops::router())
         .merge(docs::router())
+        .nest_service("/compat/beyondtrust", beyondtrust::service(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

@@ -1,0 +1,59 @@
+//! The BeyondInsight / Password Safe public API v3 dialect, mounted at
+//! `/compat/beyondtrust/BeyondTrust/api/public/v3`: the vendor's paths (in any case), PascalCase
+//! JSON, integer ids, its sign-in (`Auth/SignAppin` with `PS-Auth` or a client-credentials bearer
+//! token) and its session cookie. Handlers translate and call core, nothing more.
+
+mod auth;
+mod errors;
+mod users;
+mod wire;
+
+use crate::AppState;
+use axum::extract::Request;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Where the dialect's routes live, below its mount point, in lower case.
+const BASE: &str = "/beyondtrust/api/public/v3";
+
+fn router() -> Router<AppState> {
+    Router::new()
+        .route(&format!("{BASE}/auth/signappin"), post(auth::sign_app_in))
+        .route(&format!("{BASE}/auth/connect/token"), post(auth::connect_token))
+        .route(&format!("{BASE}/auth/signout"), post(auth::sign_out))
+        .route(&format!("{BASE}/users"), get(users::list))
+        .route(&format!("{BASE}/users/{{id}}"), get(users::get))
+        .fallback(errors::not_found)
+}
+
+/// The vendor's server matches paths without regard to case: the path is lowered before routing
+/// (ids are integers, so nothing of meaning is lost).
+fn lower_path(mut req: Request) -> Request {
+    let uri = req.uri();
+    let lowered = uri.path().to_ascii_lowercase();
+    if lowered != uri.path() {
+        let rebuilt = match uri.query() {
+            Some(q) => format!("{lowered}?{q}"),
+            None => lowered,
+        };
+        if let Ok(u) = rebuilt.parse() {
+            *req.uri_mut() = u;
+        }
+    }
+    req
+}
+
+/// The dialect as a service to nest at `/compat/beyondtrust`.
+pub fn service(
+    state: AppState,
+) -> impl tower::Service<
+    Request,
+    Response = axum::response::Response,
+    Error = std::convert::Infallible,
+    Future = impl Send + 'static,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    tower::ServiceBuilder::new().map_request(lower_path).service(router().with_state(state))
+}
