@@ -267,6 +267,15 @@ pub struct SyncReport {
     pub updated: usize,
 }
 
+/// How one account lookup differs from its connection's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    /// Bind with this DN (or UPN) and password instead of the connection's service account.
+    pub bind: Option<(String, String)>,
+    /// Name accounts by this attribute instead.
+    pub account_attribute: Option<String>,
+}
+
 /// The changes one sync writes, each with its event, in one transaction.
 #[derive(Debug, Default)]
 pub struct SyncPlan {
@@ -540,6 +549,34 @@ impl Directory {
         Ok(self.store.delete_connection(caller.tenant_id, id, &event).await?)
     }
 
+    /// The tenant's AD connection for a domain (its NetBIOS name or forest, in any case).
+    pub async fn connection_for_domain(&self, caller: &Caller, domain: &str) -> Result<Connection, CoreError> {
+        let same = |v: &Option<String>| v.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(domain));
+        self.connections(caller)
+            .await?
+            .into_iter()
+            .find(|c| c.spec.kind == DirectoryKind::ActiveDirectory && (same(&c.spec.domain) || same(&c.spec.forest)))
+            .ok_or(CoreError::NotFound { what: "directory connection" })
+    }
+
+    /// The tenant's LDAP connection to a host (and port, when given).
+    pub async fn connection_for_host(
+        &self,
+        caller: &Caller,
+        host: &str,
+        port: Option<u16>,
+    ) -> Result<Connection, CoreError> {
+        self.connections(caller)
+            .await?
+            .into_iter()
+            .find(|c| {
+                c.spec.kind == DirectoryKind::Ldap
+                    && c.spec.host.eq_ignore_ascii_case(host)
+                    && port.is_none_or(|p| c.spec.port == Some(p))
+            })
+            .ok_or(CoreError::NotFound { what: "directory connection" })
+    }
+
     /// Binds as the service account and searches for accounts: what an operator checks first.
     pub async fn test_connection(&self, caller: &Caller, id: Uuid) -> Result<ConnectionCheck, CoreError> {
         let conn = self.connection(caller, id).await?;
@@ -562,12 +599,38 @@ impl Directory {
         connection: Uuid,
         account: &str,
     ) -> Result<User, CoreError> {
+        self.create_directory_user_with(caller, connection, account, &Lookup::default()).await
+    }
+
+    /// [`Directory::create_directory_user`], reading the account with other bind credentials
+    /// or account attribute than the connection's (the user stays tied to the connection).
+    pub async fn create_directory_user_with(
+        &self,
+        caller: &Caller,
+        connection: Uuid,
+        account: &str,
+        lookup: &Lookup,
+    ) -> Result<User, CoreError> {
         let account = account.trim();
         if account.is_empty() || account.len() > 1024 || account.chars().any(char::is_control) {
             return Err(CoreError::invalid("account", "an account name, DOMAIN\\name, user principal name or DN"));
         }
         let conn = self.connection(caller, connection).await?;
-        let found = self.find_account(&conn, account).await?;
+        let found = match lookup {
+            Lookup { bind: None, account_attribute: None } => self.find_account(&conn, account).await?,
+            Lookup { bind, account_attribute } => {
+                let mut spec = conn.spec.clone();
+                spec.account_attribute = account_attribute.clone().or(spec.account_attribute);
+                let password = match bind {
+                    Some((dn, pw)) => {
+                        spec.bind_dn = dn.clone();
+                        pw.clone()
+                    }
+                    None => self.bind_password(&conn)?,
+                };
+                self.connector()?.account(&spec, &password, account).await.map_err(failure)?
+            }
+        };
         let mut spec = account_spec(&conn, &found, UserSpec { claims: model::empty_object(), ..UserSpec::default() })?;
         crate::validate::user(&mut spec, None)?;
         let id = Uuid::now_v7();

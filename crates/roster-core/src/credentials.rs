@@ -110,6 +110,46 @@ impl Directory {
         self.hasher.hash(password).await
     }
 
+    /// Creates a user with a first password, checked against the tenant's policy before
+    /// anything is written; the user and its password are written together.
+    pub async fn create_user_with_password(
+        &self,
+        caller: &Caller,
+        mut spec: crate::model::UserSpec,
+        password: &str,
+    ) -> Result<User, CoreError> {
+        crate::connectors::check_directory_edit(&crate::model::UserSpec::default(), &mut spec)?;
+        crate::validate::user(&mut spec, None)?;
+        let id = Uuid::now_v7();
+        let now = model::now();
+        let provisional = User {
+            id,
+            tenant_id: caller.tenant_id,
+            number: 0,
+            spec: spec.clone(),
+            created: now,
+            modified: now,
+            deleted: None,
+            version: 1,
+            password_changed: None,
+            password_must_change: false,
+            failed_logons: 0,
+            locked_until: None,
+            invitation_expires: None,
+            access_policy: None,
+        };
+        let hash = self.checked_hash(&provisional, password).await?;
+        let created = self.creation_event(caller, id, &spec);
+        let credential = caller.event(
+            EventType::CredentialChange,
+            EventData::CredentialChange { user: (&provisional).into(), credential: "password", action: "SET" },
+        );
+        Ok(self
+            .store
+            .insert_user_with_password(caller.tenant_id, id, &spec, &hash, now, [&created, &credential])
+            .await?)
+    }
+
     /// Sets a user's password after checking it against the policy and history.
     pub async fn set_password(
         &self,

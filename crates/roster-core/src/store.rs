@@ -190,6 +190,16 @@ pub trait Store: Send + Sync + 'static {
         dispatch: Option<&Dispatch>,
         event: &Event,
     ) -> StoreResult<User>;
+    /// Inserts a user with its first password hash, and both events, in one transaction.
+    async fn insert_user_with_password(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &UserSpec,
+        hash: &str,
+        at: Time,
+        events: [&Event; 2],
+    ) -> StoreResult<User>;
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
     async fn update_user(

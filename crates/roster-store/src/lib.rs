@@ -863,6 +863,34 @@ impl Store for SqlStore {
         Ok(user)
     }
 
+    async fn insert_user_with_password(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &UserSpec,
+        hash: &str,
+        at: Time,
+        events: [&Event; 2],
+    ) -> StoreResult<User> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
+        insert_user_row(&mut x, tenant, (id, number), spec, at, None).await?;
+        let changed = Query::update()
+            .table(Users::Table)
+            .value(Users::PasswordChangedAt, tables::millis(at))
+            .and_where(Expr::col(Users::Id).eq(id))
+            .returning_all()
+            .to_owned();
+        let row = x.fetch_optional(&changed).await?.ok_or(StoreError::NotFound("user"))?;
+        mail::write_password(&mut x, tenant, id, hash, 0, at).await?;
+        for event in events {
+            insert_event(&mut x, event).await?;
+        }
+        tx.commit().await?;
+        tables::user(&row)
+    }
+
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>> {
         self.one(&by_id(query::users(tenant), id), tables::user).await
     }

@@ -94,7 +94,7 @@ pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch, fresh: bool) 
 }
 
 /// Writes a new password hash inside a transaction, keeping `keep` earlier ones as history.
-async fn write_password(
+pub(crate) async fn write_password(
     x: &mut Exec<'_>,
     tenant: Uuid,
     user: Uuid,

@@ -25,6 +25,16 @@ pub struct UsersRead;
 impl Need for UsersRead {
     const PERMISSION: Permission = Permission::UsersRead;
 }
+/// User Accounts Management (Read/Write).
+pub struct UsersWrite;
+impl Need for UsersWrite {
+    const PERMISSION: Permission = Permission::UsersWrite;
+}
+/// Password Safe API Global Quarantine (Read/Write).
+pub struct Quarantine;
+impl Need for Quarantine {
+    const PERMISSION: Permission = Permission::UsersQuarantine;
+}
 /// Any signed-in caller.
 pub struct Anyone;
 impl Need for Anyone {

@@ -21,8 +21,10 @@ fn router() -> Router<AppState> {
         .route(&format!("{BASE}/auth/signappin"), post(auth::sign_app_in))
         .route(&format!("{BASE}/auth/connect/token"), post(auth::connect_token))
         .route(&format!("{BASE}/auth/signout"), post(auth::sign_out))
-        .route(&format!("{BASE}/users"), get(users::list))
-        .route(&format!("{BASE}/users/{{id}}"), get(users::get))
+        .route(&format!("{BASE}/users"), get(users::list).post(users::create))
+        .route(&format!("{BASE}/users/{{id}}"), get(users::get).put(users::update).delete(users::delete))
+        .route(&format!("{BASE}/users/{{id}}/quarantine"), post(users::quarantine))
+        .route(&format!("{BASE}/users/{{id}}/recycleclientsecret"), post(users::recycle_client_secret))
         .fallback(errors::not_found)
 }
 

@@ -1,17 +1,19 @@
 //! `Users` and `Users/{id}`: users by their integer ids, and by the name forms the vendor takes
 //! (`name` for local users, `DOMAIN\name` or a UPN for directory users).
 
-use super::auth::{Session, UsersRead};
+use super::auth::{Quarantine, Session, UsersRead, UsersWrite};
 use super::errors::BtError;
 use super::wire::BtUser;
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use roster_core::connectors::Lookup;
 use roster_core::directory::ListRequest;
-use roster_core::model::{User, UserKind};
+use roster_core::model::{User, UserKind, UserSpec};
 use roster_core::schema::Resource;
 use roster_core::{filter, Caller, Directory};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// A user with its access policy's number, as the vendor shows it.
@@ -95,10 +97,329 @@ pub async fn get(
     Session(caller, _): Session<UsersRead>,
     Path(id): Path<String>,
 ) -> Result<Response, BtError> {
+    let user = numbered(&s.directory, &caller, &id).await?;
+    Ok(axum::Json(shown(&s.directory, &user).await?).into_response())
+}
+
+/// Reads a field of the vendor's body, whatever the case of its name.
+fn field<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
+    body.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v)
+}
+
+/// The vendor's field rules, each failure named: `Field is required`, `Field must be at most N
+/// characters`, ...
+struct Rules<'a> {
+    body: &'a serde_json::Map<String, Value>,
+    problems: Vec<String>,
+}
+
+impl<'a> Rules<'a> {
+    fn text(&mut self, name: &str, required: bool, max: usize) -> Option<String> {
+        match field(self.body, name) {
+            None | Some(Value::Null) => {
+                if required {
+                    self.problems.push(format!("{name} is required"));
+                }
+                None
+            }
+            Some(Value::String(s)) if s.trim().is_empty() && required => {
+                self.problems.push(format!("{name} is required"));
+                None
+            }
+            Some(Value::String(s)) if s.chars().count() > max => {
+                self.problems.push(format!("{name} must be at most {max} characters"));
+                None
+            }
+            Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+            Some(_) => {
+                self.problems.push(format!("{name} must be a string"));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, name: &str) -> Option<i64> {
+        match field(self.body, name) {
+            Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
+            None | Some(Value::Null) => {
+                self.problems.push(format!("{name} is required"));
+                None
+            }
+            Some(_) => {
+                self.problems.push(format!("{name} must be an integer"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, name: &str) -> Option<bool> {
+        match field(self.body, name) {
+            Some(Value::Bool(b)) => Some(*b),
+            None | Some(Value::Null) => None,
+            Some(_) => {
+                self.problems.push(format!("{name} must be true or false"));
+                None
+            }
+        }
+    }
+
+    fn email(&mut self, name: &str) -> Option<String> {
+        let v = self.text(name, true, 255)?;
+        let ok = v.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+            && !v.chars().any(char::is_whitespace);
+        if !ok {
+            self.problems.push(format!("{name} must be a properly formatted email address"));
+        }
+        Some(v)
+    }
+
+    fn done(self) -> Result<(), BtError> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(BtError::bad_request(self.problems.join("; ")))
+        }
+    }
+}
+
+/// The body of `POST Users`: a JSON object.
+fn object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, BtError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(BtError::bad_request("the body must be a JSON object")),
+        Err(e) => Err(BtError::bad_request(format!("the body is not JSON: {e}"))),
+    }
+}
+
+/// `POST Users`: a BeyondInsight (local), ActiveDirectory, LdapDirectory or Application user,
+/// in no group. Answers 201 with the user (an application user's ClientSecret only here).
+pub async fn create(
+    State(s): State<AppState>,
+    Session(caller, _): Session<UsersWrite>,
+    body: axum::body::Bytes,
+) -> Result<Response, BtError> {
+    let body = object(&body)?;
+    let user_type = match field(&body, "UserType") {
+        None | Some(Value::Null) => "BeyondInsight".to_owned(),
+        Some(Value::String(t)) => t.clone(),
+        Some(_) => return Err(BtError::bad_request("UserType must be a string")),
+    };
+    let d = &s.directory;
+    let mut rules = Rules { body: &body, problems: Vec::new() };
+    let (user, secret) = match user_type.to_ascii_lowercase().as_str() {
+        "beyondinsight" => {
+            let user_name = rules.text("UserName", true, 64);
+            let first = rules.text("FirstName", true, 64);
+            let last = rules.text("LastName", false, 64);
+            let email = rules.email("EmailAddress");
+            let password = rules.text("Password", true, 1024);
+            rules.done()?;
+            let spec = UserSpec {
+                user_name: user_name.unwrap_or_default(),
+                given_name: first,
+                family_name: last,
+                email,
+                claims: roster_core::model::empty_object(),
+                ..UserSpec::default()
+            };
+            (d.create_user_with_password(&caller, spec, &password.unwrap_or_default()).await?, None)
+        }
+        "application" => {
+            let user_name = rules.text("UserName", true, 64);
+            let policy = rules.integer("AccessPolicyID");
+            rules.done()?;
+            let policy = d.access_policy_numbered(&caller, policy.unwrap_or_default()).await.map_err(|_| {
+                BtError::bad_request(format!("AccessPolicyID {} names no access policy", policy.unwrap_or_default()))
+            })?;
+            let spec = UserSpec {
+                user_name: user_name.unwrap_or_default(),
+                kind: UserKind::Application,
+                claims: roster_core::model::empty_object(),
+                ..UserSpec::default()
+            };
+            let user = d.create_user(&caller, spec).await?;
+            d.assign_access_policy(&caller, user.id, Some(policy.id)).await?;
+            let (_, secret) = d.rotate_client_secret(&caller, user.id).await?;
+            (d.user(&caller, user.id).await?, Some(secret))
+        }
+        "activedirectory" => {
+            let user_name = rules.text("UserName", true, 64);
+            let domain = rules.text("DomainName", true, 250);
+            let bind = bind_credentials(&mut rules, true);
+            rules.boolean("UseSSL");
+            rules.done()?;
+            let conn = d.connection_for_domain(&caller, domain.as_deref().unwrap_or_default()).await.map_err(|_| {
+                BtError::bad_request(format!(
+                    "no directory connection for domain {}; add one under /api/v1/directories",
+                    domain.as_deref().unwrap_or_default()
+                ))
+            })?;
+            let lookup = Lookup { bind, account_attribute: None };
+            (d.create_directory_user_with(&caller, conn.id, &user_name.unwrap_or_default(), &lookup).await?, None)
+        }
+        "ldapdirectory" => {
+            let host = rules.text("HostName", true, 253);
+            let dn = rules.text("DistinguishedName", true, 255);
+            let attribute = rules.text("AccountNameAttribute", true, 64);
+            let bind = bind_credentials(&mut rules, false);
+            let port = match field(&body, "Port") {
+                None | Some(Value::Null) => None,
+                Some(_) => rules.integer("Port").and_then(|p| u16::try_from(p).ok()),
+            };
+            rules.boolean("UseSSL");
+            rules.done()?;
+            let host = host.unwrap_or_default();
+            let conn = d.connection_for_host(&caller, &host, port).await.map_err(|_| {
+                BtError::bad_request(format!(
+                    "no directory connection for host {host}; add one under /api/v1/directories"
+                ))
+            })?;
+            let lookup = Lookup { bind, account_attribute: attribute };
+            (d.create_directory_user_with(&caller, conn.id, &dn.unwrap_or_default(), &lookup).await?, None)
+        }
+        other => {
+            return Err(BtError::bad_request(format!(
+                "UserType must be BeyondInsight, ActiveDirectory, LdapDirectory or Application, not '{other}'"
+            )))
+        }
+    };
+    let mut shown = shown(d, &user).await?;
+    if let Some(secret) = secret {
+        shown.client_secret = Some(Some(secret));
+    }
+    Ok((StatusCode::CREATED, axum::Json(shown)).into_response())
+}
+
+/// BindUser with its BindPassword (and, for AD, ForestName), when given.
+fn bind_credentials(rules: &mut Rules<'_>, forest: bool) -> Option<(String, String)> {
+    let user = rules.text("BindUser", false, 255);
+    let password = rules.text("BindPassword", false, 1024);
+    let forest_name = rules.text("ForestName", false, 300);
+    let user = user?;
+    if password.is_none() {
+        rules.problems.push("BindPassword is required when BindUser is given".into());
+    }
+    if forest && forest_name.is_none() {
+        rules.problems.push("ForestName is required when BindUser is given".into());
+    }
+    Some((user, password?))
+}
+
+/// The user `{id}` of a path, by its integer id; deleted users are not found.
+pub(super) async fn numbered(d: &Directory, caller: &Caller, id: &str) -> Result<User, BtError> {
     let number: i64 = id.parse().map_err(|_| BtError::bad_request(format!("id must be an integer, not '{id}'")))?;
-    let user = s.directory.user_numbered(&caller, number).await?;
+    let user = d.user_numbered(caller, number).await?;
     if user.deleted.is_some() {
         return Err(BtError::new(StatusCode::NOT_FOUND, format!("User {number} not found")));
     }
-    Ok(axum::Json(shown(&s.directory, &user).await?).into_response())
+    Ok(user)
+}
+
+/// `PUT Users/{id}`: a local user's name, names, email and (optionally) password, or an
+/// application user's name and access policy. Directory users are refused: the directory owns
+/// their attributes.
+pub async fn update(
+    State(s): State<AppState>,
+    Session(caller, _): Session<UsersWrite>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, BtError> {
+    let d = &s.directory;
+    let user = numbered(d, &caller, &id).await?;
+    let body = object(&body)?;
+    let mut rules = Rules { body: &body, problems: Vec::new() };
+    let updated = match user.spec.kind {
+        UserKind::Directory => return Err(BtError::bad_request("Cannot update ActiveDirectory or LDAP users")),
+        UserKind::Application => {
+            let user_name = rules.text("UserName", true, 64);
+            let policy = rules.integer("AccessPolicyID");
+            rules.done()?;
+            let policy = d.access_policy_numbered(&caller, policy.unwrap_or_default()).await.map_err(|_| {
+                BtError::bad_request(format!("AccessPolicyID {} names no access policy", policy.unwrap_or_default()))
+            })?;
+            let name = user_name.unwrap_or_default();
+            d.edit_user(&caller, user.id, None, |spec| Ok(UserSpec { user_name: name.clone(), ..spec.clone() }))
+                .await?;
+            d.assign_access_policy(&caller, user.id, Some(policy.id)).await?
+        }
+        UserKind::Local => {
+            let user_name = rules.text("UserName", true, 64).unwrap_or_default();
+            let first = rules.text("FirstName", true, 64);
+            let last = rules.text("LastName", false, 64);
+            let email = rules.email("EmailAddress");
+            let password = rules.text("Password", false, 1024);
+            rules.done()?;
+            // The password is checked before anything changes, so a refused one changes nothing.
+            if let Some(p) = &password {
+                let problems = d.check_password(&caller, user.id, p).await?;
+                if !problems.is_empty() {
+                    return Err(roster_core::CoreError::Validation(problems).into());
+                }
+            }
+            let edited = d
+                .edit_user(&caller, user.id, None, |spec| {
+                    Ok(UserSpec {
+                        user_name: user_name.clone(),
+                        given_name: first.clone(),
+                        family_name: last.clone(),
+                        email: email.clone(),
+                        ..spec.clone()
+                    })
+                })
+                .await?;
+            match password {
+                Some(p) => d.set_password(&caller, user.id, &p, false).await?,
+                None => edited,
+            }
+        }
+    };
+    Ok(axum::Json(shown(d, &updated).await?).into_response())
+}
+
+/// `DELETE Users/{id}`: removes the user for good (refused while it is the only owner of a
+/// secret; a co-owner leaves its secrets to the others).
+pub async fn delete(
+    State(s): State<AppState>,
+    Session(caller, _): Session<UsersWrite>,
+    Path(id): Path<String>,
+) -> Result<Response, BtError> {
+    let user = numbered(&s.directory, &caller, &id).await?;
+    s.directory.delete_user(&caller, user.id, None).await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// `POST Users/{id}/Quarantine`: the user can no longer sign in, and its sessions and tokens
+/// stop working at once. Answers 201 with the user, as the vendor's server does.
+pub async fn quarantine(
+    State(s): State<AppState>,
+    Session(caller, _): Session<Quarantine>,
+    Path(id): Path<String>,
+) -> Result<Response, BtError> {
+    let d = &s.directory;
+    let user = numbered(d, &caller, &id).await?;
+    let user = d
+        .edit_user(&caller, user.id, None, |spec| {
+            Ok(UserSpec { status: roster_core::model::UserStatus::Quarantined, inactive_reason: None, ..spec.clone() })
+        })
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(shown(d, &user).await?)).into_response())
+}
+
+/// `POST Users/{id}/RecycleClientSecret`: a new secret for an application user, answered as a
+/// JSON string (201); the old one stops working. The user itself may recycle its own.
+pub async fn recycle_client_secret(
+    State(s): State<AppState>,
+    Session(caller, _): Session<super::auth::Anyone>,
+    Path(id): Path<String>,
+) -> Result<Response, BtError> {
+    let d = &s.directory;
+    let user = numbered(d, &caller, &id).await?;
+    if caller.user_id != Some(user.id) {
+        caller.require(roster_core::access::Permission::UsersWrite)?;
+    }
+    if user.spec.kind != UserKind::Application {
+        return Err(BtError::bad_request("Only application users have a client secret"));
+    }
+    let (_, secret) = d.rotate_client_secret(&caller, user.id).await?;
+    Ok((StatusCode::CREATED, axum::Json(secret)).into_response())
 }

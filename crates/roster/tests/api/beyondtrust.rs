@@ -124,3 +124,239 @@ both!(client_credentials_bearer_sessions, |srv: &TestServer| async move {
     assert_eq!((robot["UserType"].as_str(), robot["ClientID"].as_str()), (Some("Application"), Some(app_id)));
     assert_eq!((robot["AccessPolicyID"].as_i64(), robot["ClientSecret"].is_null()), (Some(1), true));
 });
+
+/// A super-admin session of the dialect, as its clients open one.
+async fn admin_session(srv: &TestServer) -> String {
+    let admin = person(srv, "boss").await;
+    expect(srv.put(&format!("/api/v1/users/{admin}/roles/super-admin"), &json!({})).await, 200).await;
+    let key = long_key(srv, "super-admin").await;
+    let r = sign_in(srv, &format!("PS-Auth key={key}; runas=boss; pwd=[{PASSWORD}];")).await;
+    assert_eq!(r.status(), 200);
+    session_cookie(&r)
+}
+
+async fn post_users(srv: &TestServer, cookie: &str, body: &Value) -> reqwest::Response {
+    srv.client.post(srv.url(&format!("{BT}/Users"))).header("cookie", cookie).json(body).send().await.unwrap()
+}
+
+async fn user_total(srv: &TestServer) -> u64 {
+    expect(srv.get("/api/v1/users?count=true&limit=1").await, 200).await["total"].as_u64().unwrap()
+}
+
+both!(creating_local_and_application_users, |srv: &TestServer| async move {
+    let cookie = admin_session(srv).await;
+    let good = json!({"UserType": "BeyondInsight", "UserName": "jdoe", "FirstName": "John", "LastName": "Doe",
+        "EmailAddress": "jdoe@example.com", "Password": "orbit-lantern-quartz-9"});
+    // Every rule gets its 400, naming the field and the rule, and nothing is written.
+    let before = user_total(srv).await;
+    let long = "x".repeat(65);
+    for (change, needle) in [
+        (json!({"UserName": null}), "UserName is required"),
+        (json!({"UserName": long}), "UserName must be at most 64"),
+        (json!({"FirstName": ""}), "FirstName is required"),
+        (json!({"LastName": long}), "LastName must be at most 64"),
+        (json!({"EmailAddress": null}), "EmailAddress is required"),
+        (json!({"EmailAddress": "not-an-address"}), "properly formatted"),
+        (json!({"EmailAddress": format!("{}@example.com", "a".repeat(250))}), "EmailAddress must be at most 255"),
+        (json!({"Password": null}), "Password is required"),
+        (json!({"Password": "short"}), "password"),
+        (json!({"UserType": "Martian"}), "UserType must be"),
+    ] {
+        let mut body = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = post_users(srv, &cookie, &body).await;
+        assert_eq!(r.status(), 400, "{change}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains(needle), "{change}: {text}");
+        assert_eq!(user_total(srv).await, before, "{change}: nothing written");
+    }
+    let r = post_users(srv, &cookie, &json!(["not", "an", "object"])).await;
+    assert_eq!(r.status(), 400);
+
+    let made = expect(post_users(srv, &cookie, &good).await, 201).await;
+    assert_eq!(
+        (made["UserName"].as_str(), made["FirstName"].as_str(), made["LastName"].as_str()),
+        (Some("jdoe"), Some("John"), Some("Doe"))
+    );
+    assert!(made.get("Password").is_none() && !made.to_string().contains("orbit-lantern"));
+    assert_eq!(post_users(srv, &cookie, &good).await.status(), 409, "duplicate user name");
+    // The password works.
+    let key = long_key(srv, "reader").await;
+    assert_eq!(
+        sign_in(srv, &format!("PS-Auth key={key}; runas=jdoe; pwd=[orbit-lantern-quartz-9];")).await.status(),
+        200
+    );
+
+    // Application users: a client id and secret that fit the vendor's clients, and a policy.
+    let r =
+        post_users(srv, &cookie, &json!({"UserType": "Application", "UserName": "bot", "AccessPolicyID": 99})).await;
+    assert_eq!(r.status(), 400);
+    let app = expect(
+        post_users(srv, &cookie, &json!({"UserType": "Application", "UserName": "bot", "AccessPolicyID": 1})).await,
+        201,
+    )
+    .await;
+    let (client_id, secret) = (app["ClientID"].as_str().unwrap(), app["ClientSecret"].as_str().unwrap());
+    assert!((36..=40).contains(&client_id.len()) && (36..=64).contains(&secret.len()));
+    assert_eq!((app["UserType"].as_str(), app["AccessPolicyID"].as_i64()), (Some("Application"), Some(1)));
+    let form = [("grant_type", "client_credentials"), ("client_id", client_id), ("client_secret", secret)];
+    let r = srv.client.post(srv.url(&format!("{BT}/Auth/connect/token"))).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // Read back, the secret is not shown.
+    let shown =
+        expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{}", app["UserID"]), &cookie).await, 200).await;
+    assert!(shown["ClientSecret"].is_null());
+});
+
+both!(directory_users_from_the_tenants_connections, |srv: &TestServer| async move {
+    let Some(ldap) = roster_testkit::directory_env("ROSTER_TEST_LDAP_ENV") else { return };
+    let cookie = admin_session(srv).await;
+    expect(srv.post("/api/v1/directories", &crate::directories::connection(&ldap, "LDAP", "starttls")).await, 201)
+        .await;
+    let ada_dn = format!("uid=ada,ou=people,{}", ldap["LDAP_BASE"]);
+    let ldap_user = |extra: Value| {
+        let mut b = json!({"UserType": "LdapDirectory", "HostName": "127.0.0.1", "DistinguishedName": ada_dn, "AccountNameAttribute": "uid"});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let before = user_total(srv).await;
+    for (extra, status) in [
+        (json!({"HostName": "elsewhere.example"}), 400),
+        (json!({"DistinguishedName": "x".repeat(256)}), 400),
+        (json!({"BindUser": ldap["LDAP_BIND_DN"]}), 400),
+        (json!({"BindUser": ldap["LDAP_BIND_DN"], "BindPassword": "wrong"}), 502),
+    ] {
+        let r = post_users(srv, &cookie, &ldap_user(extra.clone())).await;
+        assert_eq!(r.status(), status, "{extra}: {}", r.text().await.unwrap());
+        assert_eq!(user_total(srv).await, before);
+    }
+    let with_bind =
+        ldap_user(json!({"BindUser": ldap["LDAP_BIND_DN"], "BindPassword": ldap["LDAP_BIND_PW"], "Port": 0}));
+    assert_eq!(post_users(srv, &cookie, &with_bind).await.status(), 400, "Port 0 matches no connection");
+    let made = expect(post_users(srv, &cookie, &ldap_user(json!({}))).await, 201).await;
+    assert_eq!((made["UserName"].as_str(), made["DistinguishedName"].as_str()), (Some("ada"), Some(ada_dn.as_str())));
+
+    let Some(ad) = roster_testkit::directory_env("ROSTER_TEST_AD_ENV") else { return };
+    expect(srv.post("/api/v1/directories", &crate::directories::connection(&ad, "AD", "ldaps")).await, 201).await;
+    let before = user_total(srv).await;
+    for (body, needle) in [
+        (
+            json!({"UserType": "ActiveDirectory", "UserName": "alice", "DomainName": "x".repeat(251)}),
+            "DomainName must be at most 250",
+        ),
+        (
+            json!({"UserType": "ActiveDirectory", "UserName": "alice", "DomainName": "ROSTER", "BindUser": "administrator@ad.roster.test"}),
+            "BindPassword is required",
+        ),
+        (
+            json!({"UserType": "ActiveDirectory", "UserName": "alice", "DomainName": "ROSTER", "BindUser": "a", "BindPassword": "b"}),
+            "ForestName is required",
+        ),
+        (
+            json!({"UserType": "ActiveDirectory", "UserName": "alice", "DomainName": "ROSTER", "ForestName": "x".repeat(301), "BindUser": "a", "BindPassword": "b"}),
+            "ForestName must be at most 300",
+        ),
+        (json!({"UserType": "ActiveDirectory", "UserName": "alice", "DomainName": "OTHER"}), "no directory connection"),
+    ] {
+        let r = post_users(srv, &cookie, &body).await;
+        assert_eq!(r.status(), 400);
+        let text = r.text().await.unwrap();
+        assert!(text.contains(needle), "{text}");
+    }
+    assert_eq!(user_total(srv).await, before);
+    let alice = json!({"UserType": "ActiveDirectory", "UserName": "alice", "DomainName": "roster"});
+    assert_eq!(expect(post_users(srv, &cookie, &alice).await, 201).await["DomainName"], "ROSTER");
+    let bob = json!({"UserType": "ActiveDirectory", "UserName": "bob", "DomainName": "ad.roster.test", "ForestName": "ad.roster.test",
+        "BindUser": ad["AD_BIND_DN"], "BindPassword": ad["AD_BIND_PW"], "UseSSL": true});
+    let bob = expect(post_users(srv, &cookie, &bob).await, 201).await;
+    let found = with_cookie(srv, reqwest::Method::GET, "/Users?username=ROSTER%5Cbob", &cookie).await;
+    assert_eq!(expect(found, 200).await["UserID"], bob["UserID"]);
+    let by_upn = with_cookie(srv, reqwest::Method::GET, "/Users?username=bob@ad.roster.test", &cookie).await;
+    assert_eq!(expect(by_upn, 200).await["UserID"], bob["UserID"]);
+});
+
+both!(updating_quarantining_and_deleting_users, |srv: &TestServer| async move {
+    let cookie = admin_session(srv).await;
+    let body = json!({"UserName": "jdoe", "FirstName": "John", "EmailAddress": "jdoe@example.com", "Password": "orbit-lantern-quartz-9"});
+    let made = expect(post_users(srv, &cookie, &body).await, 201).await;
+    let id = made["UserID"].as_i64().unwrap();
+    let put = |body: Value| {
+        let cookie = cookie.clone();
+        async move {
+            srv.client
+                .put(srv.url(&format!("{BT}/Users/{id}")))
+                .header("cookie", cookie)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // A refused password changes nothing, not even the names given with it.
+    let r =
+        put(json!({"UserName": "john", "FirstName": "Johnny", "EmailAddress": "j@example.com", "Password": "short"}))
+            .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{id}"), &cookie).await, 200).await["UserName"],
+        "jdoe"
+    );
+    assert_eq!(put(json!({"UserName": "john"})).await.status(), 400, "FirstName and EmailAddress are required");
+    let r = put(json!({"UserName": "john", "FirstName": "Johnny", "LastName": "D", "EmailAddress": "j@example.com", "Password": "velvet-harbor-comet-31"})).await;
+    let updated = expect(r, 200).await;
+    assert_eq!(
+        (updated["UserName"].as_str(), updated["FirstName"].as_str(), updated["EmailAddress"].as_str()),
+        (Some("john"), Some("Johnny"), Some("j@example.com"))
+    );
+    let key = long_key(srv, "reader").await;
+    let r = sign_in(srv, &format!("PS-Auth key={key}; runas=john; pwd=[velvet-harbor-comet-31];")).await;
+    assert_eq!(r.status(), 200, "the new password works");
+    let john = session_cookie(&r);
+
+    // Quarantine: 201, and the user's session ends at once.
+    let q =
+        expect(with_cookie(srv, reqwest::Method::POST, &format!("/Users/{id}/Quarantine"), &cookie).await, 201).await;
+    assert_eq!(q["IsQuarantined"], true);
+    assert_eq!(with_cookie(srv, reqwest::Method::GET, "/Users", &john).await.status(), 401);
+
+    // Application users recycle their secret; others have none.
+    let app = expect(
+        post_users(srv, &cookie, &json!({"UserType": "Application", "UserName": "bot", "AccessPolicyID": 1})).await,
+        201,
+    )
+    .await;
+    let first = app["ClientSecret"].as_str().unwrap().to_owned();
+    let r = with_cookie(srv, reqwest::Method::POST, &format!("/Users/{}/RecycleClientSecret", app["UserID"]), &cookie)
+        .await;
+    let second: String = expect(r, 201).await.as_str().unwrap().to_owned();
+    assert_ne!(first, second);
+    let client = app["ClientID"].as_str().unwrap();
+    let token = |secret: String| {
+        let form = [
+            ("grant_type", "client_credentials".to_owned()),
+            ("client_id", client.to_owned()),
+            ("client_secret", secret),
+        ];
+        async move {
+            srv.client.post(srv.url(&format!("{BT}/Auth/connect/token"))).form(&form).send().await.unwrap().status()
+        }
+    };
+    assert_eq!((token(first).await, token(second).await), (reqwest::StatusCode::UNAUTHORIZED, reqwest::StatusCode::OK));
+    assert_eq!(
+        with_cookie(srv, reqwest::Method::POST, &format!("/Users/{id}/RecycleClientSecret"), &cookie).await.status(),
+        400
+    );
+    let r = put(json!({"UserName": "x"})).await;
+    assert_eq!(r.status(), 400);
+
+    // Delete for good: 200, then 404.
+    let before = user_total(srv).await;
+    assert_eq!(with_cookie(srv, reqwest::Method::DELETE, &format!("/Users/{id}"), &cookie).await.status(), 200);
+    assert_eq!(user_total(srv).await, before - 1);
+    assert_eq!(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{id}"), &cookie).await.status(), 404);
+    assert_eq!(with_cookie(srv, reqwest::Method::DELETE, &format!("/Users/{id}"), &cookie).await.status(), 404);
+});
