@@ -801,6 +801,19 @@ impl Directory {
         Ok((self.group(caller, group).await?, Some(report)))
     }
 
+    /// How many accounts a directory group holds (through nested groups when the connection
+    /// follows them): a check that it can be read, before anything is made to follow it.
+    pub async fn directory_group_size(&self, caller: &Caller, connection: Uuid, dn: &str) -> Result<usize, CoreError> {
+        let conn = self.connection(caller, connection).await?;
+        let password = self.bind_password(&conn)?;
+        let accounts = self
+            .connector()?
+            .group_members(&conn.spec, &password, dn, conn.spec.nested_groups)
+            .await
+            .map_err(failure)?;
+        Ok(accounts.len())
+    }
+
     /// Synchronises a linked group; an unlinked group is left as it is (None).
     pub async fn sync_group_if_linked(&self, caller: &Caller, group: Uuid) -> Result<Option<SyncReport>, CoreError> {
         match self.group(caller, group).await?.source {

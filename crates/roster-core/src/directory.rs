@@ -199,6 +199,18 @@ impl SortKey for Principal {
     }
 }
 
+/// The query for the record of a per-tenant number.
+fn numbered(number: i64, resource: crate::schema::Resource) -> Result<ListQuery, CoreError> {
+    Ok(ListQuery {
+        filter: Some(crate::filter::parse(&format!("number eq {number}"), resource)?),
+        sort: Sort::parse(None, resource)?,
+        limit: 1,
+        after: None,
+        count: false,
+        deleted: Deleted::Include,
+    })
+}
+
 /// Turns a face's request into the store's query, checking the cursor belongs to it.
 fn to_query(req: ListRequest) -> Result<(ListQuery, String), CoreError> {
     let fp = page::fingerprint(req.filter.as_ref(), req.deleted);
@@ -510,17 +522,14 @@ impl Directory {
 
     /// A user by its per-tenant number (deleted ones included), for faces with integer ids.
     pub async fn user_numbered(&self, caller: &Caller, number: i64) -> Result<User, CoreError> {
-        let resource = crate::schema::Resource::User;
-        let query = ListQuery {
-            filter: Some(crate::filter::parse(&format!("number eq {number}"), resource)?),
-            sort: Sort::parse(None, resource)?,
-            limit: 1,
-            after: None,
-            count: false,
-            deleted: Deleted::Include,
-        };
-        let rows = self.store.list_users(caller.tenant_id, &query).await?;
+        let rows = self.store.list_users(caller.tenant_id, &numbered(number, crate::schema::Resource::User)?).await?;
         rows.items.into_iter().next().ok_or(CoreError::NotFound { what: "user" })
+    }
+
+    /// A group by its per-tenant number (deleted ones included).
+    pub async fn group_numbered(&self, caller: &Caller, number: i64) -> Result<Group, CoreError> {
+        let rows = self.store.list_groups(caller.tenant_id, &numbered(number, crate::schema::Resource::Group)?).await?;
+        rows.items.into_iter().next().ok_or(CoreError::NotFound { what: "group" })
     }
 
     pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>, CoreError> {

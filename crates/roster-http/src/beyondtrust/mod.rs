@@ -5,6 +5,7 @@
 
 mod auth;
 mod errors;
+mod groups;
 mod users;
 mod wire;
 
@@ -25,6 +26,11 @@ fn router() -> Router<AppState> {
         .route(&format!("{BASE}/users/{{id}}"), get(users::get).put(users::update).delete(users::delete))
         .route(&format!("{BASE}/users/{{id}}/quarantine"), post(users::quarantine))
         .route(&format!("{BASE}/users/{{id}}/recycleclientsecret"), post(users::recycle_client_secret))
+        .route(&format!("{BASE}/users/{{id}}/usergroups"), get(groups::groups_of))
+        .route(&format!("{BASE}/users/{{id}}/usergroups/{{group}}"), post(groups::join).delete(groups::leave))
+        .route(&format!("{BASE}/usergroups"), get(groups::list).post(groups::create).delete(groups::delete_named))
+        .route(&format!("{BASE}/usergroups/{{id}}"), get(groups::get).delete(groups::delete))
+        .route(&format!("{BASE}/usergroups/{{id}}/users"), get(groups::users_of).post(groups::create_in))
         .fallback(errors::not_found)
 }
 

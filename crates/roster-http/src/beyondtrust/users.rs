@@ -17,7 +17,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 /// A user with its access policy's number, as the vendor shows it.
-async fn shown(d: &Directory, u: &User) -> Result<BtUser, BtError> {
+pub(super) async fn shown(d: &Directory, u: &User) -> Result<BtUser, BtError> {
     let policy = match u.spec.kind {
         UserKind::Application => d.effective_access_policy(u).await?.map(|p| p.number),
         _ => None,
@@ -108,13 +108,21 @@ fn field<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a
 
 /// The vendor's field rules, each failure named: `Field is required`, `Field must be at most N
 /// characters`, ...
-struct Rules<'a> {
+pub(super) struct Rules<'a> {
     body: &'a serde_json::Map<String, Value>,
     problems: Vec<String>,
 }
 
 impl<'a> Rules<'a> {
-    fn text(&mut self, name: &str, required: bool, max: usize) -> Option<String> {
+    pub(super) fn new(body: &'a serde_json::Map<String, Value>) -> Self {
+        Rules { body, problems: Vec::new() }
+    }
+
+    pub(super) fn fail(&mut self, problem: String) {
+        self.problems.push(problem);
+    }
+
+    pub(super) fn text(&mut self, name: &str, required: bool, max: usize) -> Option<String> {
         match field(self.body, name) {
             None | Some(Value::Null) => {
                 if required {
@@ -138,7 +146,7 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn integer(&mut self, name: &str) -> Option<i64> {
+    pub(super) fn integer(&mut self, name: &str) -> Option<i64> {
         match field(self.body, name) {
             Some(Value::Number(n)) if n.is_i64() => n.as_i64(),
             None | Some(Value::Null) => {
@@ -152,7 +160,7 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn boolean(&mut self, name: &str) -> Option<bool> {
+    pub(super) fn boolean(&mut self, name: &str) -> Option<bool> {
         match field(self.body, name) {
             Some(Value::Bool(b)) => Some(*b),
             None | Some(Value::Null) => None,
@@ -163,7 +171,7 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn email(&mut self, name: &str) -> Option<String> {
+    pub(super) fn email(&mut self, name: &str) -> Option<String> {
         let v = self.text(name, true, 255)?;
         let ok = v.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
             && !v.chars().any(char::is_whitespace);
@@ -173,7 +181,7 @@ impl<'a> Rules<'a> {
         Some(v)
     }
 
-    fn done(self) -> Result<(), BtError> {
+    pub(super) fn done(self) -> Result<(), BtError> {
         if self.problems.is_empty() {
             Ok(())
         } else {
@@ -183,7 +191,7 @@ impl<'a> Rules<'a> {
 }
 
 /// The body of `POST Users`: a JSON object.
-fn object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, BtError> {
+pub(super) fn object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, BtError> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(BtError::bad_request("the body must be a JSON object")),
@@ -205,24 +213,11 @@ pub async fn create(
         Some(_) => return Err(BtError::bad_request("UserType must be a string")),
     };
     let d = &s.directory;
-    let mut rules = Rules { body: &body, problems: Vec::new() };
+    let mut rules = Rules::new(&body);
     let (user, secret) = match user_type.to_ascii_lowercase().as_str() {
         "beyondinsight" => {
-            let user_name = rules.text("UserName", true, 64);
-            let first = rules.text("FirstName", true, 64);
-            let last = rules.text("LastName", false, 64);
-            let email = rules.email("EmailAddress");
-            let password = rules.text("Password", true, 1024);
-            rules.done()?;
-            let spec = UserSpec {
-                user_name: user_name.unwrap_or_default(),
-                given_name: first,
-                family_name: last,
-                email,
-                claims: roster_core::model::empty_object(),
-                ..UserSpec::default()
-            };
-            (d.create_user_with_password(&caller, spec, &password.unwrap_or_default()).await?, None)
+            let (spec, password) = local_user(&body)?;
+            (d.create_user_with_password(&caller, spec, &password).await?, None)
         }
         "application" => {
             let user_name = rules.text("UserName", true, 64);
@@ -290,6 +285,26 @@ pub async fn create(
     Ok((StatusCode::CREATED, axum::Json(shown)).into_response())
 }
 
+/// A local user's attributes and password from the vendor's body, every rule checked.
+pub(super) fn local_user(body: &serde_json::Map<String, Value>) -> Result<(UserSpec, String), BtError> {
+    let mut rules = Rules::new(body);
+    let user_name = rules.text("UserName", true, 64);
+    let first = rules.text("FirstName", true, 64);
+    let last = rules.text("LastName", false, 64);
+    let email = rules.email("EmailAddress");
+    let password = rules.text("Password", true, 1024);
+    rules.done()?;
+    let spec = UserSpec {
+        user_name: user_name.unwrap_or_default(),
+        given_name: first,
+        family_name: last,
+        email,
+        claims: roster_core::model::empty_object(),
+        ..UserSpec::default()
+    };
+    Ok((spec, password.unwrap_or_default()))
+}
+
 /// BindUser with its BindPassword (and, for AD, ForestName), when given.
 fn bind_credentials(rules: &mut Rules<'_>, forest: bool) -> Option<(String, String)> {
     let user = rules.text("BindUser", false, 255);
@@ -327,7 +342,7 @@ pub async fn update(
     let d = &s.directory;
     let user = numbered(d, &caller, &id).await?;
     let body = object(&body)?;
-    let mut rules = Rules { body: &body, problems: Vec::new() };
+    let mut rules = Rules::new(&body);
     let updated = match user.spec.kind {
         UserKind::Directory => return Err(BtError::bad_request("Cannot update ActiveDirectory or LDAP users")),
         UserKind::Application => {

@@ -109,3 +109,42 @@ impl BtUser {
         }
     }
 }
+
+/// A user group as the vendor's API shows one.
+#[derive(Debug, Serialize)]
+pub struct BtGroup {
+    #[serde(rename = "GroupID")]
+    pub group_id: i64,
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Description")]
+    pub description: Option<String>,
+    #[serde(rename = "DistinguishedName")]
+    pub distinguished_name: Option<String>,
+    /// BeyondInsight, or the directory kind of a group that follows a directory group.
+    #[serde(rename = "GroupType")]
+    pub group_type: &'static str,
+    #[serde(rename = "IsActive")]
+    pub is_active: bool,
+}
+
+impl BtGroup {
+    pub fn new(
+        g: &roster_core::model::Group,
+        directory_kind: Option<roster_core::connectors::DirectoryKind>,
+    ) -> BtGroup {
+        use roster_core::connectors::DirectoryKind;
+        BtGroup {
+            group_id: g.number,
+            name: g.spec.name.clone(),
+            description: g.spec.description.clone(),
+            distinguished_name: g.source.as_ref().map(|s| s.dn.clone()),
+            group_type: match directory_kind {
+                Some(DirectoryKind::ActiveDirectory) => "ActiveDirectory",
+                Some(DirectoryKind::Ldap) => "LdapDirectory",
+                None => "BeyondInsight",
+            },
+            is_active: g.deleted.is_none(),
+        }
+    }
+}

@@ -360,3 +360,111 @@ both!(updating_quarantining_and_deleting_users, |srv: &TestServer| async move {
     assert_eq!(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{id}"), &cookie).await.status(), 404);
     assert_eq!(with_cookie(srv, reqwest::Method::DELETE, &format!("/Users/{id}"), &cookie).await.status(), 404);
 });
+
+async fn group_total(srv: &TestServer) -> u64 {
+    expect(srv.get("/api/v1/groups?count=true&limit=1").await, 200).await["total"].as_u64().unwrap()
+}
+
+both!(user_groups_and_memberships, |srv: &TestServer| async move {
+    let cookie = admin_session(srv).await;
+    let post = |path: &str, body: Value| {
+        let (url, cookie) = (srv.url(&format!("{BT}{path}")), cookie.clone());
+        async move { srv.client.post(url).header("cookie", cookie).json(&body).send().await.unwrap() }
+    };
+    let before = group_total(srv).await;
+    assert_eq!(post("/UserGroups", json!({"groupType": "BeyondInsight"})).await.status(), 400, "groupName is required");
+    assert_eq!(post("/UserGroups", json!({"groupType": "Sideways", "groupName": "x"})).await.status(), 400);
+    assert_eq!(group_total(srv).await, before);
+    let ops = expect(
+        post(
+            "/UserGroups",
+            json!({"groupType": "BeyondInsight", "groupName": "ops", "description": "Operations", "isActive": true}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        (ops["Name"].as_str(), ops["GroupType"].as_str(), ops["IsActive"].as_bool()),
+        (Some("ops"), Some("BeyondInsight"), Some(true))
+    );
+    let gid = ops["GroupID"].as_i64().unwrap();
+    let listed = expect(with_cookie(srv, reqwest::Method::GET, "/UserGroups", &cookie).await, 200).await;
+    assert_eq!(listed, json!([ops]));
+    assert_eq!(expect(with_cookie(srv, reqwest::Method::GET, "/usergroups?name=ops", &cookie).await, 200).await, ops);
+    assert_eq!(with_cookie(srv, reqwest::Method::GET, "/UserGroups?name=none", &cookie).await.status(), 404);
+
+    // A user made in the group (201), and a bad one that makes nothing.
+    let users_before = user_total(srv).await;
+    let r = post(&format!("/UserGroups/{gid}/Users"), json!({"UserName": "kim", "FirstName": "Kim"})).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(user_total(srv).await, users_before);
+    let kim = json!({"UserName": "kim", "FirstName": "Kim", "EmailAddress": "kim@example.com", "Password": "orbit-lantern-quartz-9"});
+    let kim = expect(post(&format!("/UserGroups/{gid}/Users"), kim).await, 201).await;
+    let members =
+        expect(with_cookie(srv, reqwest::Method::GET, &format!("/UserGroups/{gid}/Users"), &cookie).await, 200).await;
+    assert_eq!(members, json!([kim]));
+
+    // Another user joins and leaves.
+    let lee = expect(post("/Users", json!({"UserName": "lee", "FirstName": "Lee", "EmailAddress": "lee@example.com", "Password": "orbit-lantern-quartz-9"})).await, 201).await;
+    let lid = lee["UserID"].as_i64().unwrap();
+    assert_eq!(
+        expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{lid}/UserGroups"), &cookie).await, 200).await,
+        json!([]),
+        "a new user is in no group"
+    );
+    assert_eq!(post(&format!("/Users/{lid}/UserGroups/{gid}"), json!({})).await.status(), 201);
+    assert_eq!(
+        expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{lid}/UserGroups"), &cookie).await, 200).await,
+        json!([ops])
+    );
+    assert_eq!(
+        with_cookie(srv, reqwest::Method::DELETE, &format!("/Users/{lid}/UserGroups/{gid}"), &cookie).await.status(),
+        200
+    );
+    assert_eq!(
+        with_cookie(srv, reqwest::Method::DELETE, &format!("/Users/{lid}/UserGroups/{gid}"), &cookie).await.status(),
+        404
+    );
+    assert_eq!(
+        with_cookie(srv, reqwest::Method::GET, &format!("/Users/{lid}/UserGroups/999"), &cookie).await.status(),
+        405
+    );
+
+    // Removed by name, then gone.
+    assert_eq!(with_cookie(srv, reqwest::Method::DELETE, "/UserGroups?name=ops", &cookie).await.status(), 200);
+    assert_eq!(with_cookie(srv, reqwest::Method::GET, &format!("/UserGroups/{gid}"), &cookie).await.status(), 404);
+    let again = expect(post("/UserGroups", json!({"groupName": "tmp"})).await, 201).await;
+    assert_eq!(
+        with_cookie(srv, reqwest::Method::DELETE, &format!("/UserGroups/{}", again["GroupID"]), &cookie).await.status(),
+        200
+    );
+
+    // A group that follows a directory group is synchronised when its users are listed.
+    let Some(ldap) = roster_testkit::directory_env("ROSTER_TEST_LDAP_ENV") else { return };
+    expect(srv.post("/api/v1/directories", &crate::directories::connection(&ldap, "LDAP", "starttls")).await, 201)
+        .await;
+    let before = group_total(srv).await;
+    let missing = format!("cn=nosuch,ou=groups,{}", ldap["LDAP_BASE"]);
+    let r =
+        post("/UserGroups", json!({"groupType": "LdapDirectory", "groupName": missing, "hostName": "127.0.0.1"})).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(group_total(srv).await, before, "nothing made for a group the directory lacks");
+    let dn = format!("cn=engineers,ou=groups,{}", ldap["LDAP_BASE"]);
+    let eng = expect(
+        post("/UserGroups", json!({"groupType": "LdapDirectory", "groupName": dn, "hostName": "127.0.0.1"})).await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        (eng["Name"].as_str(), eng["GroupType"].as_str(), eng["DistinguishedName"].as_str()),
+        (Some("engineers"), Some("LdapDirectory"), Some(dn.as_str()))
+    );
+    let members = expect(
+        with_cookie(srv, reqwest::Method::GET, &format!("/UserGroups/{}/Users", eng["GroupID"]), &cookie).await,
+        200,
+    )
+    .await;
+    let names: Vec<&str> = members.as_array().unwrap().iter().map(|u| u["UserName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ada", "grace"]);
+});
