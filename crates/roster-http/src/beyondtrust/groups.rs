@@ -269,6 +269,12 @@ pub async fn groups_of(
     Ok(axum::Json(body).into_response())
 }
 
+/// The user and group of `Users/{id}/UserGroups/{groupId}`.
+async fn membership(d: &Directory, caller: &Caller, user: &str, group: &str) -> Result<(MemberRef, Group), BtError> {
+    let u = numbered_user(d, caller, user).await?;
+    Ok((MemberRef { kind: PrincipalKind::User, id: u.id }, numbered(d, caller, group).await?))
+}
+
 /// `POST Users/{id}/UserGroups/{groupId}` (201) and `DELETE` (200): a user joins or leaves a group.
 pub async fn join(
     State(s): State<AppState>,
@@ -276,9 +282,8 @@ pub async fn join(
     Path((id, group)): Path<(String, String)>,
 ) -> Result<Response, BtError> {
     let d = &s.directory;
-    let u = numbered_user(d, &caller, &id).await?;
-    let g = numbered(d, &caller, &group).await?;
-    d.add_member(&caller, g.id, MemberRef { kind: PrincipalKind::User, id: u.id }).await?;
+    let (member, g) = membership(d, &caller, &id, &group).await?;
+    d.add_member(&caller, g.id, member).await?;
     Ok((StatusCode::CREATED, axum::Json(shown(d, &caller, &g).await?)).into_response())
 }
 
@@ -288,8 +293,7 @@ pub async fn leave(
     Path((id, group)): Path<(String, String)>,
 ) -> Result<Response, BtError> {
     let d = &s.directory;
-    let u = numbered_user(d, &caller, &id).await?;
-    let g = numbered(d, &caller, &group).await?;
-    d.remove_member(&caller, g.id, MemberRef { kind: PrincipalKind::User, id: u.id }).await?;
+    let (member, g) = membership(d, &caller, &id, &group).await?;
+    d.remove_member(&caller, g.id, member).await?;
     Ok(StatusCode::OK.into_response())
 }
