@@ -468,3 +468,38 @@ both!(user_groups_and_memberships, |srv: &TestServer| async move {
     let names: Vec<&str> = members.as_array().unwrap().iter().map(|u| u["UserName"].as_str().unwrap()).collect();
     assert_eq!(names, ["ada", "grace"]);
 });
+
+#[tokio::test]
+async fn the_dialect_documents_its_routes() {
+    let srv = TestServer::start(roster_testkit::Backend::Sqlite).await.unwrap();
+    let doc = expect(srv.client.get(srv.url("/compat/beyondtrust/openapi.json")).send().await.unwrap(), 200).await;
+    assert_eq!(doc["servers"][0]["url"], BT);
+    let mut paths: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/Auth/SignAppin",
+            "/Auth/Signout",
+            "/Auth/connect/token",
+            "/UserGroups",
+            "/UserGroups/{id}",
+            "/UserGroups/{id}/Users",
+            "/Users",
+            "/Users/{id}",
+            "/Users/{id}/Quarantine",
+            "/Users/{id}/RecycleClientSecret",
+            "/Users/{id}/UserGroups",
+            "/Users/{id}/UserGroups/{groupId}",
+        ]
+    );
+    // Every documented operation is routed (answers something other than 404 without a session).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys().filter(|m| *m != "parameters") {
+            let url = srv.url(&format!("{BT}{}", path.replace("{id}", "1").replace("{groupId}", "1")));
+            let r = srv.client.request(method.to_uppercase().parse().unwrap(), url).send().await.unwrap();
+            assert_ne!(r.status(), 404, "{method} {path}");
+        }
+    }
+    srv.stop().await;
+}
