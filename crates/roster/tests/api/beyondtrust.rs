@@ -503,3 +503,109 @@ async fn the_dialect_documents_its_routes() {
     }
     srv.stop().await;
 }
+
+both!(every_endpoint_over_a_bearer_session, |srv: &TestServer| async move {
+    // An application user signs in with client credentials; its session carries on by cookie,
+    // and the bearer token alone works as well.
+    let app = srv.user(json!({"user_name": "automation", "kind": "application"})).await;
+    let app_id = app["id"].as_str().unwrap();
+    expect(srv.put(&format!("/api/v1/users/{app_id}/roles/super-admin"), &json!({})).await, 200).await;
+    let secret = expect(srv.post(&format!("/api/v1/users/{app_id}/client-secret"), &json!({})).await, 200).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app_id),
+        ("client_secret", secret["client_secret"].as_str().unwrap()),
+    ];
+    let r = srv.client.post(srv.url(&format!("{BT}/auth/connect/token"))).form(&form).send().await.unwrap();
+    let bearer = expect(r, 200).await["access_token"].as_str().unwrap().to_owned();
+    let cookie = session_cookie(&sign_in(srv, &format!("Bearer {bearer}")).await);
+    let call = |method: reqwest::Method, path: String, body: Option<Value>, use_cookie: bool| {
+        let mut req = srv.client.request(method, srv.url(&format!("{BT}{path}")));
+        req = if use_cookie { req.header("cookie", cookie.clone()) } else { req.bearer_auth(&bearer) };
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    use reqwest::Method as M;
+    for use_cookie in [true, false] {
+        let n = if use_cookie { "c" } else { "b" };
+        let user = json!({"UserName": format!("u-{n}"), "FirstName": "U", "EmailAddress": format!("u-{n}@example.com"), "Password": "orbit-lantern-quartz-9"});
+        let u = expect(call(M::POST, "/Users".into(), Some(user), use_cookie).await, 201).await;
+        let uid = u["UserID"].as_i64().unwrap();
+        expect(call(M::GET, "/Users".into(), None, use_cookie).await, 200).await;
+        expect(call(M::GET, format!("/Users/{uid}"), None, use_cookie).await, 200).await;
+        let put = json!({"UserName": format!("v-{n}"), "FirstName": "V", "EmailAddress": format!("v-{n}@example.com")});
+        assert_eq!(
+            expect(call(M::PUT, format!("/Users/{uid}"), Some(put), use_cookie).await, 200).await["UserName"],
+            format!("v-{n}")
+        );
+        let g = expect(
+            call(M::POST, "/UserGroups".into(), Some(json!({"groupName": format!("g-{n}")})), use_cookie).await,
+            201,
+        )
+        .await;
+        let gid = g["GroupID"].as_i64().unwrap();
+        expect(call(M::POST, format!("/Users/{uid}/UserGroups/{gid}"), None, use_cookie).await, 201).await;
+        assert_eq!(
+            expect(call(M::GET, format!("/Users/{uid}/UserGroups"), None, use_cookie).await, 200).await,
+            json!([g])
+        );
+        let member = json!({"UserName": format!("w-{n}"), "FirstName": "W", "EmailAddress": format!("w-{n}@example.com"), "Password": "orbit-lantern-quartz-9"});
+        expect(call(M::POST, format!("/UserGroups/{gid}/Users"), Some(member), use_cookie).await, 201).await;
+        assert_eq!(
+            expect(call(M::GET, format!("/UserGroups/{gid}/Users"), None, use_cookie).await, 200)
+                .await
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
+        expect(call(M::GET, format!("/UserGroups/{gid}"), None, use_cookie).await, 200).await;
+        expect(call(M::GET, format!("/UserGroups?name=g-{n}"), None, use_cookie).await, 200).await;
+        assert_eq!(call(M::DELETE, format!("/Users/{uid}/UserGroups/{gid}"), None, use_cookie).await.status(), 200);
+        let bot = json!({"UserType": "Application", "UserName": format!("bot-{n}"), "AccessPolicyID": 1});
+        let bot = expect(call(M::POST, "/Users".into(), Some(bot), use_cookie).await, 201).await;
+        let policy = expect(srv.post("/api/v1/access-policies", &json!({"name": format!("p-{n}")})).await, 201).await;
+        let put = json!({"UserName": format!("robot-{n}"), "AccessPolicyID": policy["number"]});
+        let moved = expect(call(M::PUT, format!("/Users/{}", bot["UserID"]), Some(put), use_cookie).await, 200).await;
+        assert_eq!(
+            (moved["UserName"].as_str(), moved["AccessPolicyID"].as_i64()),
+            (Some(format!("robot-{n}").as_str()), policy["number"].as_i64())
+        );
+        expect(call(M::POST, format!("/Users/{}/RecycleClientSecret", bot["UserID"]), None, use_cookie).await, 201)
+            .await;
+        assert_eq!(
+            expect(call(M::POST, format!("/Users/{uid}/Quarantine"), None, use_cookie).await, 201).await
+                ["IsQuarantined"],
+            true
+        );
+        // The secrets rule: the only owner of a secret cannot be deleted.
+        let native_id = expect(srv.get(&format!("/api/v1/users?filter=number%20eq%20{uid}")).await, 200).await["items"]
+            [0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let kept = expect(
+            srv.post("/api/v1/secrets", &json!({"name": format!("s-{n}"), "value": "v", "owners": [native_id]})).await,
+            201,
+        )
+        .await;
+        let r = call(M::DELETE, format!("/Users/{uid}"), None, use_cookie).await;
+        assert_eq!(r.status(), 409);
+        assert!(r.text().await.unwrap().contains("only owner of 1 secret"));
+        expect(srv.delete(&format!("/api/v1/secrets/{}", kept["id"].as_str().unwrap())).await, 204).await;
+        assert_eq!(call(M::DELETE, format!("/Users/{uid}"), None, use_cookie).await.status(), 200);
+        assert_eq!(call(M::DELETE, format!("/UserGroups?name=g-{n}"), None, use_cookie).await.status(), 200);
+        let again = expect(
+            call(M::POST, "/UserGroups".into(), Some(json!({"groupName": format!("h-{n}")})), use_cookie).await,
+            201,
+        )
+        .await;
+        assert_eq!(call(M::DELETE, format!("/UserGroups/{}", again["GroupID"]), None, use_cookie).await.status(), 200);
+    }
+    // Sign-out with the cookie alone ends the session (and the token it was opened with).
+    assert_eq!(call(M::POST, "/Auth/Signout".into(), None, true).await.status(), 200);
+    assert_eq!(call(M::GET, "/Users".into(), None, true).await.status(), 401);
+    assert_eq!(call(M::GET, "/Users".into(), None, false).await.status(), 401);
+});
