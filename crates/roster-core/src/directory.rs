@@ -857,6 +857,20 @@ impl Directory {
         Ok(to_page(&query, &fp, rows))
     }
 
+    /// The users of a group, as users (a face that shows members with all their attributes).
+    pub async fn group_users(
+        &self,
+        caller: &Caller,
+        group: Uuid,
+        depth: Depth,
+        req: ListRequest,
+    ) -> Result<Page<User>, CoreError> {
+        self.group(caller, group).await?;
+        let (query, fp) = to_query(req)?;
+        let rows = self.store.list_group_users(caller.tenant_id, group, depth, &query).await?;
+        Ok(to_page(&query, &fp, rows))
+    }
+
     /// The groups a user or group belongs to.
     pub async fn list_memberships(
         &self,

@@ -277,6 +277,14 @@ pub trait Store: Send + Sync + 'static {
         depth: Depth,
         query: &ListQuery,
     ) -> StoreResult<Rows<Principal>>;
+    /// The users of a group (direct, or through nested groups), filtered and paged.
+    async fn list_group_users(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        depth: Depth,
+        query: &ListQuery,
+    ) -> StoreResult<Rows<User>>;
     /// Groups a principal belongs to (directly, or through nested groups), filtered and paged.
     async fn list_memberships(
         &self,

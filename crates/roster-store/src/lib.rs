@@ -1111,6 +1111,18 @@ impl Store for SqlStore {
         self.rows(Resource::Principal, base, q, tables::principal).await
     }
 
+    async fn list_group_users(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        depth: Depth,
+        q: &ListQuery,
+    ) -> StoreResult<Rows<User>> {
+        let mut base = query::users(tenant);
+        base.and_where(query::members_of(group, depth, self.backend_kind()));
+        self.rows(Resource::User, base, q, tables::user).await
+    }
+
     async fn list_memberships(
         &self,
         tenant: Uuid,

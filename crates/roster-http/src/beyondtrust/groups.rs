@@ -200,28 +200,25 @@ pub async fn users_of(
     let d = &s.directory;
     let g = numbered(d, &caller, &id).await?;
     d.sync_group_if_linked(&caller, g.id).await?;
-    let mut body = Vec::new();
+    let mut members = Vec::new();
     let mut cursor = None;
     loop {
         let req = ListRequest {
-            filter: Some(filter::parse("kind eq \"user\"", Resource::Principal).map_err(roster_core::CoreError::from)?),
-            sort: roster_core::page::Sort::parse(Some("name"), Resource::Principal)?,
+            filter: None,
+            sort: roster_core::page::Sort::parse(Some("user_name"), Resource::User)?,
             limit: 1000,
             cursor,
             count: false,
             deleted: Default::default(),
         };
-        let page = d.list_members(&caller, g.id, Depth::Direct, req).await?;
-        for p in &page.items {
-            let u = d.user(&caller, p.id).await?;
-            body.push(users::shown(d, &u).await?);
-        }
+        let page = d.group_users(&caller, g.id, Depth::Direct, req).await?;
+        members.extend(page.items);
         match page.next_cursor {
             Some(c) => cursor = Some(c),
             None => break,
         }
     }
-    Ok(axum::Json(body).into_response())
+    Ok(axum::Json(users::shown_all(d, &caller, &members).await?).into_response())
 }
 
 /// `POST UserGroups/{id}/Users`: a new local user, made in a BeyondInsight group (201).

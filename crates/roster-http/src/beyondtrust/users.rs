@@ -25,6 +25,26 @@ pub(super) async fn shown(d: &Directory, u: &User) -> Result<BtUser, BtError> {
     Ok(BtUser::new(u, policy))
 }
 
+/// Many users as the vendor shows them, reading the tenant's access policies once.
+pub(super) async fn shown_all(d: &Directory, caller: &Caller, users: &[User]) -> Result<Vec<BtUser>, BtError> {
+    let policies = if users.iter().any(|u| u.spec.kind == UserKind::Application) {
+        d.access_policies(caller).await?
+    } else {
+        Vec::new()
+    };
+    let number = |u: &User| {
+        let wanted = |p: &&roster_core::access_policies::AccessPolicy| match u.access_policy {
+            Some(id) => p.id == id,
+            None => p.default,
+        };
+        policies.iter().find(wanted).map(|p| p.number)
+    };
+    Ok(users
+        .iter()
+        .map(|u| BtUser::new(u, if u.spec.kind == UserKind::Application { number(u) } else { None }))
+        .collect())
+}
+
 /// Every user matching a filter, page after page.
 async fn all(d: &Directory, caller: &Caller, text: &str) -> Result<Vec<User>, BtError> {
     let mut out = Vec::new();
@@ -62,11 +82,7 @@ pub async fn list(
     let username = q.iter().find(|(k, _)| k.eq_ignore_ascii_case("username")).map(|(_, v)| v.trim());
     let Some(name) = username.filter(|n| !n.is_empty()) else {
         let users = all(&s.directory, &caller, "number gt 0").await?;
-        let mut body = Vec::with_capacity(users.len());
-        for u in &users {
-            body.push(shown(&s.directory, u).await?);
-        }
-        return Ok(axum::Json(body).into_response());
+        return Ok(axum::Json(shown_all(&s.directory, &caller, &users).await?).into_response());
     };
     let found: Vec<User> = if let Some((domain, account)) = name.split_once('\\') {
         all(&s.directory, &caller, &format!("user_name eq {} and kind eq \"directory\"", quoted(account)))
