@@ -72,6 +72,20 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The BeyondInsight dialect against the native API: `GET Users/{id}` by integer id over a
+    /// session cookie against `GET /api/v1/users/{id}` with an API key (the baseline), and
+    /// `GET Users` (every user, in the vendor's shape) against paging through `/api/v1/users`.
+    Dialect {
+        /// Users to make and read.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// Concurrent readers.
+        #[arg(long, default_value_t = 4)]
+        readers: usize,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Directory users against local ones: sign-in by binding to OpenLDAP against a local
     /// argon2id sign-in (the baseline), and syncing a 1,200-member directory group against
     /// creating 1,200 users through the API.
@@ -386,6 +400,139 @@ async fn post_phase(
     gather(set).await
 }
 
+/// Reads `path(i)` for random i with `readers` tasks for a phase, each request made by `auth`.
+async fn read_phase(
+    t: &Arc<Target>,
+    readers: usize,
+    phase: Duration,
+    path: Arc<dyn Fn(usize) -> String + Send + Sync>,
+    n: usize,
+    auth: Arc<dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Send + Sync>,
+) -> Result<Tally, Failure> {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..readers {
+        let (t, path, auth) = (Arc::clone(t), Arc::clone(&path), Arc::clone(&auth));
+        set.spawn(async move {
+            let mut tally = Tally::new();
+            let end = Instant::now() + phase;
+            while Instant::now() < end {
+                let i = rand::thread_rng().gen_range(0..n);
+                let started = Instant::now();
+                tally.record(started, status_of(auth(t.client.get(format!("{}{}", t.url, path(i))))).await);
+            }
+            tally
+        });
+    }
+    gather(set).await
+}
+
+async fn dialect(t: Arc<Target>, users: usize, readers: usize, seconds: u64) -> Result<Value, Failure> {
+    const BT: &str = "/compat/beyondtrust/BeyondTrust/api/public/v3";
+    let mut ids = Vec::with_capacity(users);
+    let mut numbers = Vec::with_capacity(users);
+    for i in 0..users {
+        let user =
+            json!({"user_name": format!("bt-{i}"), "email": format!("bt-{i}@bench.example"), "given_name": "Bench"});
+        let made = t.send(t.client.post(format!("{}/api/v1/users", t.url)).json(&user)).await?;
+        ids.push(made["id"].as_str().ok_or("no id")?.to_owned());
+        numbers.push(made["number"].as_i64().ok_or("no number")?);
+    }
+    // The bootstrap key may impersonate: it runs as the first user, made a super-admin.
+    t.send(t.client.put(format!("{}/api/v1/users/{}/roles/super-admin", t.url, ids[0]))).await?;
+    let resp = t
+        .client
+        .post(format!("{}{BT}/Auth/SignAppin", t.url))
+        .header("authorization", format!("PS-Auth key={}; runas=bt-0;", t.key))
+        .send()
+        .await?;
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or("SignAppin set no cookie")?
+        .to_owned();
+    let phase = Duration::from_secs(seconds);
+    let key = t.key.clone();
+    let ids = Arc::new(ids);
+    let native = read_phase(
+        &t,
+        readers,
+        phase,
+        Arc::new(move |i| format!("/api/v1/users/{}", ids[i])),
+        users,
+        Arc::new(move |r| r.bearer_auth(&key)),
+    )
+    .await?;
+    let numbers = Arc::new(numbers);
+    let c = cookie.clone();
+    let vendor = read_phase(
+        &t,
+        readers,
+        phase,
+        Arc::new(move |i| format!("{BT}/Users/{}", numbers[i])),
+        users,
+        Arc::new(move |r| r.header("cookie", c.clone())),
+    )
+    .await?;
+    // Every user: the dialect answers them all at once; the native API pages by 1,000.
+    let started = Instant::now();
+    let all = t.client.get(format!("{}{BT}/Users", t.url)).header("cookie", &cookie).send().await?.bytes().await?;
+    let dialect_all = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut req = t.client.get(format!("{}/api/v1/users", t.url)).query(&[("limit", "1000")]);
+        if let Some(c) = &cursor {
+            req = req.query(&[("cursor", c.as_str())]);
+        }
+        let page = t.send(req).await?;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let native_all = started.elapsed().as_secs_f64();
+    let secs = phase.as_secs_f64();
+    let p50 = |t: &Tally| t.latency_us.value_at_quantile(0.5) as f64;
+    let p99 = |t: &Tally| t.latency_us.value_at_quantile(0.99) as f64;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    Ok(json!({
+        "scenario": "dialect", "users": users, "readers": readers, "seconds_per_phase": seconds,
+        "native_read": native.report(secs), "dialect_read": vendor.report(secs),
+        "read_p50_ratio": round(p50(&vendor) / p50(&native).max(1.0)),
+        "read_p99_ratio": round(p99(&vendor) / p99(&native).max(1.0)),
+        "all_users_dialect_seconds": round(dialect_all), "all_users_native_seconds": round(native_all),
+        "all_users_ratio": round(dialect_all / native_all.max(1e-9)), "all_users_bytes": all.len(),
+    }))
+}
+
+fn dialect_markdown(r: &Value) -> String {
+    let row = |name: &str, v: &Value| {
+        format!(
+            "| {name} | {} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["errors"]
+        )
+    };
+    let mut out = String::from("| read | requests | per second | p50 ms | p99 ms | p99.9 ms | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str(&row("GET /api/v1/users/{id}, API key (baseline)", &r["native_read"]));
+    out.push_str(&row("GET .../v3/Users/{id}, session cookie", &r["dialect_read"]));
+    out.push_str(&format!(
+        "\nDialect read p50 / native p50: **{}x** (p99 {}x). Every user of {}: `GET Users` {} s against paging \
+         `/api/v1/users` by 1,000 {} s (**{}x**). {} readers, server RSS {} MiB.\n",
+        r["read_p50_ratio"],
+        r["read_p99_ratio"],
+        r["users"],
+        r["all_users_dialect_seconds"],
+        r["all_users_native_seconds"],
+        r["all_users_ratio"],
+        r["readers"],
+        r["server_rss_mib"]
+    ));
+    out
+}
+
 /// Signs in with the given (user name, password) pairs, round robin, from `clients` tasks.
 async fn login_phase(
     t: &Arc<Target>,
@@ -635,6 +782,7 @@ async fn main() -> Result<(), Failure> {
         Scenario::Events { database_url, events: n, seconds } => events(target, &database_url, n, seconds).await?,
         Scenario::Mail { outbox_dir, clients, seconds } => mail(target, &outbox_dir, clients, seconds).await?,
         Scenario::Directory { ldap_env, clients, seconds } => directory(target, &ldap_env, clients, seconds).await?,
+        Scenario::Dialect { users, readers, seconds } => dialect(target, users, readers, seconds).await?,
     };
     if let Some(pid) = cli.server_pid {
         result["server_rss_mib"] = json!(rss_mib(pid));
@@ -647,6 +795,7 @@ async fn main() -> Result<(), Failure> {
             Some("events") => events_markdown(&result),
             Some("mail") => mail_markdown(&result),
             Some("directory") => directory_markdown(&result),
+            Some("dialect") => dialect_markdown(&result),
             _ => markdown(&result),
         };
         std::fs::write(path.with_extension("md"), table)?;
