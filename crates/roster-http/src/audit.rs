@@ -102,7 +102,23 @@ pub async fn record_refusals(State(s): State<AppState>, mut req: Request, next: 
 /// The event type a refused request of a route is recorded under: the type its success records.
 pub fn event_type(route: &str) -> EventType {
     let has = |part: &str| route.contains(part);
-    if has("/roles") {
+    if has("/secrets") {
+        EventType::SecretChange
+    } else if has("/access-polic") {
+        EventType::PolicyChange
+    } else if has("/directories/{id}/users") || has("/quarantine") {
+        EventType::UserChange
+    } else if has("/directory-source") || route.ends_with("/sync") {
+        EventType::GroupChange
+    } else if has("/directories") {
+        EventType::DirectoryConnectionChange
+    } else if has("/recycleclientsecret") {
+        EventType::CredentialChange
+    } else if has("/users/{id}/usergroups") || has("/usergroups/{id}/users") {
+        EventType::GroupMembershipChange
+    } else if has("/usergroups") {
+        EventType::GroupChange
+    } else if has("/roles") {
         EventType::RoleChange
     } else if has("/members") {
         EventType::GroupMembershipChange
@@ -139,5 +155,15 @@ mod tests {
         assert_eq!(event_type("/api/v1/auth/logout"), EventType::SessionChange);
         assert_eq!(event_type("/api/v1/groups/{id}"), EventType::GroupChange);
         assert_eq!(event_type("/api/v1/users/{id}/logon-failures"), EventType::UserChange);
+        assert_eq!(event_type("/api/v1/secrets/{id}/owners"), EventType::SecretChange);
+        assert_eq!(event_type("/api/v1/users/{id}/access-policy"), EventType::PolicyChange);
+        assert_eq!(event_type("/api/v1/directories/{id}"), EventType::DirectoryConnectionChange);
+        assert_eq!(event_type("/api/v1/directories/{id}/users"), EventType::UserChange);
+        assert_eq!(event_type("/api/v1/groups/{id}/sync"), EventType::GroupChange);
+        let bt = "/beyondtrust/api/public/v3";
+        assert_eq!(event_type(&format!("{bt}/users/{{id}}/usergroups/{{group}}")), EventType::GroupMembershipChange);
+        assert_eq!(event_type(&format!("{bt}/usergroups")), EventType::GroupChange);
+        assert_eq!(event_type(&format!("{bt}/users/{{id}}/recycleclientsecret")), EventType::CredentialChange);
+        assert_eq!(event_type(&format!("{bt}/users/{{id}}/quarantine")), EventType::UserChange);
     }
 }

@@ -68,6 +68,8 @@ impl<N: Need> FromRequestParts<AppState> for Session<N> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = cookie(&parts.headers).or_else(|| bearer(&parts.headers)).ok_or_else(BtError::unauthorized)?;
         let caller = state.directory.authenticate_token(token).await?.serving(crate::audit::request_meta(parts));
+        // Refusals of a known caller go to the audit trail, as on every face.
+        crate::audit::CallerSlot::set(parts, &caller);
         caller.require(N::PERMISSION)?;
         Ok(Session(caller, PhantomData))
     }

@@ -66,7 +66,9 @@ impl From<CoreError> for BtError {
 
 impl IntoResponse for BtError {
     fn into_response(self) -> Response {
+        let refused = crate::audit::Refused { code: self.status.as_u16().to_string(), message: self.message.clone() };
         let mut resp = (self.status, axum::Json(self.message)).into_response();
+        resp.extensions_mut().insert(refused);
         resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
         resp
     }

@@ -72,5 +72,6 @@ pub fn service(
        + Send
        + Sync
        + 'static {
-    tower::ServiceBuilder::new().map_request(lower_path).service(router().with_state(state))
+    let refusals = axum::middleware::from_fn_with_state(state.clone(), crate::audit::record_refusals);
+    tower::ServiceBuilder::new().map_request(lower_path).service(router().route_layer(refusals).with_state(state))
 }
