@@ -89,7 +89,9 @@ both!(ps_auth_sessions_and_user_reads, |srv: &TestServer| async move {
     let plain = session_cookie(&r);
     assert_eq!(with_cookie(srv, reqwest::Method::GET, "/Users", &plain).await.status(), 403);
     // The refusal is in the trail, naming who was refused.
-    let denied = expect(srv.get("/api/v1/events?outcome=DENIED&event_type=USER_CHANGE&include_not_attested=true").await, 200).await;
+    let denied =
+        expect(srv.get("/api/v1/events?outcome=DENIED&event_type=USER_CHANGE&include_not_attested=true").await, 200)
+            .await;
     let denied = denied["events"].as_array().unwrap();
     assert!(denied.iter().any(|e| e["actor"]["display_id"] == "plain" && e["data"]["status"] == 403), "{denied:?}");
 });
