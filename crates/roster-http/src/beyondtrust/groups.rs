@@ -9,20 +9,29 @@ use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use roster_core::directory::ListRequest;
 use roster_core::model::{Depth, Group, GroupSpec, MemberRef, PrincipalKind};
 use roster_core::schema::Resource;
-use roster_core::{filter, Caller, Directory};
+use roster_core::{Caller, Directory};
 use std::collections::HashMap;
 
 /// The group `{id}` of a path; deleted groups are not found.
 async fn numbered(d: &Directory, caller: &Caller, id: &str) -> Result<Group, BtError> {
-    let number: i64 = id.parse().map_err(|_| BtError::bad_request(format!("id must be an integer, not '{id}'")))?;
+    let number = super::path_number(id)?;
     let group = d.group_numbered(caller, number).await?;
     if group.deleted.is_some() {
         return Err(BtError::new(StatusCode::NOT_FOUND, format!("User group {number} not found")));
     }
     Ok(group)
+}
+
+/// Many groups as the vendor shows them, reading the tenant's connections once.
+async fn shown_all(d: &Directory, caller: &Caller, groups: &[Group]) -> Result<Vec<BtGroup>, BtError> {
+    let connections = if groups.iter().any(|g| g.source.is_some()) { d.connections(caller).await? } else { Vec::new() };
+    let kind = |g: &Group| {
+        let source = g.source.as_ref()?;
+        connections.iter().find(|c| c.id == source.connection_id).map(|c| c.spec.kind)
+    };
+    Ok(groups.iter().map(|g| BtGroup::new(g, kind(g))).collect())
 }
 
 async fn shown(d: &Directory, caller: &Caller, g: &Group) -> Result<BtGroup, BtError> {
@@ -33,30 +42,11 @@ async fn shown(d: &Directory, caller: &Caller, g: &Group) -> Result<BtGroup, BtE
     Ok(BtGroup::new(g, kind))
 }
 
-/// Every group a filter selects (or all), page after page.
-async fn all(d: &Directory, caller: &Caller, text: Option<String>) -> Result<Vec<Group>, BtError> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let req = ListRequest {
-            filter: text
-                .as_deref()
-                .map(|t| filter::parse(t, Resource::Group))
-                .transpose()
-                .map_err(roster_core::CoreError::from)?,
-            sort: roster_core::page::Sort::parse(Some("number"), Resource::Group)?,
-            limit: 1000,
-            cursor,
-            count: false,
-            deleted: Default::default(),
-        };
-        let page = d.list_groups(caller, req).await?;
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+/// The group named so; 404 when there is none.
+async fn named(d: &Directory, caller: &Caller, name: &str) -> Result<Group, BtError> {
+    let text = format!("name eq {}", serde_json::to_string(name).unwrap_or_default());
+    let found = super::every(Resource::Group, "number", Some(&text), |req| d.list_groups(caller, req)).await?;
+    found.into_iter().next().ok_or_else(|| BtError::new(StatusCode::NOT_FOUND, format!("User group {name} not found")))
 }
 
 fn name_param(q: &HashMap<String, String>) -> Option<&str> {
@@ -71,16 +61,12 @@ pub async fn list(
 ) -> Result<Response, BtError> {
     let d = &s.directory;
     if let Some(name) = name_param(&q) {
-        let found =
-            all(d, &caller, Some(format!("name eq {}", serde_json::to_string(name).unwrap_or_default()))).await?;
-        let g =
-            found.first().ok_or_else(|| BtError::new(StatusCode::NOT_FOUND, format!("User group {name} not found")))?;
-        return Ok(axum::Json(shown(d, &caller, g).await?).into_response());
+        let g = named(d, &caller, name).await?;
+        return Ok(axum::Json(shown(d, &caller, &g).await?).into_response());
     }
-    let mut body = Vec::new();
-    for g in all(d, &caller, None).await?.iter().filter(|g| !g.system) {
-        body.push(shown(d, &caller, g).await?);
-    }
+    let mut groups = super::every(Resource::Group, "number", None, |req| d.list_groups(&caller, req)).await?;
+    groups.retain(|g| !g.system);
+    let body = shown_all(d, &caller, &groups).await?;
     Ok(axum::Json(body).into_response())
 }
 
@@ -182,10 +168,7 @@ pub async fn delete_named(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, BtError> {
     let name = name_param(&q).ok_or_else(|| BtError::bad_request("name is required"))?;
-    let found =
-        all(&s.directory, &caller, Some(format!("name eq {}", serde_json::to_string(name).unwrap_or_default())))
-            .await?;
-    let g = found.first().ok_or_else(|| BtError::new(StatusCode::NOT_FOUND, format!("User group {name} not found")))?;
+    let g = named(&s.directory, &caller, name).await?;
     s.directory.delete_group(&caller, g.id, None).await?;
     Ok(StatusCode::OK.into_response())
 }
@@ -200,24 +183,8 @@ pub async fn users_of(
     let d = &s.directory;
     let g = numbered(d, &caller, &id).await?;
     d.sync_group_if_linked(&caller, g.id).await?;
-    let mut members = Vec::new();
-    let mut cursor = None;
-    loop {
-        let req = ListRequest {
-            filter: None,
-            sort: roster_core::page::Sort::parse(Some("user_name"), Resource::User)?,
-            limit: 1000,
-            cursor,
-            count: false,
-            deleted: Default::default(),
-        };
-        let page = d.group_users(&caller, g.id, Depth::Direct, req).await?;
-        members.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let members =
+        super::every(Resource::User, "user_name", None, |req| d.group_users(&caller, g.id, Depth::Direct, req)).await?;
     Ok(axum::Json(users::shown_all(d, &caller, &members).await?).into_response())
 }
 
@@ -249,20 +216,11 @@ pub async fn groups_of(
 ) -> Result<Response, BtError> {
     let d = &s.directory;
     let u = numbered_user(d, &caller, &id).await?;
-    let req = ListRequest {
-        filter: None,
-        sort: roster_core::page::Sort::parse(Some("name"), Resource::Group)?,
-        limit: 1000,
-        cursor: None,
-        count: false,
-        deleted: Default::default(),
-    };
-    let page =
-        d.list_memberships(&caller, MemberRef { kind: PrincipalKind::User, id: u.id }, Depth::Direct, req).await?;
-    let mut body = Vec::with_capacity(page.items.len());
-    for g in &page.items {
-        body.push(shown(d, &caller, g).await?);
-    }
+    let member = MemberRef { kind: PrincipalKind::User, id: u.id };
+    let groups =
+        super::every(Resource::Group, "name", None, |req| d.list_memberships(&caller, member, Depth::Direct, req))
+            .await?;
+    let body = shown_all(d, &caller, &groups).await?;
     Ok(axum::Json(body).into_response())
 }
 

@@ -13,6 +13,44 @@ use crate::AppState;
 use axum::extract::Request;
 use axum::routing::{get, post};
 use axum::Router;
+use errors::BtError;
+use roster_core::directory::ListRequest;
+use roster_core::page::{Page, Sort};
+use roster_core::schema::Resource;
+use roster_core::CoreError;
+
+/// Every record of a listing, page after page: the vendor answers whole lists.
+async fn every<T, F, Fut>(resource: Resource, sort: &str, filter: Option<&str>, mut page: F) -> Result<Vec<T>, BtError>
+where
+    F: FnMut(ListRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>, CoreError>>,
+{
+    let filter = filter.map(|f| roster_core::filter::parse(f, resource)).transpose().map_err(CoreError::from)?;
+    let sort = Sort::parse(Some(sort), resource)?;
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let req = ListRequest {
+            filter: filter.clone(),
+            sort,
+            limit: 1000,
+            cursor,
+            count: false,
+            deleted: Default::default(),
+        };
+        let found = page(req).await?;
+        out.extend(found.items);
+        match found.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The integer `{id}` of a path.
+fn path_number(id: &str) -> Result<i64, BtError> {
+    id.parse().map_err(|_| BtError::bad_request(format!("id must be an integer, not '{id}'")))
+}
 
 /// Where the dialect's routes live, below its mount point, in lower case.
 const BASE: &str = "/beyondtrust/api/public/v3";

@@ -9,10 +9,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::connectors::Lookup;
-use roster_core::directory::ListRequest;
 use roster_core::model::{User, UserKind, UserSpec};
 use roster_core::schema::Resource;
-use roster_core::{filter, Caller, Directory};
+use roster_core::{Caller, Directory};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -45,26 +44,9 @@ pub(super) async fn shown_all(d: &Directory, caller: &Caller, users: &[User]) ->
         .collect())
 }
 
-/// Every user matching a filter, page after page.
+/// Every user matching a filter.
 async fn all(d: &Directory, caller: &Caller, text: &str) -> Result<Vec<User>, BtError> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let req = ListRequest {
-            filter: Some(filter::parse(text, Resource::User).map_err(roster_core::CoreError::from)?),
-            sort: roster_core::page::Sort::parse(Some("number"), Resource::User)?,
-            limit: 1000,
-            cursor,
-            count: false,
-            deleted: Default::default(),
-        };
-        let page = d.list_users(caller, req).await?;
-        out.extend(page.items);
-        match page.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    super::every(Resource::User, "number", Some(text), |req| d.list_users(caller, req)).await
 }
 
 /// A filter string literal.
@@ -338,7 +320,7 @@ fn bind_credentials(rules: &mut Rules<'_>, forest: bool) -> Option<(String, Stri
 
 /// The user `{id}` of a path, by its integer id; deleted users are not found.
 pub(super) async fn numbered(d: &Directory, caller: &Caller, id: &str) -> Result<User, BtError> {
-    let number: i64 = id.parse().map_err(|_| BtError::bad_request(format!("id must be an integer, not '{id}'")))?;
+    let number = super::path_number(id)?;
     let user = d.user_numbered(caller, number).await?;
     if user.deleted.is_some() {
         return Err(BtError::new(StatusCode::NOT_FOUND, format!("User {number} not found")));
