@@ -139,7 +139,7 @@ impl std::fmt::Debug for Directory {
 }
 
 /// The value a record holds for a sort attribute, as the store compares it.
-trait SortKey {
+pub(crate) trait SortKey {
     fn id(&self) -> Uuid;
     fn sort_key(&self, attr: &str) -> Value;
 }
@@ -233,7 +233,7 @@ fn to_query(req: ListRequest) -> Result<(ListQuery, String), CoreError> {
 }
 
 /// Cuts the store's `limit + 1` rows down to a page and makes the next cursor.
-fn to_page<T: SortKey>(query: &ListQuery, fp: &str, rows: Rows<T>) -> Page<T> {
+pub(crate) fn to_page<T: SortKey>(query: &ListQuery, fp: &str, rows: Rows<T>) -> Page<T> {
     let mut items = rows.items;
     let more = items.len() > query.limit as usize;
     items.truncate(query.limit as usize);
@@ -495,10 +495,19 @@ impl Directory {
 
     // --- users ------------------------------------------------------------------------------
 
-    pub async fn create_user(&self, caller: &Caller, mut spec: UserSpec) -> Result<User, CoreError> {
+    pub async fn create_user(&self, caller: &Caller, spec: UserSpec) -> Result<User, CoreError> {
+        self.create_user_as(caller, Uuid::now_v7(), spec).await
+    }
+
+    /// Creates a user with an id chosen beforehand (a fresh UUIDv7).
+    pub(crate) async fn create_user_as(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        mut spec: UserSpec,
+    ) -> Result<User, CoreError> {
         crate::connectors::check_directory_edit(&UserSpec::default(), &mut spec)?;
         validate::user(&mut spec, None)?;
-        let id = Uuid::now_v7();
         let event = self.creation_event(caller, id, &spec);
         Ok(self.store.insert_user(caller.tenant_id, id, &spec, model::now(), None, &event).await?)
     }
@@ -535,14 +544,16 @@ impl Directory {
     pub async fn list_users(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>, CoreError> {
         let kinds = EventType::listing(false, req.filter.is_some());
         let filter = req.filter.as_ref().map(|f| format!("{f:?}"));
-        let page = async {
-            let (query, fp) = to_query(req)?;
-            let rows = self.store.list_users(caller.tenant_id, &query).await?;
-            Ok(to_page(&query, &fp, rows))
-        }
-        .await;
+        let page = self.user_page(caller, req).await;
         self.record_listing(caller, kinds, "users", filter, page.as_ref().map(|p| p.items.len())).await?;
         page
+    }
+
+    /// A page of users, recording nothing.
+    pub(crate) async fn user_page(&self, caller: &Caller, req: ListRequest) -> Result<Page<User>, CoreError> {
+        let (query, fp) = to_query(req)?;
+        let rows = self.store.list_users(caller.tenant_id, &query).await?;
+        Ok(to_page(&query, &fp, rows))
     }
 
     pub async fn replace_user(
@@ -700,7 +711,7 @@ impl Directory {
     }
 
     /// Records the START and SUCCESS (or FAIL) events of a listing, together after it ran.
-    async fn record_listing(
+    pub(crate) async fn record_listing(
         &self,
         caller: &Caller,
         [start, success, fail]: [EventType; 3],

@@ -37,6 +37,21 @@ pub enum EventType {
     GroupRetrieveListStart,
     GroupRetrieveListSuccess,
     GroupRetrieveListFail,
+    UserCreateStart,
+    UserCreateSuccess,
+    UserCreateFail,
+    UserRetrieveStart,
+    UserRetrieveSuccess,
+    UserRetrieveFail,
+    UserUpdateStart,
+    UserUpdateSuccess,
+    UserUpdateFail,
+    UserDeleteStart,
+    UserDeleteSuccess,
+    UserDeleteFail,
+    UserCredentialsRetrieveStart,
+    UserCredentialsRetrieveSuccess,
+    UserCredentialsRetrieveFail,
 }
 str_enum!(EventType {
     TenantCreated => "TENANT_CREATED", UserChange => "USER_CHANGE", GroupChange => "GROUP_CHANGE",
@@ -52,6 +67,15 @@ str_enum!(EventType {
     GroupSearchStart => "GROUP_SEARCH_START", GroupSearchSuccess => "GROUP_SEARCH_SUCCESS",
     GroupSearchFail => "GROUP_SEARCH_FAIL", GroupRetrieveListStart => "GROUP_RETRIEVE_LIST_START",
     GroupRetrieveListSuccess => "GROUP_RETRIEVE_LIST_SUCCESS", GroupRetrieveListFail => "GROUP_RETRIEVE_LIST_FAIL",
+    UserCreateStart => "USER_CREATE_START", UserCreateSuccess => "USER_CREATE_SUCCESS",
+    UserCreateFail => "USER_CREATE_FAIL", UserRetrieveStart => "USER_RETRIEVE_START",
+    UserRetrieveSuccess => "USER_RETRIEVE_SUCCESS", UserRetrieveFail => "USER_RETRIEVE_FAIL",
+    UserUpdateStart => "USER_UPDATE_START", UserUpdateSuccess => "USER_UPDATE_SUCCESS",
+    UserUpdateFail => "USER_UPDATE_FAIL", UserDeleteStart => "USER_DELETE_START",
+    UserDeleteSuccess => "USER_DELETE_SUCCESS", UserDeleteFail => "USER_DELETE_FAIL",
+    UserCredentialsRetrieveStart => "USER_CREDENTIALS_RETRIEVE_START",
+    UserCredentialsRetrieveSuccess => "USER_CREDENTIALS_RETRIEVE_SUCCESS",
+    UserCredentialsRetrieveFail => "USER_CREDENTIALS_RETRIEVE_FAIL",
 });
 
 impl EventType {
@@ -368,6 +392,16 @@ pub enum EventData {
         resource: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         filter: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        returned: Option<usize>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// One step of an operation a face reports as it goes (START, then SUCCESS or FAIL).
+    Operation {
+        resource: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<Uuid>,
         #[serde(skip_serializing_if = "Option::is_none")]
         returned: Option<usize>,
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -109,6 +109,8 @@ pub enum Cond {
     Present,
     Cmp(CmpOp, Value),
     In(Vec<Value>),
+    /// The claims path holds an object (what an empty object asks of a deep-subset match).
+    IsObject,
 }
 
 /// The attribute a test reads: a catalogue attribute, or a path into the claims object.

@@ -7,6 +7,8 @@ pub mod access;
 pub mod access_policies;
 pub mod apikey;
 pub mod audit;
+pub mod claim_users;
+pub mod claims;
 pub mod connectors;
 mod credentials;
 pub mod devices;

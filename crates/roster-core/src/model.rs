@@ -117,9 +117,27 @@ pub struct UserSpec {
     pub distinguished_name: Option<String>,
     #[serde(default)]
     pub guest: bool,
+    /// Who the user is at an external authentication provider; a provider's subject belongs to
+    /// one user of a tenant.
+    #[serde(default)]
+    pub federated_identity: Option<FederatedIdentity>,
     /// The directory connection a directory user comes from; set only by the directory path.
     #[serde(skip)]
     pub directory_id: Option<Uuid>,
+}
+
+/// A user's identity at an external authentication provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FederatedIdentity {
+    /// The provider, as the tenant names it.
+    pub provider_id: String,
+    /// Where the provider lives (its issuer URL), when known.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The user's identifier at the provider.
+    pub subject_id: String,
 }
 
 pub fn empty_object() -> serde_json::Value {

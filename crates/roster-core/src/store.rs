@@ -1,6 +1,7 @@
 //! The storage port: what the core asks of a database. The store crate implements it for SQLite and PostgreSQL.
 
 use crate::access_policies::AccessPolicy;
+use crate::claim_users::CredentialRecord;
 use crate::connectors::{Connection, SyncPlan};
 use crate::devices::{Challenge, DeviceCredential};
 use crate::enrollment::{Dispatch, OneTimeToken, Redemption};
@@ -201,6 +202,14 @@ pub trait Store: Send + Sync + 'static {
         events: [&Event; 2],
     ) -> StoreResult<User>;
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
+    /// A user's credentials (current password, live device keys, client secret) in created
+    /// order after `query.after`, up to `query.limit + 1`; the filter is not used.
+    async fn list_credentials(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        query: &ListQuery,
+    ) -> StoreResult<Rows<CredentialRecord>>;
     async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
     async fn update_user(
         &self,

@@ -116,21 +116,37 @@ pub(crate) fn user(spec: &mut UserSpec, was: Option<UserStatus>) -> Result<(), C
     if spec.inactive_reason.is_some() && spec.status != UserStatus::Deactivated {
         c.fail("inactive_reason", "is only allowed when status is 'deactivated'");
     }
-    match &spec.claims {
-        serde_json::Value::Object(_) => {
-            if json_depth(&spec.claims) > CLAIMS_MAX_DEPTH {
-                c.fail("claims", format!("must nest at most {CLAIMS_MAX_DEPTH} levels"));
-            }
-            if json_has_nul(&spec.claims) {
-                c.fail("claims", "must not contain the NUL character (\\u0000)");
-            }
-            if serde_json::to_vec(&spec.claims).map_or(usize::MAX, |v| v.len()) > CLAIMS_MAX_BYTES {
-                c.fail("claims", format!("must be at most {CLAIMS_MAX_BYTES} bytes as JSON"));
-            }
-        }
-        _ => c.fail("claims", "must be a JSON object"),
+    c.claims("claims", &spec.claims);
+    if let Some(f) = &spec.federated_identity {
+        c.required_name("federated_identity.provider_id", &f.provider_id);
+        c.required_name("federated_identity.subject_id", &f.subject_id);
+        c.text("federated_identity.url", f.url.as_deref(), TEXT_MAX);
     }
     c.done()
+}
+
+/// Claims criteria of a search: held to the rules of claims themselves.
+pub(crate) fn claims_criteria(field: &str, criteria: &serde_json::Value) -> Result<(), CoreError> {
+    let mut c = Checker(Vec::new());
+    c.claims(field, criteria);
+    c.done()
+}
+
+impl Checker {
+    fn claims(&mut self, field: &str, v: &serde_json::Value) {
+        if !v.is_object() {
+            return self.fail(field, "must be a JSON object");
+        }
+        if json_depth(v) > CLAIMS_MAX_DEPTH {
+            self.fail(field, format!("must nest at most {CLAIMS_MAX_DEPTH} levels"));
+        }
+        if json_has_nul(v) {
+            self.fail(field, "must not contain the NUL character (\\u0000)");
+        }
+        if serde_json::to_vec(v).map_or(usize::MAX, |v| v.len()) > CLAIMS_MAX_BYTES {
+            self.fail(field, format!("must be at most {CLAIMS_MAX_BYTES} bytes as JSON"));
+        }
+    }
 }
 
 /// Checks a user name on its own, answering it as it would be stored.

@@ -4,7 +4,9 @@
 mod audit;
 mod beyondtrust;
 mod docs;
+mod mattr;
 pub mod native;
+mod need;
 mod ops;
 mod permissions;
 
@@ -22,6 +24,13 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+
+/// Whether a request says its body is JSON (`application/json` or any `application/*+json`).
+pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let ct = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -118,6 +127,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .merge(ops::router())
         .merge(docs::router())
         .nest_service("/compat/beyondtrust", beyondtrust::service(state.clone()))
+        .nest_service("/compat/mattr", mattr::service(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

@@ -2,7 +2,9 @@
 //! writer) and PostgreSQL (shared by many roster processes), with plain-SQL migrations per database.
 
 mod access_policies;
+mod claims;
 mod connectors;
+mod credentials;
 mod events;
 mod exec;
 mod mail;
@@ -144,7 +146,10 @@ impl SqlStore {
             Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
-        .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))
+        .map_err(|e| StoreError::Backend(format!("migration failed: {e}")))?;
+        let mut tx = self.begin().await?;
+        claims::run_pending(&mut tx.exec()).await?;
+        tx.commit().await
     }
 
     pub fn backend_kind(&self) -> Backend {
@@ -239,6 +244,7 @@ impl SqlStore {
 
     async fn rows<T>(
         &self,
+        tenant: Uuid,
         resource: Resource,
         base: SelectStatement,
         query: &ListQuery,
@@ -248,13 +254,13 @@ impl SqlStore {
         let mut x = conn.exec();
         let backend = x.backend();
         let total = if query.count {
-            let row = x.fetch_optional(&query::count(base.clone(), resource, query, backend)).await?;
+            let row = x.fetch_optional(&query::count(base.clone(), resource, query, backend, tenant)).await?;
             Some(row.map(|r| r.i64("n")).transpose()?.unwrap_or(0).max(0) as u64)
         } else {
             None
         };
         let items = x
-            .fetch_all(&query::page(base, resource, query, backend))
+            .fetch_all(&query::page(base, resource, query, backend, tenant))
             .await?
             .iter()
             .map(map)
@@ -285,7 +291,9 @@ pub(crate) async fn insert_user_row(
         row.push((Users::InvitationExpiresAt, tables::millis(t).into()));
     }
     let stmt = insert_row(Users::Table, row)?.returning_all().to_owned();
-    x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))
+    let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
+    claims::index(x, tenant, id, &spec.claims).await?;
+    Ok(row)
 }
 
 /// Takes the next per-tenant number for users or groups. The row lock this update takes also
@@ -308,6 +316,7 @@ pub(crate) async fn next_numbers(x: &mut Exec<'_>, tenant: Uuid, seq: Tenants, n
 
 fn user_values(spec: &UserSpec) -> Vec<(Users, sea_query::SimpleExpr)> {
     let claims: sea_query::Value = spec.claims.clone().into();
+    let federated = spec.federated_identity.as_ref();
     vec![
         (Users::ExternalId, spec.external_id.clone().into()),
         (Users::UserName, spec.user_name.clone().into()),
@@ -329,6 +338,9 @@ fn user_values(spec: &UserSpec) -> Vec<(Users, sea_query::SimpleExpr)> {
         (Users::DistinguishedName, spec.distinguished_name.clone().into()),
         (Users::Guest, spec.guest.into()),
         (Users::DirectoryId, spec.directory_id.into()),
+        (Users::FederatedProviderId, federated.map(|f| f.provider_id.clone()).into()),
+        (Users::FederatedUrl, federated.and_then(|f| f.url.clone()).into()),
+        (Users::FederatedSubjectId, federated.map(|f| f.subject_id.clone()).into()),
     ]
 }
 
@@ -895,8 +907,21 @@ impl Store for SqlStore {
         self.one(&by_id(query::users(tenant), id), tables::user).await
     }
 
+    async fn list_credentials(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        q: &ListQuery,
+    ) -> StoreResult<Rows<roster_core::claim_users::CredentialRecord>> {
+        let mut conn = self.read().await?;
+        let mut x = conn.exec();
+        let stmt = credentials::select(tenant, user, q, x.backend());
+        let items = x.fetch_all(&stmt).await?.iter().map(credentials::record).collect::<StoreResult<_>>()?;
+        Ok(Rows { items, total: None })
+    }
+
     async fn list_users(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<Rows<User>> {
-        self.rows(Resource::User, query::users(tenant), q, tables::user).await
+        self.rows(tenant, Resource::User, query::users(tenant), q, tables::user).await
     }
 
     async fn update_user(
@@ -910,7 +935,13 @@ impl Store for SqlStore {
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).values(user_values(spec));
-        self.update_one(Resource::User, stmt, tenant, id, expected, at, event).await.and_then(|r| tables::user(&r))
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, expected, at).await?;
+        claims::index(&mut x, tenant, id, &spec.claims).await?;
+        insert_event(&mut x, event).await?;
+        tx.commit().await?;
+        tables::user(&row)
     }
 
     async fn mark_user_deleted(
@@ -986,7 +1017,7 @@ impl Store for SqlStore {
     }
 
     async fn list_groups(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<Rows<Group>> {
-        self.rows(Resource::Group, query::groups(tenant), q, tables::group).await
+        self.rows(tenant, Resource::Group, query::groups(tenant), q, tables::group).await
     }
 
     async fn update_group(
@@ -1108,7 +1139,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Rows<Principal>> {
         let mut base = query::principals(tenant);
         base.and_where(query::members_of(group, depth, self.backend_kind()));
-        self.rows(Resource::Principal, base, q, tables::principal).await
+        self.rows(tenant, Resource::Principal, base, q, tables::principal).await
     }
 
     async fn list_group_users(
@@ -1120,7 +1151,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Rows<User>> {
         let mut base = query::users(tenant);
         base.and_where(query::members_of(group, depth, self.backend_kind()));
-        self.rows(Resource::User, base, q, tables::user).await
+        self.rows(tenant, Resource::User, base, q, tables::user).await
     }
 
     async fn list_memberships(
@@ -1132,11 +1163,11 @@ impl Store for SqlStore {
     ) -> StoreResult<Rows<Group>> {
         let mut base = query::groups(tenant);
         base.and_where(query::groups_of(member, depth, self.backend_kind()));
-        self.rows(Resource::Group, base, q, tables::group).await
+        self.rows(tenant, Resource::Group, base, q, tables::group).await
     }
 
     async fn list_principals(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<Rows<Principal>> {
-        self.rows(Resource::Principal, query::principals(tenant), q, tables::principal).await
+        self.rows(tenant, Resource::Principal, query::principals(tenant), q, tables::principal).await
     }
 
     async fn record_events(&self, list: &[Event]) -> StoreResult<()> {

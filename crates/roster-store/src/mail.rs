@@ -212,6 +212,7 @@ impl SqlStore {
                     stmt.value(Users::PasswordChangedAt, tables::millis(at)).value(Users::PasswordMustChange, false);
                 }
                 let row = guarded_update(&mut x, Resource::User, stmt, tenant, user, Some(*expected), at).await?;
+                crate::claims::index(&mut x, tenant, user, &spec.claims).await?;
                 if let Some(hash) = password {
                     write_password(&mut x, tenant, user, hash, *keep, at).await?;
                 }

@@ -2,6 +2,7 @@
 
 use crate::exec::Backend;
 use crate::tables::{Groups, Users};
+use roster_core::claims;
 use roster_core::filter::{CmpOp, Cond, Filter, Target, Value};
 use roster_core::model::{Deleted, Depth, MemberRef, PrincipalKind};
 use roster_core::page::ListQuery;
@@ -102,16 +103,17 @@ fn compare(e: SimpleExpr, op: CmpOp, v: &Value) -> SimpleExpr {
 
 /// Compiles a filter into a two-valued SQL condition: a test on a NULL attribute is false,
 /// so `not` means exactly "does not match".
-pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend) -> SimpleExpr {
+pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend, tenant: Uuid) -> SimpleExpr {
     match f {
-        Filter::And(parts) => fold(parts, resource, backend, SimpleExpr::and),
-        Filter::Or(parts) => fold(parts, resource, backend, SimpleExpr::or),
-        Filter::Not(inner) => filter_expr(inner, resource, backend).not(),
-        Filter::Test { target: Target::Claim(path), cond } => claim_test(path, cond, backend),
+        Filter::And(parts) => fold(parts, resource, backend, tenant, SimpleExpr::and),
+        Filter::Or(parts) => fold(parts, resource, backend, tenant, SimpleExpr::or),
+        Filter::Not(inner) => filter_expr(inner, resource, backend, tenant).not(),
+        Filter::Test { target: Target::Claim(path), cond } => claim_test(path, cond, backend, tenant),
         Filter::Test { target: Target::Attr(attr), cond } => {
             let e = attr_expr(resource, attr);
             let test = match cond {
                 Cond::Present => return Expr::expr(e).is_not_null(),
+                Cond::IsObject => return Expr::val(false).into(),
                 Cond::Cmp(CmpOp::Ne, v) => {
                     // ne is "not eq": a NULL attribute is not equal to anything.
                     let eq = compare(e.clone(), CmpOp::Eq, v);
@@ -133,9 +135,10 @@ fn fold(
     parts: &[Filter],
     resource: Resource,
     backend: Backend,
+    tenant: Uuid,
     join: fn(SimpleExpr, SimpleExpr) -> SimpleExpr,
 ) -> SimpleExpr {
-    let mut it = parts.iter().map(|p| filter_expr(p, resource, backend));
+    let mut it = parts.iter().map(|p| filter_expr(p, resource, backend, tenant));
     let first = it.next().unwrap_or_else(|| Expr::val(true).into());
     it.fold(first, join)
 }
@@ -167,9 +170,43 @@ fn claim_fragment(
     backend.fragment(&sql, values)
 }
 
+/// `id IN (...)`: the tenant's users whose claims index holds one of `keys`. It only narrows:
+/// the test on the claims themselves stays beside it.
+fn claim_index(tenant: Uuid, keys: Vec<sea_query::Value>, backend: Backend) -> SimpleExpr {
+    let marks = vec!["?"; keys.len()].join(", ");
+    let mut values = vec![tenant.into()];
+    values.extend(keys);
+    backend.fragment(
+        &format!("(id IN (SELECT user_id FROM user_claims WHERE tenant_id = ? AND claim_key IN ({marks})))"),
+        values,
+    )
+}
+
+fn claim_key(path: &[String], v: &Value) -> sea_query::Value {
+    match v {
+        Value::Json(j) => claims::key(path, j).to_vec().into(),
+        // Only JSON values are compared with claims; no key matches anything else.
+        _ => Vec::<u8>::new().into(),
+    }
+}
+
 /// A test on a path inside the claims object. Values compare with their JSON type: the string
 /// "1" does not equal the number 1, and a missing path matches nothing but `ne` and `not`.
-fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
+/// Equality tests are answered from the claims index first.
+fn claim_test(path: &[String], cond: &Cond, backend: Backend, tenant: Uuid) -> SimpleExpr {
+    match cond {
+        Cond::Cmp(CmpOp::Eq, v) => {
+            claim_index(tenant, vec![claim_key(path, v)], backend).and(claim_value_test(path, cond, backend))
+        }
+        Cond::Cmp(CmpOp::Ne, v) => claim_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend, tenant).not(),
+        Cond::In(values) => claim_index(tenant, values.iter().map(|v| claim_key(path, v)).collect(), backend)
+            .and(claim_value_test(path, cond, backend)),
+        _ => claim_value_test(path, cond, backend),
+    }
+}
+
+/// A claims test read from the claims themselves.
+fn claim_value_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
     // How each database reads the JSON type, the text and the number at the path.
     let (loc, ty, text, num, string_ty, number_ty): (Vec<sea_query::Value>, _, _, _, _, _) = match backend {
         Backend::Sqlite => (
@@ -197,8 +234,9 @@ fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
     };
     match cond {
         Cond::Present => claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} <> 'null')"), &loc, vec![]),
+        Cond::IsObject => claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} = 'object')"), &loc, vec![]),
         Cond::In(values) => {
-            let mut it = values.iter().map(|v| claim_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend));
+            let mut it = values.iter().map(|v| claim_value_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend));
             let first = it.next().unwrap_or_else(|| Expr::val(false).into());
             it.fold(first, SimpleExpr::or)
         }
@@ -215,6 +253,19 @@ fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
                 CmpOp::Co | CmpOp::Sw | CmpOp::Ew => "LIKE",
             };
             let test = match j {
+                serde_json::Value::Null => {
+                    claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} = 'null')"), &loc, vec![])
+                }
+                // Arrays and objects equal by their canonical text (serde_json writes object keys
+                // sorted, in the stored claims and in the value alike).
+                serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
+                    let json_ty = if j.is_array() { "'array'" } else { "'object'" };
+                    let whole = match backend {
+                        Backend::Sqlite => "json_extract(claims, @) = ?",
+                        Backend::Postgres => "jsonb_extract_path(claims, @) = CAST(? AS jsonb)",
+                    };
+                    typed(json_ty, whole, vec![j.to_string().into()])
+                }
                 serde_json::Value::Bool(b) => match backend {
                     Backend::Sqlite => typed(if *b { "'true'" } else { "'false'" }, "1 = 1", vec![]),
                     Backend::Postgres => typed("'boolean'", &format!("{text} = '{b}'"), vec![]),
@@ -235,8 +286,14 @@ fn claim_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
 }
 
 /// Adds a listing's filter, deletion mode, keyset position, order and limit to a select.
-pub fn page(mut select: SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) -> SelectStatement {
-    restrict(&mut select, resource, query, backend);
+pub fn page(
+    mut select: SelectStatement,
+    resource: Resource,
+    query: &ListQuery,
+    backend: Backend,
+    tenant: Uuid,
+) -> SelectStatement {
+    restrict(&mut select, resource, query, backend, tenant);
     let order = if query.sort.desc { Order::Desc } else { Order::Asc };
     let key = sort_expr(resource, query.sort.attr);
     if let Some(after) = &query.after {
@@ -250,14 +307,20 @@ pub fn page(mut select: SelectStatement, resource: Resource, query: &ListQuery, 
 }
 
 /// The same selection without paging, counted.
-pub fn count(mut select: SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) -> SelectStatement {
-    restrict(&mut select, resource, query, backend);
+pub fn count(
+    mut select: SelectStatement,
+    resource: Resource,
+    query: &ListQuery,
+    backend: Backend,
+    tenant: Uuid,
+) -> SelectStatement {
+    restrict(&mut select, resource, query, backend, tenant);
     select.clear_selects();
     select.expr_as(Func::count(Expr::col(Asterisk)), Alias::new("n"));
     select
 }
 
-fn restrict(select: &mut SelectStatement, resource: Resource, query: &ListQuery, backend: Backend) {
+fn restrict(select: &mut SelectStatement, resource: Resource, query: &ListQuery, backend: Backend, tenant: Uuid) {
     let deleted = Expr::col(Alias::new("deleted_at"));
     match query.deleted {
         Deleted::Exclude => select.and_where(deleted.is_null()),
@@ -265,7 +328,7 @@ fn restrict(select: &mut SelectStatement, resource: Resource, query: &ListQuery,
         Deleted::Include => select,
     };
     if let Some(f) = &query.filter {
-        select.and_where(filter_expr(f, resource, backend));
+        select.and_where(filter_expr(f, resource, backend, tenant));
     }
 }
 
@@ -360,7 +423,7 @@ pub fn reaches(ancestor: Uuid, descendant: Uuid, backend: Backend) -> SelectStat
 }
 
 /// A UUID parameter in a position where PostgreSQL cannot infer its type.
-fn uuid_param(backend: Backend) -> &'static str {
+pub(crate) fn uuid_param(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "?",
         Backend::Postgres => "CAST(? AS uuid)",

@@ -9,8 +9,8 @@ use roster_core::enrollment::OneTimeToken;
 use roster_core::events::{ActorType, Event, EventActor, EventType, Outcome, Service, StoredEvent};
 use roster_core::mail::{MailTemplate, MessageKind, OutboxMessage};
 use roster_core::model::{
-    Actor, ActorKind, ApiKey, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant, Time, User, UserKind,
-    UserSpec, UserStatus,
+    Actor, ActorKind, ApiKey, FederatedIdentity, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant,
+    Time, User, UserKind, UserSpec, UserStatus,
 };
 use roster_core::secrets::Secret;
 use roster_core::store::{StoreError, StoreResult};
@@ -78,6 +78,9 @@ pub enum Users {
     FailedLogons,
     LockedUntil,
     InvitationExpiresAt,
+    FederatedProviderId,
+    FederatedUrl,
+    FederatedSubjectId,
     DirectoryId,
     AccessPolicyId,
 }
@@ -271,11 +274,11 @@ pub fn millis(t: Time) -> i64 {
     t.timestamp_millis()
 }
 
-fn time(ms: i64) -> StoreResult<Time> {
+pub(crate) fn time(ms: i64) -> StoreResult<Time> {
     DateTime::from_timestamp_millis(ms).ok_or_else(|| StoreError::Backend(format!("time out of range: {ms}")))
 }
 
-fn opt_time(ms: Option<i64>) -> StoreResult<Option<Time>> {
+pub(crate) fn opt_time(ms: Option<i64>) -> StoreResult<Option<Time>> {
     ms.map(time).transpose()
 }
 
@@ -324,6 +327,12 @@ pub fn user(r: &Row) -> StoreResult<User> {
         domain_name: r.opt_text("domain_name")?,
         distinguished_name: r.opt_text("distinguished_name")?,
         guest: r.bool("guest")?,
+        federated_identity: match (r.opt_text("federated_provider_id")?, r.opt_text("federated_subject_id")?) {
+            (Some(provider_id), Some(subject_id)) => {
+                Some(FederatedIdentity { provider_id, url: r.opt_text("federated_url")?, subject_id })
+            }
+            _ => None,
+        },
         directory_id: r.opt_uuid("directory_id")?,
     };
     Ok(User {

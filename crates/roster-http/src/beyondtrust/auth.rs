@@ -16,20 +16,8 @@ use std::marker::PhantomData;
 
 pub const COOKIE: &str = "ASP.NET_SessionId";
 
-/// What a route needs, in the vendor's words mapped onto the core catalogue.
-pub trait Need {
-    const PERMISSION: Permission;
-}
-/// User Accounts Management (Read).
-pub struct UsersRead;
-impl Need for UsersRead {
-    const PERMISSION: Permission = Permission::UsersRead;
-}
-/// User Accounts Management (Read/Write).
-pub struct UsersWrite;
-impl Need for UsersWrite {
-    const PERMISSION: Permission = Permission::UsersWrite;
-}
+// User Accounts Management (Read) and (Read/Write) are the core's users:read and users:write.
+pub use crate::need::{Need, UsersRead, UsersWrite};
 /// Password Safe API Global Quarantine (Read/Write).
 pub struct Quarantine;
 impl Need for Quarantine {

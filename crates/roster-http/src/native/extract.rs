@@ -19,21 +19,7 @@ impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let value =
-            parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(CoreError::Unauthenticated)?;
-        let (scheme, token) = value.split_once(' ').ok_or(CoreError::Unauthenticated)?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return Err(CoreError::Unauthenticated.into());
-        }
-        let token = token.trim();
-        // A JWT has three dot-separated parts; API keys have none.
-        let caller = if token.bytes().filter(|b| *b == b'.').count() == 2 {
-            state.directory.authenticate_token(token).await?
-        } else {
-            state.directory.authenticate_api_key(token).await?
-        }
-        .serving(crate::audit::request_meta(parts));
-        crate::audit::CallerSlot::set(parts, &caller);
+        let caller = crate::need::bearer_caller(parts, state).await?;
         let route = parts.extensions.get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or_default();
         match state.permissions.required(&parts.method, route) {
             Some(p) => caller.require(p)?,
@@ -65,9 +51,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-        if essence != "application/json" && !(essence.starts_with("application/") && essence.ends_with("+json")) {
+        if !crate::is_json(req.headers()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "request.media_type",

@@ -7,7 +7,7 @@ mod directories;
 mod enrollment;
 mod errors;
 mod events;
-mod extract;
+pub(crate) mod extract;
 mod groups;
 mod keys;
 mod lockout;

@@ -17,6 +17,7 @@ mod invitations;
 mod lockout;
 mod mail_templates;
 mod malformed;
+mod mattr;
 mod members;
 mod oauth;
 mod ops;

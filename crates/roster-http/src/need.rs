@@ -1,0 +1,44 @@
+//! What faces share about callers: the bearer credential (a user's access token or a tenant API
+//! key) and the permission a route needs, named by a type so an extractor can demand it.
+
+use crate::AppState;
+use axum::http::header;
+use axum::http::request::Parts;
+use roster_core::access::Permission;
+use roster_core::{Caller, CoreError};
+
+/// What a route needs, as a type an extractor is generic over.
+pub trait Need {
+    const PERMISSION: Permission;
+}
+/// Reading users.
+pub struct UsersRead;
+impl Need for UsersRead {
+    const PERMISSION: Permission = Permission::UsersRead;
+}
+/// Changing users.
+pub struct UsersWrite;
+impl Need for UsersWrite {
+    const PERMISSION: Permission = Permission::UsersWrite;
+}
+
+/// The caller of `Authorization: Bearer <credential>`: a user's access token (a JWT) or a tenant
+/// API key. Leaves the caller where the refusal recorder finds it.
+pub async fn bearer_caller(parts: &Parts, state: &AppState) -> Result<Caller, CoreError> {
+    let value =
+        parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(CoreError::Unauthenticated)?;
+    let (scheme, token) = value.split_once(' ').ok_or(CoreError::Unauthenticated)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(CoreError::Unauthenticated);
+    }
+    let token = token.trim();
+    // A JWT has three dot-separated parts; API keys have none.
+    let caller = if token.bytes().filter(|b| *b == b'.').count() == 2 {
+        state.directory.authenticate_token(token).await?
+    } else {
+        state.directory.authenticate_api_key(token).await?
+    }
+    .serving(crate::audit::request_meta(parts));
+    crate::audit::CallerSlot::set(parts, &caller);
+    Ok(caller)
+}
