@@ -86,6 +86,19 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The MATTR dialect's claims search over many users: a nested value held by one user and
+    /// one held by 1 in 140, against a read by id (the baseline). Checks the search is exact first.
+    ClaimsSearch {
+        /// Users to make (through the dialect's POST users).
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Directory users against local ones: sign-in by binding to OpenLDAP against a local
     /// argon2id sign-in (the baseline), and syncing a 1,200-member directory group against
     /// creating 1,200 users through the API.
@@ -409,21 +422,166 @@ async fn read_phase(
     n: usize,
     auth: Arc<dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Send + Sync>,
 ) -> Result<Tally, Failure> {
+    let url = t.url.clone();
+    request_phase(t, readers, phase, n, Arc::new(move |c, i| auth(c.get(format!("{url}{}", path(i)))))).await
+}
+
+/// Makes the i-th request of a phase.
+type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// Sends `make(i)` for random i below `n` with `clients` tasks for a phase.
+async fn request_phase(
+    t: &Arc<Target>,
+    clients: usize,
+    phase: Duration,
+    n: usize,
+    make: MakeRequest,
+) -> Result<Tally, Failure> {
     let mut set = tokio::task::JoinSet::new();
-    for _ in 0..readers {
-        let (t, path, auth) = (Arc::clone(t), Arc::clone(&path), Arc::clone(&auth));
+    for _ in 0..clients {
+        let (t, make) = (Arc::clone(t), Arc::clone(&make));
         set.spawn(async move {
             let mut tally = Tally::new();
             let end = Instant::now() + phase;
             while Instant::now() < end {
                 let i = rand::thread_rng().gen_range(0..n);
                 let started = Instant::now();
-                tally.record(started, status_of(auth(t.client.get(format!("{}{}", t.url, path(i))))).await);
+                tally.record(started, status_of(make(&t.client, i)).await);
             }
             tally
         });
     }
     gather(set).await
+}
+
+/// The claims a bench user gets: nested, with values shared by known fractions of the users.
+fn bench_claims(i: usize) -> Value {
+    json!({
+        "name": format!("user-{i}"),
+        "employee": {"number": i, "department": format!("d{}", i % 50), "level": i % 7, "site": {"city": format!("c{}", i % 20)}},
+    })
+}
+
+/// MATTR claims search over many users: a point read by id (the baseline) against a search for
+/// one nested value held by one user, and one held by 1 in 140 users (a page of 100).
+async fn claims_search(t: Arc<Target>, users: usize, clients: usize, seconds: u64) -> Result<Value, Failure> {
+    const USERS: &str = "/compat/mattr/core/v1/users";
+    let seeded = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let t = Arc::clone(&t);
+        tasks.spawn(async move {
+            let mut made = Vec::new();
+            for i in (worker..users).step_by(8) {
+                let user = t
+                    .send(t.client.post(format!("{}{USERS}", t.url)).json(&json!({"claims": bench_claims(i)})))
+                    .await?;
+                made.push((i, user["id"].as_str().ok_or("no id")?.to_owned()));
+            }
+            Ok::<_, Failure>(made)
+        });
+    }
+    let mut ids = vec![String::new(); users];
+    while let Some(done) = tasks.join_next().await {
+        for (i, id) in done?? {
+            ids[i] = id;
+        }
+    }
+    let seed_seconds = seeded.elapsed().as_secs_f64();
+    // Exactness: a nested search returns exactly the users whose claims hold the value.
+    let wanted: std::collections::BTreeSet<String> =
+        (0..users).filter(|i| i % 20 == 7 && i % 7 == 3).map(|i| ids[i].clone()).collect();
+    let mut found = std::collections::BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut body = json!({"claims": {"employee": {"site": {"city": "c7"}, "level": 3}}, "limit": 1000});
+        if let Some(c) = &cursor {
+            body["cursor"] = json!(c);
+        }
+        let page = t.send(t.client.post(format!("{}{USERS}/search", t.url)).json(&body)).await?;
+        for u in page["data"].as_array().ok_or("no data")? {
+            found.insert(u["id"].as_str().ok_or("no id")?.to_owned());
+        }
+        match page["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let exact = found == wanted;
+    if !exact {
+        return Err(format!("the search found {} users, {} hold the value", found.len(), wanted.len()).into());
+    }
+    let phase = Duration::from_secs(seconds);
+    let key = t.key.clone();
+    let ids = Arc::new(ids);
+    let url = t.url.clone();
+    let search = |criteria: fn(usize) -> Value| {
+        let (key, url) = (key.clone(), url.clone());
+        let make: MakeRequest =
+            Arc::new(move |c, i| c.post(format!("{url}{USERS}/search")).bearer_auth(&key).json(&criteria(i)));
+        make
+    };
+    let secs = phase.as_secs_f64();
+    let p99 = |t: &Tally| t.latency_us.value_at_quantile(0.99) as f64;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    // Latency alone (one client), then under load (`clients` at once).
+    let mut runs = Vec::new();
+    for c in [1, clients] {
+        let read = {
+            let (key, ids, url) = (key.clone(), Arc::clone(&ids), url.clone());
+            let make: MakeRequest = Arc::new(move |cl, i| cl.get(format!("{url}{USERS}/{}", ids[i])).bearer_auth(&key));
+            request_phase(&t, c, phase, users, make).await?
+        };
+        let one =
+            request_phase(&t, c, phase, users, search(|i| json!({"claims": {"employee": {"number": i}}}))).await?;
+        let many = request_phase(
+            &t,
+            c,
+            phase,
+            140,
+            search(|i| json!({"claims": {"employee": {"site": {"city": format!("c{}", i % 20)}, "level": i % 7}}, "limit": 100})),
+        )
+        .await?;
+        runs.push(json!({
+            "clients": c, "read_by_id": read.report(secs), "search_one_match": one.report(secs),
+            "search_1_in_140": many.report(secs),
+            "one_match_p99_ratio": round(p99(&one) / p99(&read).max(1.0)),
+            "many_p99_ratio": round(p99(&many) / p99(&read).max(1.0)),
+        }));
+    }
+    Ok(json!({
+        "scenario": "claims-search", "users": users, "seconds_per_phase": seconds,
+        "seed_seconds": round(seed_seconds), "exact": exact, "nested_matches": wanted.len(), "runs": runs,
+    }))
+}
+
+fn claims_search_markdown(r: &Value) -> String {
+    let row = |name: &str, c: &Value, v: &Value| {
+        format!(
+            "| {name} | {c} | {} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["p999_ms"], v["errors"]
+        )
+    };
+    let mut out = format!(
+        "{} users with nested claims (seeded through the API in {} s); the nested search returned exactly the {} holders: {}\n\n",
+        r["users"], r["seed_seconds"], r["nested_matches"], r["exact"]
+    );
+    out.push_str("| request | clients | requests | per second | p50 ms | p99 ms | p99.9 ms | errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for run in r["runs"].as_array().into_iter().flatten() {
+        let c = &run["clients"];
+        out.push_str(&row("GET .../users/{id} (baseline)", c, &run["read_by_id"]));
+        out.push_str(&row("POST .../users/search, one holder", c, &run["search_one_match"]));
+        out.push_str(&row("POST .../users/search, 1 in 140 (page of 100)", c, &run["search_1_in_140"]));
+    }
+    out.push('\n');
+    for run in r["runs"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "p99 against the baseline, {} client(s): one holder {}x, 1 in 140 {}x\n",
+            run["clients"], run["one_match_p99_ratio"], run["many_p99_ratio"]
+        ));
+    }
+    out
 }
 
 async fn dialect(t: Arc<Target>, users: usize, readers: usize, seconds: u64) -> Result<Value, Failure> {
@@ -783,6 +941,7 @@ async fn main() -> Result<(), Failure> {
         Scenario::Mail { outbox_dir, clients, seconds } => mail(target, &outbox_dir, clients, seconds).await?,
         Scenario::Directory { ldap_env, clients, seconds } => directory(target, &ldap_env, clients, seconds).await?,
         Scenario::Dialect { users, readers, seconds } => dialect(target, users, readers, seconds).await?,
+        Scenario::ClaimsSearch { users, clients, seconds } => claims_search(target, users, clients, seconds).await?,
     };
     if let Some(pid) = cli.server_pid {
         result["server_rss_mib"] = json!(rss_mib(pid));
@@ -796,6 +955,7 @@ async fn main() -> Result<(), Failure> {
             Some("mail") => mail_markdown(&result),
             Some("directory") => directory_markdown(&result),
             Some("dialect") => dialect_markdown(&result),
+            Some("claims-search") => claims_search_markdown(&result),
             _ => markdown(&result),
         };
         std::fs::write(path.with_extension("md"), table)?;
