@@ -66,6 +66,22 @@ fn json_has_nul(v: &serde_json::Value) -> bool {
     }
 }
 
+/// Largest magnitude of a non-integer number kept in claims. PostgreSQL keeps JSON numbers as
+/// exact decimals, and one near the double's limit can read back as a double out of range.
+const CLAIMS_NUMBER_MAX: f64 = 1e300;
+
+/// Whether any number in a JSON value is too large to keep.
+fn json_has_huge_number(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) => {
+            n.as_i64().is_none() && n.as_u64().is_none() && n.as_f64().is_none_or(|f| f.abs() > CLAIMS_NUMBER_MAX)
+        }
+        serde_json::Value::Array(a) => a.iter().any(json_has_huge_number),
+        serde_json::Value::Object(m) => m.values().any(json_has_huge_number),
+        _ => false,
+    }
+}
+
 fn json_depth(v: &serde_json::Value) -> usize {
     match v {
         serde_json::Value::Object(m) => 1 + m.values().map(json_depth).max().unwrap_or(0),
@@ -142,6 +158,9 @@ impl Checker {
         }
         if json_has_nul(v) {
             self.fail(field, "must not contain the NUL character (\\u0000)");
+        }
+        if json_has_huge_number(v) {
+            self.fail(field, format!("numbers must lie between -{CLAIMS_NUMBER_MAX:e} and {CLAIMS_NUMBER_MAX:e}"));
         }
         if serde_json::to_vec(v).map_or(usize::MAX, |v| v.len()) > CLAIMS_MAX_BYTES {
             self.fail(field, format!("must be at most {CLAIMS_MAX_BYTES} bytes as JSON"));

@@ -104,6 +104,12 @@ both!(users_under_both_prefixes, |srv: &TestServer| async move {
     let deep = json!({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": 1}}}}}}}}});
     invalid(srv.post(CORE, &json!({"claims": deep})).await, "claims", "body").await;
     invalid(srv.post(CORE, &json!({"claims": {"x": "a\u{0}b"}})).await, "claims", "body").await;
+    // Numbers beyond ±1e300 do not survive PostgreSQL's exact decimals back into doubles: refused.
+    let huge = srv.req(reqwest::Method::POST, CORE).header("content-type", "application/json");
+    let huge = huge.body(r#"{"claims": {"x": 1.7976931348623157e308}}"#).send().await.unwrap();
+    invalid(huge, "claims", "body").await;
+    let fine = create(srv, json!({"claims": {"x": 1e299, "y": -12345678901234567890i128 as f64, "z": 5e-324}})).await;
+    assert_eq!(expect(srv.get(&format!("{CORE}/{}", fine["id"].as_str().unwrap())).await, 200).await, fine);
 
     // PUT replaces the claims and keeps the provider.
     let put = expect(srv.put(&format!("{V1}/{id}"), &json!({"claims": {"name": "Ann B"}})).await, 200).await;
