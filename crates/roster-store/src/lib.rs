@@ -918,11 +918,12 @@ impl Store for SqlStore {
             .to_owned();
         let row = x.fetch_optional(&changed).await?.ok_or(StoreError::NotFound("user"))?;
         mail::write_password(&mut x, tenant, id, hash, 0, at).await?;
+        let user = tables::user(&row)?;
         for event in events {
             insert_event(&mut x, event).await?;
         }
         tx.commit().await?;
-        tables::user(&row)
+        Ok(user)
     }
 
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>> {
@@ -965,10 +966,12 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, expected, at).await?;
+        // Read back before committing: a row that does not read is not written.
+        let user = tables::user(&row)?;
         claims::index(&mut x, tenant, id, &spec.claims).await?;
         insert_event(&mut x, event).await?;
         tx.commit().await?;
-        tables::user(&row)
+        Ok(user)
     }
 
     async fn mark_user_deleted(
@@ -988,9 +991,10 @@ impl Store for SqlStore {
             secrets::ensure_not_sole_owner(&mut x, tenant, id).await?;
         }
         let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, expected, at).await?;
+        let user = tables::user(&row)?;
         insert_event(&mut x, event).await?;
         tx.commit().await?;
-        tables::user(&row)
+        Ok(user)
     }
 
     async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()> {
