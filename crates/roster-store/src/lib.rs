@@ -97,7 +97,7 @@ impl Tx {
     }
 }
 
-/// Below this many holders of a searched claims value, SQLite listings start from the claims index.
+/// Below this many holders of a searched claims value, user listings start from the claims index.
 const CLAIMS_DRIVE_BELOW: u64 = 2000;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -245,14 +245,12 @@ impl SqlStore {
         conn.exec().fetch_all(stmt).await?.iter().map(map).collect()
     }
 
-    /// Whether a SQLite user listing is best found through the claims index: its filter needs a
-    /// claims value that fewer than [`CLAIMS_DRIVE_BELOW`] users hold. (Walking the users in sort
-    /// order costs about `limit × users / holders` rows; starting from the index, `holders`.)
+    /// Whether a user listing is best found through the claims index: its filter needs a claims
+    /// value that fewer than [`CLAIMS_DRIVE_BELOW`] users hold. (Walking the users in sort order
+    /// costs about `limit × users / holders` rows; starting from the index, `holders`.)
     async fn few_hold_claims(&self, tenant: Uuid, q: &ListQuery) -> StoreResult<bool> {
-        let keys = match (&self.db, &q.filter) {
-            (Db::Sqlite { .. }, Some(f)) => query::required_claim_keys(f),
-            _ => return Ok(false),
-        };
+        let Some(f) = &q.filter else { return Ok(false) };
+        let keys = query::required_claim_keys(f);
         let mut conn = self.read().await?;
         let mut x = conn.exec();
         for key in keys {

@@ -377,12 +377,17 @@ pub fn users(tenant: Uuid) -> SelectStatement {
 }
 
 /// A tenant's users, found through the claims index first: the tenant test is kept out of the
-/// planner's choice of index (`+tenant_id`, SQLite), so the claims index lists the candidates and
-/// only those are read and sorted. For filters whose claims equalities few users pass; SQLite,
-/// without statistics, would otherwise walk every user of the tenant in sort order.
+/// planner's choice of index, so the claims index lists the candidates and only those are read
+/// and sorted. For filters whose claims equalities few users pass; both planners would otherwise
+/// walk the tenant's users in sort order (SQLite for want of statistics, PostgreSQL because its
+/// statistics cannot tell a rare claims value from a common one) and test each.
 pub fn users_from_claims(tenant: Uuid, backend: Backend) -> SelectStatement {
+    let unindexed = match backend {
+        Backend::Sqlite => "+tenant_id = ?",
+        Backend::Postgres => "(tenant_id = CAST(? AS uuid)) IS TRUE",
+    };
     let mut select = Query::select().column(Asterisk).from(Users::Table).to_owned();
-    select.and_where(backend.fragment("+tenant_id = ?", vec![tenant.into()]));
+    select.and_where(backend.fragment(unindexed, vec![tenant.into()]));
     select
 }
 
