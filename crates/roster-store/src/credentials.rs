@@ -1,17 +1,16 @@
 //! A user's credentials seen together: the current password, live device keys and an
-//! application's client secret, as one relation paged by (created, id).
+//! application's client secret, as one relation paged by (created, id) like every listing.
 
-use crate::exec::{Backend, Row};
+use crate::exec::Row;
 use crate::tables::{self, ClientSecrets, DeviceCredentials, UserPasswords};
 use roster_core::claim_users::{CredentialKind, CredentialRecord};
-use roster_core::filter::Value;
 use roster_core::page::ListQuery;
 use roster_core::store::{StoreError, StoreResult};
-use sea_query::{Alias, Asterisk, Expr, Order, Query, SelectStatement, SimpleExpr, UnionType};
+use sea_query::{Alias, Asterisk, Expr, Order, Query, SelectStatement, UnionType};
 use uuid::Uuid;
 
 /// The credentials of one user, after the query's position, oldest first.
-pub(crate) fn select(tenant: Uuid, user: Uuid, query: &ListQuery, backend: Backend) -> SelectStatement {
+pub(crate) fn select(tenant: Uuid, user: Uuid, query: &ListQuery) -> SelectStatement {
     let text = |sql: &str| Expr::cust(sql.to_owned());
     let alias = Alias::new;
     let newest_password = Query::select()
@@ -57,22 +56,8 @@ pub(crate) fn select(tenant: Uuid, user: Uuid, query: &ListQuery, backend: Backe
         .and_where(Expr::col(ClientSecrets::UserId).eq(user))
         .to_owned();
     passwords.union(UnionType::All, devices).union(UnionType::All, secrets);
-    let mut select = Query::select().column(Asterisk).from_subquery(passwords, alias("c")).to_owned();
-    if let Some(after) = &query.after {
-        let at = match &after.key {
-            Value::Time(t) => t.timestamp_millis(),
-            _ => 0,
-        };
-        let id = crate::query::uuid_param(backend);
-        let later: SimpleExpr =
-            backend.fragment(&format!("((created_at, id) > (?, {id}))"), vec![at.into(), after.id.into()]);
-        select.and_where(later);
-    }
-    select
-        .order_by(alias("created_at"), Order::Asc)
-        .order_by(alias("id"), Order::Asc)
-        .limit(u64::from(query.limit) + 1);
-    select
+    let select = Query::select().column(Asterisk).from_subquery(passwords, alias("c")).to_owned();
+    crate::query::keyset(select, Expr::col(alias("created_at")).into(), query)
 }
 
 pub(crate) fn record(r: &Row) -> StoreResult<CredentialRecord> {

@@ -936,7 +936,7 @@ impl Store for SqlStore {
     ) -> StoreResult<Rows<roster_core::claim_users::CredentialRecord>> {
         let mut conn = self.read().await?;
         let mut x = conn.exec();
-        let stmt = credentials::select(tenant, user, q, x.backend());
+        let stmt = credentials::select(tenant, user, q);
         let items = x.fetch_all(&stmt).await?.iter().map(credentials::record).collect::<StoreResult<_>>()?;
         Ok(Rows { items, total: None })
     }

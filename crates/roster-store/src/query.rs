@@ -333,8 +333,13 @@ pub fn page(
     tenant: Uuid,
 ) -> SelectStatement {
     restrict(&mut select, resource, query, backend, tenant);
+    keyset(select, sort_expr(resource, query.sort.attr), query)
+}
+
+/// Orders a select by `key` then id, starts it after the query's position and limits it to
+/// `limit + 1` rows (so the core can tell whether a next page exists).
+pub(crate) fn keyset(mut select: SelectStatement, key: SimpleExpr, query: &ListQuery) -> SelectStatement {
     let order = if query.sort.desc { Order::Desc } else { Order::Asc };
-    let key = sort_expr(resource, query.sort.attr);
     if let Some(after) = &query.after {
         let left = Expr::tuple([key.clone(), Expr::col(Alias::new("id")).into()]);
         let right: SimpleExpr =
@@ -477,7 +482,7 @@ pub fn reaches(ancestor: Uuid, descendant: Uuid, backend: Backend) -> SelectStat
 }
 
 /// A UUID parameter in a position where PostgreSQL cannot infer its type.
-pub(crate) fn uuid_param(backend: Backend) -> &'static str {
+fn uuid_param(backend: Backend) -> &'static str {
     match backend {
         Backend::Sqlite => "?",
         Backend::Postgres => "CAST(? AS uuid)",
