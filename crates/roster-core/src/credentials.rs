@@ -142,7 +142,12 @@ impl Directory {
         let created = self.creation_event(caller, id, &spec);
         let credential = caller.event(
             EventType::CredentialChange,
-            EventData::CredentialChange { user: (&provisional).into(), credential: "password", action: "SET" },
+            EventData::CredentialChange {
+                user: (&provisional).into(),
+                credential: "password",
+                action: "SET",
+                device: None,
+            },
         );
         Ok(self
             .store
@@ -166,7 +171,7 @@ impl Directory {
         let action = if caller.user_id == Some(user_id) { "CHANGE" } else { "SET" };
         let event = caller.event(
             EventType::CredentialChange,
-            EventData::CredentialChange { user: (&user).into(), credential: "password", action },
+            EventData::CredentialChange { user: (&user).into(), credential: "password", action, device: None },
         );
         Ok(self
             .store

@@ -122,9 +122,15 @@ impl Directory {
     /// Revokes a device credential: it signs nobody in any more.
     pub async fn revoke_device(&self, caller: &Caller, user_id: Uuid, device: Uuid) -> Result<(), CoreError> {
         let user = self.user(caller, user_id).await?;
+        let key = self.store.device_credential(caller.tenant_id, device).await?.filter(|d| d.user_id == user_id);
         let event = caller.event(
             EventType::CredentialChange,
-            EventData::CredentialChange { user: (&user).into(), credential: "device", action: "REVOKE" },
+            EventData::CredentialChange {
+                user: (&user).into(),
+                credential: "device",
+                action: "REVOKE",
+                device: key.as_ref().map(Into::into),
+            },
         );
         Ok(self.store.revoke_device_credential(caller.tenant_id, user_id, device, model::now(), &event).await?)
     }

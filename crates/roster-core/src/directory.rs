@@ -493,7 +493,44 @@ impl Directory {
         })
     }
 
+    /// Whether a secret is a real key that no longer works (revoked or expired). Asked only
+    /// after `authenticate_api_key` refused it, by faces whose vendor answers such a key apart
+    /// from an unknown one; it tells only the key's holder what became of it.
+    pub async fn api_key_inactive(&self, secret: &str) -> Result<bool, CoreError> {
+        if secret.is_empty() || secret.len() > apikey::MAX_LEN {
+            return Ok(false);
+        }
+        let hash = apikey::hash(secret);
+        let Some(key) = self.store.api_key_by_hash(&hash).await? else { return Ok(false) };
+        Ok(apikey::hashes_equal(&key.hash, &hash)
+            && (key.revoked.is_some() || key.expires.is_some_and(|e| e <= model::now())))
+    }
+
     // --- users ------------------------------------------------------------------------------
+
+    /// The user holding an external id (its key in the caller's own system), deleted or not.
+    pub async fn user_by_external_id(&self, caller: &Caller, external_id: &str) -> Result<User, CoreError> {
+        let not_found = || CoreError::NotFound { what: "user" };
+        if external_id.is_empty() || external_id.contains('\0') {
+            return Err(not_found());
+        }
+        let attr = crate::schema::Resource::User
+            .attr("external_id")
+            .ok_or_else(|| CoreError::Internal("no attribute external_id".into()))?;
+        let filter = Filter::Test {
+            target: crate::filter::Target::Attr(attr),
+            cond: crate::filter::Cond::Cmp(crate::filter::CmpOp::Eq, crate::filter::Value::Text(external_id.into())),
+        };
+        let req = ListRequest {
+            filter: Some(filter),
+            sort: Sort::parse(None, crate::schema::Resource::User)?,
+            limit: 1,
+            cursor: None,
+            count: false,
+            deleted: Deleted::Include,
+        };
+        self.user_page(caller, req).await?.items.into_iter().next().ok_or_else(not_found)
+    }
 
     pub async fn create_user(&self, caller: &Caller, spec: UserSpec) -> Result<User, CoreError> {
         self.create_user_as(caller, Uuid::now_v7(), spec).await

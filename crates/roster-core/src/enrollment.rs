@@ -363,7 +363,12 @@ impl Directory {
         };
         let event = self.user_caller(&user, request).event(
             EventType::CredentialChange,
-            EventData::CredentialChange { user: (&user).into(), credential: "device", action: "BIND" },
+            EventData::CredentialChange {
+                user: (&user).into(),
+                credential: "device",
+                action: "BIND",
+                device: Some((&device).into()),
+            },
         );
         self.redeem(&t, &Redemption::BindDevice(&device), &event).await?;
         Ok(device)
@@ -434,7 +439,7 @@ impl Directory {
         let hash = self.checked_hash(&user, password).await?;
         let event = self.user_caller(&user, request).event(
             EventType::CredentialChange,
-            EventData::CredentialChange { user: (&user).into(), credential: "password", action: "RESET" },
+            EventData::CredentialChange { user: (&user).into(), credential: "password", action: "RESET", device: None },
         );
         self.redeem(&t, &Redemption::ResetPassword { hash: &hash, keep: HISTORY_KEPT }, &event).await?;
         Ok(())

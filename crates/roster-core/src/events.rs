@@ -375,6 +375,9 @@ pub enum EventData {
         user: UserData,
         credential: &'static str,
         action: &'static str,
+        /// The device key bound or revoked.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        device: Option<DeviceData>,
     },
     ApiKeyChange {
         key: KeyData,
@@ -494,6 +497,22 @@ pub fn diff<T: Serialize>(before: &T, after: &T) -> Changes {
         }
     }
     out
+}
+
+/// A device key as events name it: never the key itself, only its fingerprint.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceData {
+    pub id: Uuid,
+    pub name: String,
+    /// SHA-256 of the public key (SubjectPublicKeyInfo DER), in hex.
+    pub fingerprint: String,
+}
+
+impl From<&crate::devices::DeviceCredential> for DeviceData {
+    fn from(d: &crate::devices::DeviceCredential) -> Self {
+        use sha2::Digest;
+        DeviceData { id: d.id, name: d.name.clone(), fingerprint: hex::encode(sha2::Sha256::digest(&d.public_key)) }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

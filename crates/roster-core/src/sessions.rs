@@ -275,7 +275,12 @@ impl Directory {
         let now = model::now();
         let event = caller.event(
             EventType::CredentialChange,
-            EventData::CredentialChange { user: (&user).into(), credential: "client_secret", action: "ROTATE" },
+            EventData::CredentialChange {
+                user: (&user).into(),
+                credential: "client_secret",
+                action: "ROTATE",
+                device: None,
+            },
         );
         self.store.set_client_secret(caller.tenant_id, id, &apikey::hash(&secret), now, &event).await?;
         self.store.revoke_user_sessions(caller.tenant_id, id, now).await?;
