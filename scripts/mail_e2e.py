@@ -3,7 +3,7 @@
 usage: mail_e2e.py ROSTER_BINARY WORK_DIR [DATABASE_URL]
 
 1. Plain SMTP: invitation, device binding (an Ed25519 key made by the `cryptography` package signs
-   the sign-in challenge), recovery, password reset; every mailed link works once, and expired,
+   the sign-in challenge), recovery, the Beyond Identity dialect's Create and Recover User, password reset; every mailed link works once, and expired,
    reused and unknown links get one and the same answer.
 2. STARTTLS with AUTH (a throwaway CA, a server certificate for 127.0.0.1): an invitation arrives
    over TLS, authenticated.
@@ -188,6 +188,10 @@ def token_of(message):
     return urllib.parse.parse_qs(urllib.parse.urlparse(link_of(message)).query)["token"][0]
 
 
+def public_pem(private_key):
+    return private_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
 def b64(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -225,7 +229,7 @@ def flows(r, sink):
     binding = sink.to("ada@example.com")[-1]
     check("the binding mail arrives", "device" in binding["subject"].lower(), binding["subject"])
     key = ed25519.Ed25519PrivateKey.generate()
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = public_pem(key)
     status, device = r.call("POST", "/api/v1/device-binding", {"token": token_of(binding), "name": "laptop", "public_key": pem}, token=None)
     check("the binding link binds an Ed25519 key", status == 201 and device["algorithm"] == "Ed25519", device)
 
@@ -248,7 +252,7 @@ def flows(r, sink):
     sink.wait(4)
     old, new = sink.to("ada@example.com")[-2:]
     ec_key = ec.generate_private_key(ec.SECP256R1())
-    ec_pem = ec_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    ec_pem = public_pem(ec_key)
     status, replaced = r.call("POST", "/api/v1/device-binding", {"token": token_of(old), "name": "phone", "public_key": ec_pem}, token=None)
     check("recovery replaces the earlier link", status == 400 and replaced == unknown, replaced)
     status, phone = r.call("POST", "/api/v1/device-binding", {"token": token_of(new), "name": "phone", "public_key": ec_pem}, token=None)
@@ -256,11 +260,36 @@ def flows(r, sink):
     status, _ = device_login(phone["id"], lambda m: ec_key.sign(m, ec.ECDSA(hashes.SHA256())))
     check("the P-256 device signs in (DER signature)", status == 200)
 
+    # The Beyond Identity dialect: a created user's enrollment link binds a key; recovery's link
+    # replaces the unused one before it.
+    bi = "/compat/beyond-identity/v1/manage"
+    grace = {"external_id": "crm-42", "email": "grace@example.com", "user_name": "grace",
+             "display_name": "Grace Hopper", "binding_token_delivery_method": "email"}
+    status, made = r.call("POST", bi + "/users", grace)
+    check("Beyond Identity: Create User answers the active user", status == 200 and made["status"] == "USER_STATUS_ACTIVE", made)
+    sink.wait(5)
+    enrollment = sink.to("grace@example.com")[-1]
+    check("the enrollment mail arrives", "device" in enrollment["subject"].lower(), enrollment["subject"])
+    gkey = ed25519.Ed25519PrivateKey.generate()
+    gpem = public_pem(gkey)
+    status, gdev = r.call("POST", "/api/v1/device-binding", {"token": token_of(enrollment), "name": "laptop", "public_key": gpem}, token=None)
+    check("the enrollment link binds a key, which signs in", status == 201 and device_login(gdev["id"], gkey.sign)[0] == 200, gdev)
+    recover = {"external_id": "crm-42", "binding_token_delivery_method": "email"}
+    status, again = r.call("POST", bi + "/recover-user", recover)
+    check("Recover User answers the user", status == 200 and again["internal_id"] == made["internal_id"], again)
+    r.call("POST", bi + "/recover-user", recover)
+    sink.wait(7)
+    old, new = sink.to("grace@example.com")[-2:]
+    status, replaced = r.call("POST", "/api/v1/device-binding", {"token": token_of(old), "name": "phone", "public_key": ec_pem}, token=None)
+    check("a later recovery replaces the unused recovery link", status == 400 and replaced == unknown, replaced)
+    status, gphone = r.call("POST", "/api/v1/device-binding", {"token": token_of(new), "name": "phone", "public_key": ec_pem}, token=None)
+    check("the recovery link binds the new device", status == 201 and gphone["user_id"] == made["internal_id"], gphone)
+
     # Password reset.
     status, _ = r.call("POST", "/api/v1/password-reset/request", {"username": "ada"}, token=None)
     status2, _ = r.call("POST", "/api/v1/password-reset/request", {"username": "nobody"}, token=None)
     check("reset requests answer 202 whoever asks", status == status2 == 202)
-    sink.wait(5)
+    sink.wait(8)
     reset = sink.to("ada@example.com")[-1]
     check("the reset mail arrives", "password" in reset["subject"].lower(), reset["subject"])
     new_password = "cobalt-meadow-lantern-77"
@@ -271,7 +300,7 @@ def flows(r, sink):
     status, again = r.call("POST", "/api/v1/password-reset", {"token": token_of(reset), "password": new_password + "x"}, token=None)
     check("a used reset link gets the same 400", status == 400 and again == unknown, again)
     time.sleep(1)
-    check("nobody else was mailed", len(sink.wait(5, 0)) == 5, [x["to"] for x in sink.messages])
+    check("nobody else was mailed", len(sink.wait(8, 0)) == 8, [x["to"] for x in sink.messages])
     return unknown
 
 

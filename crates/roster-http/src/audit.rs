@@ -67,6 +67,17 @@ pub struct Refused {
     pub message: String,
 }
 
+impl Refused {
+    /// A dialect's JSON error answer, carrying this for the refusal event, never cached.
+    pub fn respond(self, status: axum::http::StatusCode, body: serde_json::Value) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let mut resp = (status, axum::Json(body)).into_response();
+        resp.extensions_mut().insert(self);
+        resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+        resp
+    }
+}
+
 /// Records one event for a request refused or failed after its caller was known: any refused
 /// change, and any request refused for want of permission. Refusals before a credential is
 /// proven name no tenant and are only logged.

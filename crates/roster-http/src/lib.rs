@@ -2,7 +2,9 @@
 //! operational endpoints, behind one set of layers (request ids, tracing, metrics, body limits).
 
 mod audit;
+mod beyond_identity;
 mod beyondtrust;
+mod body;
 mod docs;
 mod mattr;
 pub mod native;
@@ -24,6 +26,15 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+
+/// "user" → "User": a core noun at the start of a dialect's sentence.
+pub(crate) fn capitalised(word: &str) -> String {
+    let mut out = word.to_owned();
+    if let Some(first) = out.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    out
+}
 
 /// Whether a request says its body is JSON (`application/json` or any `application/*+json`).
 pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
@@ -128,6 +139,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .merge(docs::router())
         .nest_service("/compat/beyondtrust", beyondtrust::service(state.clone()))
         .nest_service("/compat/mattr", mattr::service(state.clone()))
+        .nest_service("/compat/beyond-identity", beyond_identity::service(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

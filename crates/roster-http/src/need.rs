@@ -22,6 +22,12 @@ impl Need for UsersWrite {
     const PERMISSION: Permission = Permission::UsersWrite;
 }
 
+/// Reading the audit trail.
+pub struct EventsRead;
+impl Need for EventsRead {
+    const PERMISSION: Permission = Permission::EventsRead;
+}
+
 /// The caller of `Authorization: Bearer <credential>`: a user's access token (a JWT) or a tenant
 /// API key. Leaves the caller where the refusal recorder finds it.
 pub async fn bearer_caller(parts: &Parts, state: &AppState) -> Result<Caller, CoreError> {

@@ -1,7 +1,7 @@
 //! The dialect's error answers: the status the vendor's server uses and a JSON string saying
 //! what is wrong, mapped from core errors in this one place.
 
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::connectors::DirectoryError;
 use roster_core::CoreError;
@@ -66,11 +66,9 @@ impl From<CoreError> for BtError {
 
 impl IntoResponse for BtError {
     fn into_response(self) -> Response {
-        let refused = crate::audit::Refused { code: self.status.as_u16().to_string(), message: self.message.clone() };
-        let mut resp = (self.status, axum::Json(self.message)).into_response();
-        resp.extensions_mut().insert(refused);
-        resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-        resp
+        let body = serde_json::Value::String(self.message.clone());
+        crate::audit::Refused { code: self.status.as_u16().to_string(), message: self.message }
+            .respond(self.status, body)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The dialect's error answer, `{code, message, details[{value, msg, param, location}]}`, mapped
 //! from core errors in this one place.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::CoreError;
 use serde::Serialize;
@@ -77,11 +77,7 @@ impl From<CoreError> for MattrError {
     fn from(e: CoreError) -> Self {
         match e {
             CoreError::NotFound { what } => {
-                let mut what = what.to_owned();
-                if let Some(first) = what.get_mut(..1) {
-                    first.make_ascii_uppercase();
-                }
-                Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
+                Self::new(StatusCode::NOT_FOUND, format!("{} not found", crate::capitalised(what)))
             }
             CoreError::Validation(errs) => Self {
                 status: StatusCode::BAD_REQUEST,
@@ -116,12 +112,8 @@ impl From<CoreError> for MattrError {
 impl IntoResponse for MattrError {
     fn into_response(self) -> Response {
         let code = self.code();
-        let refused = crate::audit::Refused { code: code.to_owned(), message: self.message.clone() };
         let body = serde_json::json!({ "code": code, "message": self.message, "details": self.details });
-        let mut resp = (self.status, axum::Json(body)).into_response();
-        resp.extensions_mut().insert(refused);
-        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        resp
+        crate::audit::Refused { code: code.to_owned(), message: self.message }.respond(self.status, body)
     }
 }
 

@@ -8,6 +8,7 @@ mod errors;
 mod users;
 mod wire;
 
+use crate::body::BodyProblem;
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
@@ -25,31 +26,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = MattrError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        if !crate::is_json(req.headers()) {
-            return Err(MattrError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Expected Content-Type: application/json"));
-        }
-        let bytes = match axum::body::Bytes::from_request(req, state).await {
-            Ok(b) => b,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(MattrError::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large"))
+        crate::body::json_object(req, state).await.map(Body).map_err(|p| match p {
+            BodyProblem::NotJson => {
+                MattrError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Expected Content-Type: application/json")
             }
-            Err(e) => return Err(MattrError::invalid("body", "body", None, e.body_text())),
-        };
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| MattrError::invalid("body", "body", None, format!("the body is not JSON: {e}")))?;
-        if !value.is_object() {
-            return Err(MattrError::invalid("body", "body", None, "the body must be a JSON object"));
-        }
-        serde_path_to_error::deserialize(value).map(Body).map_err(|e| {
-            let (path, msg) = (e.path().to_string(), e.inner().to_string());
-            let at = |name: &str| if path == "." { name.to_owned() } else { format!("{path}.{name}") };
-            // serde reports a missing field at its parent; name the field itself.
-            let param = match msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-                Some(field) => at(field),
-                None if path == "." => "body".to_owned(),
-                None => path.clone(),
-            };
-            MattrError::invalid("body", &param, None, msg)
+            BodyProblem::TooLarge => MattrError::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large"),
+            BodyProblem::Malformed(msg) => MattrError::invalid("body", "body", None, msg),
+            BodyProblem::Field { param, message } => MattrError::invalid("body", &param, None, message),
         })
     }
 }

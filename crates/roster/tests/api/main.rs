@@ -6,6 +6,7 @@ mod access;
 mod access_policies;
 mod auth;
 mod auth_tokens;
+mod beyond_identity;
 mod beyondtrust;
 mod cli;
 mod devices;
