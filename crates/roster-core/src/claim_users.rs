@@ -231,6 +231,7 @@ impl Directory {
                 sort: by_creation()?,
                 limit,
                 cursor,
+                offset: 0,
                 count: false,
                 deleted: Default::default(),
             };
@@ -260,6 +261,7 @@ impl Directory {
             sort: by_creation()?,
             limit,
             cursor,
+            offset: 0,
             count: false,
             deleted: Default::default(),
         };
@@ -280,7 +282,8 @@ impl Directory {
         // The cursor is bound to the user whose credentials it pages.
         let fp = format!("credentials:{user}");
         let after: Option<After> = cursor.map(|c| page::decode_cursor(c, &sort, &fp)).transpose()?;
-        let query = ListQuery { filter: None, sort, limit, after, count: false, deleted: Default::default() };
+        let query =
+            ListQuery { filter: None, sort, limit, after, offset: 0, count: false, deleted: Default::default() };
         let rows = self.store.list_credentials(caller.tenant_id, user, &query).await?;
         Ok(to_page(&query, &fp, rows))
     }

@@ -98,6 +98,8 @@ pub struct ListRequest {
     pub sort: Sort,
     pub limit: u32,
     pub cursor: Option<String>,
+    /// Rows to skip before the page (for faces that page by offset); not with a cursor.
+    pub offset: u32,
     pub count: bool,
     pub deleted: Deleted,
 }
@@ -206,6 +208,7 @@ fn numbered(number: i64, resource: crate::schema::Resource) -> Result<ListQuery,
         sort: Sort::parse(None, resource)?,
         limit: 1,
         after: None,
+        offset: 0,
         count: false,
         deleted: Deleted::Include,
     })
@@ -214,6 +217,12 @@ fn numbered(number: i64, resource: crate::schema::Resource) -> Result<ListQuery,
 /// Turns a face's request into the store's query, checking the cursor belongs to it.
 fn to_query(req: ListRequest) -> Result<(ListQuery, String), CoreError> {
     let fp = page::fingerprint(req.filter.as_ref(), req.deleted);
+    if req.offset > 0 && req.cursor.is_some() {
+        return Err(CoreError::invalid("offset", "a page starts at a cursor or at an offset, not both"));
+    }
+    if req.offset > page::MAX_OFFSET {
+        return Err(CoreError::invalid("offset", format!("at most {}", page::MAX_OFFSET)));
+    }
     let after = match req.cursor.as_deref() {
         Some(c) => Some(page::decode_cursor(c, &req.sort, &fp)?),
         None => None,
@@ -225,6 +234,7 @@ fn to_query(req: ListRequest) -> Result<(ListQuery, String), CoreError> {
             sort: req.sort,
             limit: req.limit,
             after,
+            offset: req.offset,
             count: req.count,
             deleted: req.deleted,
         },
@@ -526,6 +536,7 @@ impl Directory {
             sort: Sort::parse(None, crate::schema::Resource::User)?,
             limit: 1,
             cursor: None,
+            offset: 0,
             count: false,
             deleted: Deleted::Include,
         };

@@ -427,6 +427,43 @@ impl Parser {
     }
 }
 
+/// One test of an attribute against values given as text (a query string's), typed as the
+/// attribute wants them: `IN` when there are several, the operator otherwise. For faces whose
+/// filters are parameters rather than the text form.
+pub fn attr_test(resource: Resource, name: &str, op: CmpOp, values: &[&str]) -> Result<Filter, FilterError> {
+    let attr = resource.attr(name).ok_or_else(|| FilterError::UnknownAttribute(name.to_owned()))?;
+    let target = Target::Attr(attr);
+    check_op(&target, op)?;
+    if values.is_empty() {
+        return Err(FilterError::BadValue { attr: name.to_owned(), expected: "a value".into() });
+    }
+    if values.len() > MAX_IN_VALUES {
+        return Err(FilterError::TooComplex);
+    }
+    let lit = |text: &str| match attr.ty {
+        AttrType::Bool => match text.to_ascii_lowercase().as_str() {
+            "true" => Lit::Bool(true),
+            "false" => Lit::Bool(false),
+            _ => Lit::Str(text.to_owned()),
+        },
+        AttrType::Int => text.parse().map(Lit::Num).unwrap_or_else(|_| Lit::Str(text.to_owned())),
+        _ => Lit::Str(text.to_owned()),
+    };
+    let mut typed_values = values.iter().map(|v| typed(&target, op, lit(v))).collect::<Result<Vec<_>, _>>()?;
+    let cond = match typed_values.len() {
+        1 => Cond::Cmp(op, typed_values.remove(0)),
+        _ if op == CmpOp::Eq => Cond::In(typed_values),
+        _ => return Err(FilterError::BadValue { attr: name.to_owned(), expected: "one value".into() }),
+    };
+    Ok(Filter::Test { target, cond })
+}
+
+/// The attribute is present (not null).
+pub fn attr_present(resource: Resource, name: &str) -> Result<Filter, FilterError> {
+    let attr = resource.attr(name).ok_or_else(|| FilterError::UnknownAttribute(name.to_owned()))?;
+    Ok(Filter::Test { target: Target::Attr(attr), cond: Cond::Present })
+}
+
 fn name_of(target: &Target) -> String {
     match target {
         Target::Attr(a) => a.name.to_owned(),

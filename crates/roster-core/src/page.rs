@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
+/// Deepest offset a listing pages to: past it, a cursor pages without rereading what it skips.
+pub const MAX_OFFSET: u32 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sort {
@@ -55,6 +57,8 @@ pub struct ListQuery {
     /// Rows wanted; the store fetches one more to learn whether a next page exists.
     pub limit: u32,
     pub after: Option<After>,
+    /// Rows skipped before the page.
+    pub offset: u32,
     pub count: bool,
     pub deleted: Deleted,
 }

@@ -347,6 +347,9 @@ pub(crate) fn keyset(mut select: SelectStatement, key: SimpleExpr, query: &ListQ
         select.and_where(if query.sort.desc { left.lt(right) } else { left.gt(right) });
     }
     select.order_by_expr(key, order.clone()).order_by(Alias::new("id"), order).limit(u64::from(query.limit) + 1);
+    if query.offset > 0 {
+        select.offset(u64::from(query.offset));
+    }
     select
 }
 

@@ -369,6 +369,7 @@ fn list_request(
         sort: Sort::parse(sort, resource)?,
         limit: page::check_limit(limit)?,
         cursor,
+        offset: 0,
         count: false,
         deleted: Default::default(),
     })

@@ -35,6 +35,7 @@ where
             sort,
             limit: 1000,
             cursor,
+            offset: 0,
             count: false,
             deleted: Default::default(),
         };

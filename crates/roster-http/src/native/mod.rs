@@ -169,6 +169,7 @@ pub(crate) fn list_request(resource: Resource, p: ListParams) -> Result<(ListReq
         sort: Sort::parse(p.sort.as_deref(), resource)?,
         limit: page::check_limit(p.limit)?,
         cursor: p.cursor,
+        offset: 0,
         count: p.count.unwrap_or(false),
         deleted: p.deleted.unwrap_or_default(),
     };
