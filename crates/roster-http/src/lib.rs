@@ -11,6 +11,7 @@ pub mod native;
 mod need;
 mod ops;
 mod permissions;
+mod slc_hub;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, StatusCode};
@@ -140,6 +141,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .nest_service("/compat/beyondtrust", beyondtrust::service(state.clone()))
         .nest_service("/compat/mattr", mattr::service(state.clone()))
         .nest_service("/compat/beyond-identity", beyond_identity::service(state.clone()))
+        .nest_service("/compat/slc-hub", slc_hub::service(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

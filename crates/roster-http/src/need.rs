@@ -11,6 +11,11 @@ use roster_core::{Caller, CoreError};
 pub trait Need {
     const PERMISSION: Permission;
 }
+/// Any signed-in caller (acting on itself).
+pub struct Anyone;
+impl Need for Anyone {
+    const PERMISSION: Permission = Permission::SelfService;
+}
 /// Reading users.
 pub struct UsersRead;
 impl Need for UsersRead {
@@ -22,6 +27,11 @@ impl Need for UsersWrite {
     const PERMISSION: Permission = Permission::UsersWrite;
 }
 
+/// Signing in as another user.
+pub struct Impersonate;
+impl Need for Impersonate {
+    const PERMISSION: Permission = Permission::Impersonate;
+}
 /// Reading the audit trail.
 pub struct EventsRead;
 impl Need for EventsRead {

@@ -63,6 +63,20 @@ impl From<CoreError> for BiError {
     }
 }
 
+impl From<crate::body::BodyProblem> for BiError {
+    fn from(p: crate::body::BodyProblem) -> Self {
+        use crate::body::BodyProblem;
+        match p {
+            BodyProblem::NotJson => {
+                Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Expected Content-Type: application/json.")
+            }
+            BodyProblem::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large."),
+            BodyProblem::Malformed(msg) => Self::malformed(msg),
+            BodyProblem::Field { param, message } => Self::malformed(format!("{param}: {message}")),
+        }
+    }
+}
+
 impl IntoResponse for BiError {
     fn into_response(self) -> Response {
         let code = self.status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "_");

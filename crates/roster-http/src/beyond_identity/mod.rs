@@ -9,10 +9,9 @@ mod events;
 mod users;
 mod wire;
 
-use crate::body::BodyProblem;
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::routing::{get, post};
 use axum::Router;
 use errors::BiError;
@@ -25,14 +24,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = BiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        crate::body::json_object(req, state).await.map(Body).map_err(|p| match p {
-            BodyProblem::NotJson => {
-                BiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Expected Content-Type: application/json.")
-            }
-            BodyProblem::TooLarge => BiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large."),
-            BodyProblem::Malformed(msg) => BiError::malformed(msg),
-            BodyProblem::Field { param, message } => BiError::malformed(format!("{param}: {message}")),
-        })
+        crate::body::json_object(req, state).await.map(Body).map_err(BiError::from)
     }
 }
 

@@ -17,16 +17,11 @@ use std::marker::PhantomData;
 pub const COOKIE: &str = "ASP.NET_SessionId";
 
 // User Accounts Management (Read) and (Read/Write) are the core's users:read and users:write.
-pub use crate::need::{Need, UsersRead, UsersWrite};
+pub use crate::need::{Anyone, Need, UsersRead, UsersWrite};
 /// Password Safe API Global Quarantine (Read/Write).
 pub struct Quarantine;
 impl Need for Quarantine {
     const PERMISSION: Permission = Permission::UsersQuarantine;
-}
-/// Any signed-in caller.
-pub struct Anyone;
-impl Need for Anyone {
-    const PERMISSION: Permission = Permission::SelfService;
 }
 
 /// The caller of a signed-in session (the cookie, or the bearer token it was opened with),

@@ -109,6 +109,20 @@ impl From<CoreError> for MattrError {
     }
 }
 
+impl From<crate::body::BodyProblem> for MattrError {
+    fn from(p: crate::body::BodyProblem) -> Self {
+        use crate::body::BodyProblem;
+        match p {
+            BodyProblem::NotJson => {
+                Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Expected Content-Type: application/json")
+            }
+            BodyProblem::TooLarge => Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large"),
+            BodyProblem::Malformed(msg) => Self::invalid("body", "body", None, msg),
+            BodyProblem::Field { param, message } => Self::invalid("body", &param, None, message),
+        }
+    }
+}
+
 impl IntoResponse for MattrError {
     fn into_response(self) -> Response {
         let code = self.code();

@@ -8,10 +8,9 @@ mod errors;
 mod users;
 mod wire;
 
-use crate::body::BodyProblem;
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::routing::{get, post};
 use axum::Router;
 use errors::MattrError;
@@ -26,14 +25,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = MattrError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        crate::body::json_object(req, state).await.map(Body).map_err(|p| match p {
-            BodyProblem::NotJson => {
-                MattrError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Expected Content-Type: application/json")
-            }
-            BodyProblem::TooLarge => MattrError::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large"),
-            BodyProblem::Malformed(msg) => MattrError::invalid("body", "body", None, msg),
-            BodyProblem::Field { param, message } => MattrError::invalid("body", &param, None, message),
-        })
+        crate::body::json_object(req, state).await.map(Body).map_err(MattrError::from)
     }
 }
 

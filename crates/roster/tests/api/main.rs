@@ -28,6 +28,7 @@ mod principals;
 mod roles;
 mod schema;
 mod secrets;
+mod slc_hub;
 mod tenancy;
 mod users;
 mod users_list;

@@ -1,0 +1,47 @@
+//! The Altair SLC Hub Authentication and Identity API dialect, mounted at `/compat/slc-hub`:
+//! camelCase records with `_id`/`_created`/`_modified`, `{totalCount, data}` lists paged by
+//! offset, `filter[<field>][<OP>]` queries, projections, and bearer tokens from `POST /login`.
+//! Handlers translate and call core, nothing more. Work in progress: login, impersonation and
+//! reading users are served; the rest of the operation table is still to come.
+
+mod auth;
+mod errors;
+mod query;
+mod session;
+mod users;
+mod wire;
+
+use crate::AppState;
+use axum::extract::{FromRequest, Request};
+use axum::routing::{get, post};
+use axum::Router;
+use errors::SlcError;
+use serde::de::DeserializeOwned;
+
+/// A JSON object body; every problem with it is a 400 naming the field at fault.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
+    type Rejection = SlcError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        crate::body::json_object(req, state).await.map(Body).map_err(SlcError::from)
+    }
+}
+
+fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(session::login))
+        .route("/impersonate", post(session::impersonate))
+        .route("/users", get(users::list))
+        .route("/users/current", get(users::current))
+        .route("/users/{id}", get(users::get))
+        .fallback(errors::not_found)
+        .method_not_allowed_fallback(errors::method_not_allowed)
+}
+
+/// The dialect as a router to nest at `/compat/slc-hub`.
+pub fn service(state: AppState) -> Router {
+    let refusals = axum::middleware::from_fn_with_state(state.clone(), crate::audit::record_refusals);
+    router().route_layer(refusals).with_state(state)
+}

@@ -1,0 +1,103 @@
+//! The dialect's JSON shapes: camelCase records with the system fields `_id`, `_created` and
+//! `_modified` (RFC 3339), lists as `{totalCount, data}`, tokens as `{token, expiresIn}`.
+
+use roster_core::model::{Time, User, UserStatus};
+use serde::{Deserialize, Serialize};
+
+fn rfc3339(t: &Time) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A user as the vendor answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlcUser<'a> {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "_created")]
+    pub created: String,
+    #[serde(rename = "_modified")]
+    pub modified: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<&'a str>,
+    pub system: bool,
+    pub user_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<&'a str>,
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inactive_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix_home_directory: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix_user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<&'a str>,
+    pub invitation_pending: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_expiry: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
+    pub temporarily_locked: bool,
+}
+
+impl<'a> From<&'a User> for SlcUser<'a> {
+    fn from(u: &'a User) -> Self {
+        let s = &u.spec;
+        SlcUser {
+            id: u.id.to_string(),
+            created: rfc3339(&u.created),
+            modified: rfc3339(&u.modified),
+            external_id: s.external_id.as_deref(),
+            system: false,
+            user_name: &s.user_name,
+            display_name: s.display_name.as_deref(),
+            active: s.status == UserStatus::Active,
+            inactive_reason: s.inactive_reason.map(|r| match r {
+                roster_core::model::InactiveReason::Manual => "manual",
+                roster_core::model::InactiveReason::TooManyFailedLogons => "tooManyFailedLogons",
+                roster_core::model::InactiveReason::ExternalAccountDisabled => "externalAccountDisabled",
+            }),
+            email: s.email.as_deref(),
+            unix_home_directory: s.unix_home_directory.as_deref(),
+            unix_user_name: s.unix_user_name.as_deref(),
+            user_principal_name: s.user_principal_name.as_deref(),
+            invitation_pending: s.status == UserStatus::Invited,
+            invitation_expiry: u.invitation_expires.as_ref().map(rfc3339),
+            deleted: u.deleted.as_ref().map(rfc3339),
+            temporarily_locked: u.locked_at(roster_core::model::now()),
+        }
+    }
+}
+
+/// `{totalCount, data}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListOf {
+    pub total_count: u64,
+    pub data: Vec<serde_json::Value>,
+}
+
+/// `POST /login`.
+#[derive(Debug, Deserialize)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /impersonate`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Impersonate {
+    pub user_id: String,
+}
+
+/// A token and its lifetime in seconds.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    pub token: String,
+    pub expires_in: i64,
+}

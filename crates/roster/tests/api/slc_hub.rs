@@ -1,0 +1,128 @@
+//! The SLC Hub dialect at `/compat/slc-hub` (in progress): login and impersonation tokens, the
+//! signed-in user, reading users, and the user query's filters, sort, offset paging and projection.
+
+use crate::*;
+
+const BASE: &str = "/compat/slc-hub";
+
+async fn error(resp: reqwest::Response, status: u16) -> String {
+    let body = expect(resp, status).await;
+    body["error"].as_str().unwrap_or_else(|| panic!("no error: {body}")).to_owned()
+}
+
+async fn query(srv: &TestServer, q: &str) -> Value {
+    expect(srv.get(&format!("{BASE}/users?{q}")).await, 200).await
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list["data"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap().to_owned()).collect()
+}
+
+both!(login_impersonate_and_current_user, |srv: &TestServer| async move {
+    let uid = person(srv, "grace").await;
+    let login = |user: &str, password: &str| {
+        srv.client.post(srv.url(&format!("{BASE}/login"))).json(&json!({"username": user, "password": password})).send()
+    };
+    let t = expect(login("grace", PASSWORD).await.unwrap(), 200).await;
+    assert!(t["expiresIn"].as_i64().unwrap() > 0);
+    let token = t["token"].as_str().unwrap().to_owned();
+    let me = srv.client.get(srv.url(&format!("{BASE}/users/current"))).bearer_auth(&token).send().await.unwrap();
+    let me = expect(me, 200).await;
+    assert_eq!((me["_id"].as_str(), me["userName"].as_str()), (Some(uid.as_str()), Some("grace")));
+    assert_eq!((me["active"].as_bool(), me["system"].as_bool()), (Some(true), Some(false)));
+    assert_eq!((me["invitationPending"].as_bool(), me["temporarilyLocked"].as_bool()), (Some(false), Some(false)));
+    assert!(chrono::DateTime::parse_from_rfc3339(me["_created"].as_str().unwrap()).is_ok());
+    assert!(me.get("deleted").is_none());
+    // A user reads itself but not the directory.
+    let r = srv.client.get(srv.url(&format!("{BASE}/users"))).bearer_auth(&token).send().await.unwrap();
+    error(r, 403).await;
+    // One answer for a wrong password and an unknown user.
+    let wrong = error(login("grace", "not-her-password-9").await.unwrap(), 401).await;
+    assert_eq!(wrong, error(login("nobody", "not-her-password-9").await.unwrap(), 401).await);
+    error(srv.client.get(srv.url(&format!("{BASE}/users/current"))).send().await.unwrap(), 401).await;
+
+    // The admin key impersonates grace: the token is hers.
+    let imp = expect(srv.post(&format!("{BASE}/impersonate"), &json!({"userId": uid})).await, 200).await;
+    let as_her = imp["token"].as_str().unwrap();
+    let me = srv.client.get(srv.url(&format!("{BASE}/users/current"))).bearer_auth(as_her).send().await.unwrap();
+    assert_eq!(expect(me, 200).await["userName"], "grace");
+    let nobody = json!({"userId": uuid::Uuid::now_v7()});
+    assert_eq!(error(srv.post(&format!("{BASE}/impersonate"), &nobody).await, 404).await, "User not found");
+    let m = error(srv.post(&format!("{BASE}/impersonate"), &json!({})).await, 400).await;
+    assert!(m.contains("userId"), "{m}");
+    // Impersonating from an impersonation session is refused.
+    let again =
+        srv.client.post(srv.url(&format!("{BASE}/impersonate"))).bearer_auth(as_her).json(&json!({"userId": uid}));
+    assert!([403].contains(&again.send().await.unwrap().status().as_u16()));
+});
+
+both!(user_query_filters_sort_paging_projection, |srv: &TestServer| async move {
+    for i in 0..25 {
+        let ext = if i % 5 == 0 { json!(format!("ext-{i}")) } else { Value::Null };
+        srv.user(json!({"user_name": format!("user{i:02}"), "display_name": format!("User {i:02}"),
+            "email": format!("u{i}@example.com"), "external_id": ext}))
+            .await;
+    }
+    let all = query(srv, "sort=userName").await;
+    assert_eq!(all["totalCount"], 25);
+    assert_eq!(names(&all).len(), 25);
+    // Offset paging: the third page of ten holds the last five; the count stays the total.
+    let page = query(srv, "sort=userName&page[limit]=10&page[offset]=20").await;
+    assert_eq!(names(&page), (20..25).map(|i| format!("user{i:02}")).collect::<Vec<_>>());
+    assert_eq!(page["totalCount"], 25);
+    let desc = query(srv, "sort=-userName&page[limit]=3").await;
+    assert_eq!(names(&desc), ["user24", "user23", "user22"]);
+    let newest = query(srv, "sort=-_created&page[limit]=1").await;
+    assert_eq!(names(&newest), ["user24"]);
+    // Operators.
+    assert_eq!(names(&query(srv, "filter[userName][EQ]=USER03").await), ["user03"]);
+    assert_eq!(query(srv, "filter[userName][SW]=user1").await["totalCount"], 10);
+    assert_eq!(query(srv, "filter[displayName][CO]=er%200").await["totalCount"], 10);
+    assert_eq!(names(&query(srv, "filter[email][EQ]=u7@example.com").await), ["user07"]);
+    let some = query(srv, "sort=userName&filter[userName][IN]=user01,user02&filter[userName][IN]=user09").await;
+    assert_eq!(names(&some), ["user01", "user02", "user09"]);
+    assert_eq!(query(srv, "filter[externalId][PR]=true").await["totalCount"], 5);
+    assert_eq!(query(srv, "filter[externalId][PR]=false").await["totalCount"], 20);
+    assert_eq!(query(srv, "filter[active][EQ]=true").await["totalCount"], 25);
+    assert_eq!(query(srv, "filter[system][EQ]=true").await["totalCount"], 0);
+    assert_eq!(query(srv, "filter[temporarilyLocked][EQ]=false").await["totalCount"], 25);
+    assert_eq!(query(srv, "filter[invitationPending][EQ]=true").await["totalCount"], 0);
+    let mid = all["data"][12]["_created"].as_str().unwrap().to_owned();
+    let before = query(srv, &format!("filter[_created][LT]={}", urlencode(&mid))).await["totalCount"].as_u64().unwrap();
+    let after = query(srv, &format!("filter[_created][GT]={}", urlencode(&mid))).await["totalCount"].as_u64().unwrap();
+    assert!(before >= 1 && after >= 1 && before + after <= 25, "{before} {after}");
+    // Soft-deleted users are left out unless asked for.
+    let gone = all["data"][0]["_id"].as_str().unwrap().to_owned();
+    expect(srv.delete(&format!("/api/v1/users/{gone}")).await, 200).await;
+    assert_eq!(query(srv, "").await["totalCount"], 24);
+    let deleted = query(srv, "filter[deleted][EQ]=deletedOnly").await;
+    assert_eq!(names(&deleted), ["user00"]);
+    assert!(deleted["data"][0]["deleted"].is_string());
+    assert_eq!(query(srv, "filter[deleted][EQ]=all").await["totalCount"], 25);
+    // Projection.
+    let slim = query(srv, "sort=userName&page[limit]=1&fields=userName,email").await;
+    assert_eq!(slim["data"][0], json!({"userName": "user01", "email": "u1@example.com"}));
+    let lean = query(srv, "page[limit]=1&excludeFields=email,_id").await;
+    assert!(lean["data"][0].get("email").is_none() && lean["data"][0].get("_id").is_none());
+    assert!(lean["data"][0]["userName"].is_string());
+    // One user, with the same projection; unknown ids are 404.
+    let one = expect(srv.get(&format!("{BASE}/users/{gone}?fields=deleted")).await, 200).await;
+    assert!(one["deleted"].is_string() && one.as_object().unwrap().len() == 1, "{one}");
+    assert_eq!(error(srv.get(&format!("{BASE}/users/not-an-id")).await, 404).await, "User not found");
+    // Bad parameters name themselves.
+    for (q, named) in [
+        ("filter[shoeSize][EQ]=9", "shoeSize"),
+        ("filter[userName][GT]=a", "GT"),
+        ("filter[active][EQ]=maybe", "filter[active][EQ]"),
+        ("sort=password", "sort"),
+        ("page[limit]=5000", "page[limit]"),
+        ("fields=password", "password"),
+    ] {
+        let m = error(srv.get(&format!("{BASE}/users?{q}")).await, 400).await;
+        assert!(m.contains(named), "{q}: {m}");
+    }
+});
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B").replace(':', "%3A")
+}
