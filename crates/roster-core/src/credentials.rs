@@ -111,12 +111,14 @@ impl Directory {
     }
 
     /// Creates a user with a first password, checked against the tenant's policy before
-    /// anything is written; the user and its password are written together.
+    /// anything is written; the user and its password are written together. With `must_change`
+    /// the user has to choose a new password at its first sign-in.
     pub async fn create_user_with_password(
         &self,
         caller: &Caller,
         mut spec: crate::model::UserSpec,
         password: &str,
+        must_change: bool,
     ) -> Result<User, CoreError> {
         crate::connectors::check_directory_edit(&crate::model::UserSpec::default(), &mut spec)?;
         crate::validate::user(&mut spec, None)?;
@@ -151,7 +153,7 @@ impl Directory {
         );
         Ok(self
             .store
-            .insert_user_with_password(caller.tenant_id, id, &spec, &hash, now, [&created, &credential])
+            .insert_user_with_password(caller.tenant_id, id, &spec, (&hash, must_change), now, [&created, &credential])
             .await?)
     }
 

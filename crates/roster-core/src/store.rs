@@ -197,7 +197,7 @@ pub trait Store: Send + Sync + 'static {
         tenant: Uuid,
         id: Uuid,
         spec: &UserSpec,
-        hash: &str,
+        password: (&str, bool),
         at: Time,
         events: [&Event; 2],
     ) -> StoreResult<User>;

@@ -900,7 +900,7 @@ impl Store for SqlStore {
         tenant: Uuid,
         id: Uuid,
         spec: &UserSpec,
-        hash: &str,
+        (hash, must_change): (&str, bool),
         at: Time,
         events: [&Event; 2],
     ) -> StoreResult<User> {
@@ -911,6 +911,7 @@ impl Store for SqlStore {
         let changed = Query::update()
             .table(Users::Table)
             .value(Users::PasswordChangedAt, tables::millis(at))
+            .value(Users::PasswordMustChange, must_change)
             .and_where(Expr::col(Users::Id).eq(id))
             .returning_all()
             .to_owned();

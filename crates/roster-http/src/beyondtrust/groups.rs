@@ -202,7 +202,7 @@ pub async fn create_in(
     }
     let body = users::object(&body)?;
     let (spec, password) = users::local_user(&body)?;
-    let user = d.create_user_with_password(&caller, spec, &password).await?;
+    let user = d.create_user_with_password(&caller, spec, &password, false).await?;
     d.add_member(&caller, g.id, MemberRef { kind: PrincipalKind::User, id: user.id }).await?;
     let shown: BtUser = users::shown(d, &user).await?;
     Ok((StatusCode::CREATED, axum::Json(shown)).into_response())

@@ -215,7 +215,7 @@ pub async fn create(
     let (user, secret) = match user_type.to_ascii_lowercase().as_str() {
         "beyondinsight" => {
             let (spec, password) = local_user(&body)?;
-            (d.create_user_with_password(&caller, spec, &password).await?, None)
+            (d.create_user_with_password(&caller, spec, &password, false).await?, None)
         }
         "application" => {
             let user_name = rules.text("UserName", true, 64);

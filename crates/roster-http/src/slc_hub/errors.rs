@@ -21,6 +21,20 @@ impl SlcError {
     }
 }
 
+/// A core field's name as the vendor's records name it.
+fn wire_field(field: &str) -> &str {
+    match field {
+        "user_name" => "userName",
+        "display_name" => "displayName",
+        "external_id" => "externalId",
+        "unix_user_name" => "unixUserName",
+        "unix_home_directory" => "unixHomeDirectory",
+        "user_principal_name" => "userPrincipalName",
+        "inactive_reason" => "inactiveReason",
+        other => other,
+    }
+}
+
 impl From<CoreError> for SlcError {
     fn from(e: CoreError) -> Self {
         let status = match &e {
@@ -41,9 +55,9 @@ impl From<CoreError> for SlcError {
         let message = match e {
             CoreError::NotFound { what } => format!("{} not found", crate::capitalised(what)),
             CoreError::Validation(errs) => {
-                errs.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+                errs.iter().map(|f| format!("{}: {}", wire_field(&f.field), f.message)).collect::<Vec<_>>().join("; ")
             }
-            CoreError::Unique { field } => format!("{field} is already taken"),
+            CoreError::Unique { field } => format!("{} is already taken", wire_field(field)),
             other => other.to_string(),
         };
         Self::new(status, message)

@@ -8,6 +8,7 @@ mod auth;
 mod errors;
 mod query;
 mod session;
+mod user_edits;
 mod users;
 mod wire;
 
@@ -33,9 +34,9 @@ fn router() -> Router<AppState> {
     Router::new()
         .route("/login", post(session::login))
         .route("/impersonate", post(session::impersonate))
-        .route("/users", get(users::list))
+        .route("/users", get(users::list).post(user_edits::create))
         .route("/users/current", get(users::current))
-        .route("/users/{id}", get(users::get))
+        .route("/users/{id}", get(users::get).put(user_edits::replace).patch(user_edits::patch))
         .fallback(errors::not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)
 }

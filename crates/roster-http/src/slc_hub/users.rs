@@ -1,5 +1,4 @@
-//! `/users`: the signed-in user, querying and reading users. (Creating, replacing and patching
-//! users, memberships and passwords are still to come.)
+//! `/users`: the signed-in user, querying and reading users.
 
 use super::auth::Bearer;
 use super::errors::SlcError;
@@ -12,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use roster_core::model::User;
 
 /// A user as JSON, with the projection applied.
-fn record(user: &User, projection: &Projection) -> serde_json::Value {
+pub(super) fn record(user: &User, projection: &Projection) -> serde_json::Value {
     let mut v = serde_json::to_value(SlcUser::from(user)).unwrap_or_default();
     projection.apply(&mut v);
     v

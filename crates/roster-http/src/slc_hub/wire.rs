@@ -101,3 +101,52 @@ pub struct Token {
     pub token: String,
     pub expires_in: i64,
 }
+
+/// A user as `POST /users` and `PUT /users/{userId}` send it. The system fields and the ones
+/// Roster keeps itself (`_id`, `_created`, `_modified`, `system`, `invitationPending`,
+/// `invitationExpiry`, `temporarilyLocked`) may be sent back as read and are ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserWrite {
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub user_name: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub inactive_reason: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub unix_home_directory: Option<String>,
+    #[serde(default)]
+    pub unix_user_name: Option<String>,
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    /// Set: the user is (soft) deleted; absent or null: it is not.
+    #[serde(default)]
+    pub deleted: Option<String>,
+    #[serde(default, rename = "_id")]
+    pub _id: Option<serde_json::Value>,
+    #[serde(default, rename = "_created")]
+    pub _created: Option<serde_json::Value>,
+    #[serde(default, rename = "_modified")]
+    pub _modified: Option<serde_json::Value>,
+    #[serde(default, rename = "system")]
+    pub _system: Option<serde_json::Value>,
+    #[serde(default, rename = "invitationPending")]
+    pub _invitation_pending: Option<serde_json::Value>,
+    #[serde(default, rename = "invitationExpiry")]
+    pub _invitation_expiry: Option<serde_json::Value>,
+    #[serde(default, rename = "temporarilyLocked")]
+    pub _temporarily_locked: Option<serde_json::Value>,
+    /// Only on creation: the first password, checked against the policy.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Only on creation: the user must choose a new password at its first sign-in.
+    #[serde(default)]
+    pub must_change: Option<bool>,
+}

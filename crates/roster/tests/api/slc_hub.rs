@@ -126,3 +126,88 @@ both!(user_query_filters_sort_paging_projection, |srv: &TestServer| async move {
 fn urlencode(s: &str) -> String {
     s.replace('+', "%2B").replace(':', "%3A")
 }
+
+both!(create_replace_and_patch_users, |srv: &TestServer| async move {
+    let users = format!("{BASE}/users");
+    let body = json!({"userName": "ada", "displayName": "Ada", "email": "ada@example.com",
+        "password": PASSWORD, "mustChange": true, "externalId": "crm-1"});
+    let ada = expect(srv.post(&users, &body).await, 201).await;
+    assert_eq!((ada["userName"].as_str(), ada["externalId"].as_str()), (Some("ada"), Some("crm-1")));
+    let id = ada["_id"].as_str().unwrap().to_owned();
+    let native = expect(srv.get(&format!("/api/v1/users/{id}")).await, 200).await;
+    assert_eq!(native["password_must_change"], true);
+    expect(login(srv, "ada", PASSWORD).await, 200).await;
+    // Refusals name the problem and create nothing.
+    let mut weak = body.clone();
+    weak["userName"] = json!("bob");
+    weak["password"] = json!("short");
+    assert!(error(srv.post(&users, &weak).await, 400).await.contains("password"));
+    let mut none = weak.clone();
+    none.as_object_mut().unwrap().remove("password");
+    assert!(error(srv.post(&users, &none).await, 400).await.contains("password is required"));
+    let mut taken = body.clone();
+    taken["externalId"] = json!("crm-2");
+    taken["email"] = json!("other@example.com");
+    assert_eq!(error(srv.post(&users, &taken).await, 409).await, "userName is already taken");
+    let mut odd = body.clone();
+    odd["shoeSize"] = json!(9);
+    assert!(error(srv.post(&users, &odd).await, 400).await.contains("shoeSize"));
+    assert_eq!(query(srv, "").await["totalCount"], 1);
+
+    // PUT replaces the writable fields; system fields sent back as read are ignored.
+    let one = format!("{BASE}/users/{id}");
+    let mut put = expect(srv.get(&one).await, 200).await;
+    put["displayName"] = json!("Ada Lovelace");
+    put["active"] = json!(false);
+    put.as_object_mut().unwrap().remove("email");
+    let after = expect(srv.put(&one, &put).await, 200).await;
+    assert_eq!((after["displayName"].as_str(), after["active"].as_bool()), (Some("Ada Lovelace"), Some(false)));
+    assert_eq!(after["inactiveReason"], "manual");
+    assert!(after.get("email").is_none());
+    put["active"] = json!(true);
+    put["deleted"] = json!("2026-01-01T00:00:00Z");
+    let gone = expect(srv.put(&one, &put).await, 200).await;
+    assert!(gone["deleted"].is_string() && gone["active"] == true);
+    assert_eq!(query(srv, "").await["totalCount"], 0);
+    put.as_object_mut().unwrap().remove("deleted");
+    let back = expect(srv.put(&one, &put).await, 200).await;
+    assert!(back.get("deleted").is_none());
+    let m = error(srv.put(&one, &json!({"displayName": "x"})).await, 400).await;
+    assert!(m.contains("userName"), "{m}");
+
+    // PATCH: add, remove and replace over the user as it reads.
+    let patch = |ops: Value| {
+        let one = one.clone();
+        async move { srv.patch(&one, "application/json-patch+json", &ops).await }
+    };
+    let ops = json!([
+        {"op": "replace", "path": "/displayName", "value": "Countess"},
+        {"op": "add", "path": "/unixUserName", "value": "ada"},
+        {"op": "add", "path": "/email", "value": "countess@example.com"},
+        {"op": "remove", "path": "/externalId"},
+    ]);
+    let patched = expect(patch(ops).await, 200).await;
+    assert_eq!((patched["displayName"].as_str(), patched["unixUserName"].as_str()), (Some("Countess"), Some("ada")));
+    assert_eq!(patched["email"], "countess@example.com");
+    assert!(patched.get("externalId").is_none());
+    for (ops, named) in [
+        (json!([{"op": "move", "from": "/email", "path": "/displayName"}]), "only add, remove and replace"),
+        (json!([{"op": "replace", "path": "/_id", "value": "x"}]), "_id is read-only"),
+        (json!([{"op": "replace", "path": "/system", "value": true}]), "system is read-only"),
+        (json!([{"op": "add", "path": "/shoeSize", "value": 9}]), "shoeSize"),
+        (json!([{"op": "remove", "path": "/nothing/here"}]), "does not apply"),
+        (json!({"op": "add"}), "JSON Patch"),
+    ] {
+        let m = error(patch(ops.clone()).await, 400).await;
+        assert!(m.contains(named), "{ops}: {m}");
+    }
+    let deleted =
+        expect(patch(json!([{"op": "add", "path": "/deleted", "value": "2026-01-01T00:00:00Z"}])).await, 200).await;
+    assert!(deleted["deleted"].is_string());
+    let restored = expect(patch(json!([{"op": "remove", "path": "/deleted"}])).await, 200).await;
+    assert!(restored.get("deleted").is_none());
+    assert_eq!(
+        error(srv.put(&format!("{BASE}/users/{}", uuid::Uuid::now_v7()), &put).await, 404).await,
+        "User not found"
+    );
+});
