@@ -72,6 +72,18 @@ impl Directory {
         self.password_problems(&policy, &user, password).await
     }
 
+    /// Every rule a password for a user about to be created breaks, judged with the names
+    /// (user name, display name, email) it will have.
+    pub async fn check_new_password(
+        &self,
+        caller: &Caller,
+        (user_name, display_name, email): (Option<&str>, Option<&str>, Option<&str>),
+        password: &str,
+    ) -> Result<Vec<FieldError>, CoreError> {
+        let policy = self.password_policy(caller).await?;
+        Ok(policy.check(password, Personal { user_name: user_name.unwrap_or_default(), email, display_name }))
+    }
+
     async fn password_problems(
         &self,
         policy: &PasswordPolicy,

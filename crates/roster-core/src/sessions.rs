@@ -30,6 +30,49 @@ impl Directory {
         password: &str,
         request: &RequestMeta,
     ) -> Result<TokenPair, CoreError> {
+        match self.prove_password(tenant, login, password, request).await? {
+            Proven::Directory(t, u) => self.directory_sign_in(&t.name, u, login, password, request).await,
+            Proven::Local(t, u) => self.open_signed_in(&t.name, &u, "password", request).await,
+        }
+    }
+
+    /// Changes a user's password without a session, proving the current one as a sign-in does:
+    /// a wrong one counts towards the lockout, and every refusal before the proof is the same
+    /// Unauthenticated. Every session of the user ends.
+    pub async fn change_password_by_login(
+        &self,
+        tenant: &str,
+        login: &str,
+        current: &str,
+        new: &str,
+        request: &RequestMeta,
+    ) -> Result<(), CoreError> {
+        let user = match self.prove_password(tenant, login, current, request).await? {
+            Proven::Directory(t, u) => {
+                self.directory_sign_in(&t.name, u, login, current, request).await?;
+                return Err(CoreError::Conflict(
+                    "the user's password is kept by its directory; change it there".into(),
+                ));
+            }
+            Proven::Local(_, u) => u,
+        };
+        may_sign_in(&user)?;
+        if user.failed_logons > 0 {
+            self.store.clear_logon_failures(user.tenant_id, user.id, None).await?;
+        }
+        self.set_password(&self.user_caller(&user, request), user.id, new, false).await.map(drop)
+    }
+
+    /// Proves a local user's password (a directory user's is proven by its directory). Unknown
+    /// users, wrong passwords and locked accounts all answer the same Unauthenticated after the
+    /// same work; a wrong password counts towards the lockout.
+    async fn prove_password(
+        &self,
+        tenant: &str,
+        login: &str,
+        password: &str,
+        request: &RequestMeta,
+    ) -> Result<Proven, CoreError> {
         if password.len() > crate::password::MAX_BYTES || login.len() > 512 {
             return Err(CoreError::Unauthenticated);
         }
@@ -45,7 +88,7 @@ impl Directory {
         };
         if let (Some(t), Some(u)) = (&tenant, &user) {
             if u.spec.kind == UserKind::Directory && u.spec.directory_id.is_some() {
-                return self.directory_sign_in(&t.name, u.clone(), login, password, request).await;
+                return Ok(Proven::Directory(t.clone(), u.clone()));
             }
         }
         let hash = match &user {
@@ -54,7 +97,10 @@ impl Directory {
         };
         let (tenant, user, hash) = match (tenant, user, hash) {
             (Some(t), Some(u), Some(h)) => (t, u, h),
-            (tenant, user, _) => return self.unknown_sign_in(tenant, user, login, password, request).await,
+            (tenant, user, _) => {
+                self.unknown_sign_in(tenant, user, login, password, request).await?;
+                return Err(CoreError::Unauthenticated);
+            }
         };
         let refuse = |reason: &str| {
             sign_in_event(user.tenant_id, request, EventActor::user(&user), Some(&user), login, "password", reason)
@@ -67,8 +113,7 @@ impl Directory {
             self.store.record_events(&[refuse("the account is locked")]).await?;
             return Err(CoreError::Unauthenticated);
         }
-        // Only now, with the password proven, may the answer say why the account cannot sign in.
-        self.open_signed_in(&tenant.name, &user, "password", request).await
+        Ok(Proven::Local(tenant, user))
     }
 
     /// Opens a session for a user whose credential was just proven, unless its state forbids
@@ -469,6 +514,12 @@ pub(crate) fn sign_in_event(
     )
     .outcome(Outcome::Failure)
     .unattested()
+}
+
+/// Whose password `prove_password` proved, or whose it leaves to the directory.
+enum Proven {
+    Local(Tenant, User),
+    Directory(Tenant, User),
 }
 
 /// Whether a user's state lets it sign in and use its tokens.

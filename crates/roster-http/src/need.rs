@@ -27,6 +27,11 @@ impl Need for UsersWrite {
     const PERMISSION: Permission = Permission::UsersWrite;
 }
 
+/// Setting other users' credentials.
+pub struct CredentialsWrite;
+impl Need for CredentialsWrite {
+    const PERMISSION: Permission = Permission::CredentialsWrite;
+}
 /// Signing in as another user.
 pub struct Impersonate;
 impl Need for Impersonate {

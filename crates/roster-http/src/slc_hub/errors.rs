@@ -31,6 +31,7 @@ fn wire_field(field: &str) -> &str {
         "unix_home_directory" => "unixHomeDirectory",
         "user_principal_name" => "userPrincipalName",
         "inactive_reason" => "inactiveReason",
+        "current_password" => "currentPassword",
         other => other,
     }
 }

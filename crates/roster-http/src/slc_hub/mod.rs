@@ -6,6 +6,7 @@
 
 mod auth;
 mod errors;
+mod passwords;
 mod query;
 mod session;
 mod user_edits;
@@ -14,7 +15,7 @@ mod wire;
 
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use errors::SlcError;
 use serde::de::DeserializeOwned;
@@ -36,6 +37,13 @@ fn router() -> Router<AppState> {
         .route("/impersonate", post(session::impersonate))
         .route("/users", get(users::list).post(user_edits::create))
         .route("/users/current", get(users::current))
+        .route("/users/current/password", put(passwords::change_mine))
+        .route("/users/current/password/validate", post(passwords::validate_mine))
+        .route("/users/{id}/password", put(passwords::set))
+        .route("/users/{id}/password/validate", post(passwords::validate_for))
+        .route("/users/{id}/logonfailures", delete(passwords::clear_failures))
+        .route("/password/change", post(passwords::change_by_name))
+        .route("/password/validate", post(passwords::validate_new))
         .route("/users/{id}", get(users::get).put(user_edits::replace).patch(user_edits::patch))
         .fallback(errors::not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)

@@ -211,3 +211,84 @@ both!(create_replace_and_patch_users, |srv: &TestServer| async move {
         "User not found"
     );
 });
+
+both!(passwords_validation_change_set_and_lockout, |srv: &TestServer| async move {
+    let id = person(srv, "grace").await;
+    let post_as = |token: &str, path: &str, body: Value| {
+        srv.client.post(srv.url(&format!("{BASE}{path}"))).bearer_auth(token.to_owned()).json(&body).send()
+    };
+    let put_as = |token: &str, path: &str, body: Value| {
+        srv.client.put(srv.url(&format!("{BASE}{path}"))).bearer_auth(token.to_owned()).json(&body).send()
+    };
+    let login_token = |user: &'static str, password: &'static str| async move {
+        let r =
+            srv.client.post(srv.url(&format!("{BASE}/login"))).json(&json!({"username": user, "password": password}));
+        r.send().await.unwrap()
+    };
+    let token = expect(login_token("grace", PASSWORD).await, 200).await["token"].as_str().unwrap().to_owned();
+
+    // Validation names every failed rule, or answers an empty error.
+    let weak =
+        expect(post_as(&token, "/users/current/password/validate", json!({"password": "grace"})).await.unwrap(), 200)
+            .await;
+    let rules = weak["error"].as_str().unwrap();
+    assert!(rules.contains("characters") && rules.contains(';'), "{rules}");
+    let fine = json!({"password": "copper-lantern-meadow-58"});
+    assert_eq!(
+        expect(post_as(&token, "/users/current/password/validate", fine.clone()).await.unwrap(), 200).await,
+        json!({"error": ""})
+    );
+    assert_eq!(
+        expect(srv.post(&format!("{BASE}/users/{id}/password/validate"), &fine).await, 200).await,
+        json!({"error": ""})
+    );
+    let named = json!({"password": "copper-adalovelace-77", "username": "adalovelace", "displayName": "Ada Lovelace"});
+    let verdict = expect(srv.post(&format!("{BASE}/password/validate"), &named).await, 200).await;
+    assert!(!verdict["error"].as_str().unwrap().is_empty(), "a password holding the user's name: {verdict}");
+    assert_eq!(expect(srv.post(&format!("{BASE}/password/validate"), &fine).await, 200).await, json!({"error": ""}));
+
+    // Changing one's own: the current password is proven; every session ends.
+    let wrong = json!({"currentPassword": "not-it-at-all-1", "newPassword": "copper-lantern-meadow-58"});
+    assert!(error(put_as(&token, "/users/current/password", wrong).await.unwrap(), 400)
+        .await
+        .contains("currentPassword"));
+    let right = json!({"currentPassword": PASSWORD, "newPassword": "copper-lantern-meadow-58"});
+    assert_eq!(
+        expect(put_as(&token, "/users/current/password", right).await.unwrap(), 200).await["msg"],
+        "Password changed"
+    );
+    error(srv.client.get(srv.url(&format!("{BASE}/users/current"))).bearer_auth(&token).send().await.unwrap(), 401)
+        .await;
+    expect(login_token("grace", "copper-lantern-meadow-58").await, 200).await;
+
+    // An administrator sets it, optionally to be changed at the next sign-in.
+    let set = json!({"password": "ember-quartz-violet-64", "mustChange": true});
+    assert_eq!(expect(srv.put(&format!("{BASE}/users/{id}/password"), &set).await, 200).await["msg"], "Password set");
+    assert_eq!(expect(srv.get(&format!("/api/v1/users/{id}")).await, 200).await["password_must_change"], true);
+    assert!(error(srv.put(&format!("{BASE}/users/{id}/password"), &json!({"password": "x"})).await, 400)
+        .await
+        .contains("password"));
+
+    // By user name, without a token; a wrong current password counts towards the lockout.
+    let policy = json!({"lock_after": 2, "window_seconds": 600, "lock_seconds": 60, "deactivate_after": 0});
+    expect(srv.put("/api/v1/lockout-policy", &policy).await, 200).await;
+    let by_name = |current: &str| {
+        let body = json!({"username": "grace", "currentPassword": current, "newPassword": "amber-willow-harbor-31"});
+        srv.client.post(srv.url(&format!("{BASE}/password/change"))).json(&body).send()
+    };
+    let unknown =
+        json!({"username": "nobody", "currentPassword": "x-y-z-1234567", "newPassword": "amber-willow-harbor-31"});
+    let r = srv.client.post(srv.url(&format!("{BASE}/password/change"))).json(&unknown).send().await.unwrap();
+    let nobody = error(r, 401).await;
+    assert_eq!(error(by_name("wrong-guess-number-1").await.unwrap(), 401).await, nobody);
+    error(by_name("wrong-guess-number-2").await.unwrap(), 401).await;
+    let locked = expect(srv.get(&format!("{BASE}/users/{id}")).await, 200).await;
+    assert_eq!(locked["temporarilyLocked"], true);
+    // Locked: even the right password is refused alike.
+    assert_eq!(error(by_name("ember-quartz-violet-64").await.unwrap(), 401).await, nobody);
+    let r = srv.delete(&format!("{BASE}/users/{id}/logonfailures")).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(expect(srv.get(&format!("{BASE}/users/{id}")).await, 200).await["temporarilyLocked"], false);
+    assert_eq!(expect(by_name("ember-quartz-violet-64").await.unwrap(), 200).await["msg"], "Password changed");
+    expect(login_token("grace", "amber-willow-harbor-31").await, 200).await;
+});
