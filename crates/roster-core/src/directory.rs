@@ -894,6 +894,35 @@ impl Directory {
         Ok(self.store.add_member(caller.tenant_id, group, member, model::now(), &event).await?)
     }
 
+    /// Adds (true) and removes members of a group in one transaction: all or none. A removal of
+    /// a member that is not there, an unknown record or a cycle fails the whole change.
+    pub async fn change_members(
+        &self,
+        caller: &Caller,
+        group: Uuid,
+        changes: &[(bool, MemberRef)],
+    ) -> Result<(), CoreError> {
+        const MAX_CHANGES: usize = 1000;
+        if changes.len() > MAX_CHANGES {
+            return Err(CoreError::invalid("members", format!("at most {MAX_CHANGES} changes at once")));
+        }
+        let g = self.group(caller, group).await?;
+        if g.deleted.is_some() && changes.iter().any(|(add, _)| *add) {
+            return Err(CoreError::Conflict("the group is deleted; restore it before adding members".into()));
+        }
+        if g.source.is_some() {
+            return Err(CoreError::Conflict(DIRECTORY_MEMBERS.into()));
+        }
+        if changes.iter().any(|(add, m)| *add && m.kind == PrincipalKind::Group && m.id == group) {
+            return Err(CoreError::Cycle);
+        }
+        let changes: Vec<(bool, MemberRef, Event)> = changes
+            .iter()
+            .map(|(add, m)| (*add, *m, membership_event(caller, &g, *m, if *add { "ADD" } else { "REMOVE" })))
+            .collect();
+        Ok(self.store.change_members(caller.tenant_id, group, &changes, model::now()).await?)
+    }
+
     pub async fn remove_member(&self, caller: &Caller, group: Uuid, member: MemberRef) -> Result<(), CoreError> {
         let g = self.group(caller, group).await?;
         if g.source.is_some() {

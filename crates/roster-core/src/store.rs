@@ -277,6 +277,14 @@ pub trait Store: Send + Sync + 'static {
         event: &Event,
     ) -> StoreResult<bool>;
     /// Removes a direct member; NotFound("member") when it was not one.
+    /// Adds (true) and removes members of a group, each with its event, all or none.
+    async fn change_members(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        changes: &[(bool, MemberRef, Event)],
+        at: Time,
+    ) -> StoreResult<()>;
     async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, event: &Event) -> StoreResult<()>;
     /// Members of a group (direct, or through nested groups), as principals, filtered and paged.
     async fn list_members(

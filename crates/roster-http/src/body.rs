@@ -34,6 +34,11 @@ pub async fn json_object<T: DeserializeOwned>(req: Request, state: &AppState) ->
     if !value.is_object() {
         return Err(BodyProblem::Malformed("the body must be a JSON object".into()));
     }
+    from_value(value)
+}
+
+/// A JSON object read as a `T`, naming the failing field by its path.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, BodyProblem> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let (path, message) = (e.path().to_string(), e.inner().to_string());
         let at = |name: &str| if path == "." { name.to_owned() } else { format!("{path}.{name}") };

@@ -10,6 +10,7 @@ mod mattr;
 pub mod native;
 mod need;
 mod ops;
+mod pages;
 mod permissions;
 mod slc_hub;
 

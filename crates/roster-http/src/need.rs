@@ -27,6 +27,16 @@ impl Need for UsersWrite {
     const PERMISSION: Permission = Permission::UsersWrite;
 }
 
+/// Reading groups.
+pub struct GroupsRead;
+impl Need for GroupsRead {
+    const PERMISSION: Permission = Permission::GroupsRead;
+}
+/// Changing groups and their members.
+pub struct GroupsWrite;
+impl Need for GroupsWrite {
+    const PERMISSION: Permission = Permission::GroupsWrite;
+}
 /// Setting other users' credentials.
 pub struct CredentialsWrite;
 impl Need for CredentialsWrite {

@@ -1092,62 +1092,30 @@ impl Store for SqlStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
-        let backend = x.backend();
-        if x.fetch_optional(&by_id(query::groups(tenant), group)).await?.is_none() {
-            return Err(StoreError::NotFound("group"));
-        }
-        let stmt = match member.kind {
-            PrincipalKind::User => {
-                if x.fetch_optional(&by_id(query::users(tenant), member.id)).await?.is_none() {
-                    return Err(StoreError::NotFound("user"));
-                }
-                insert_row(
-                    GroupUsers::Table,
-                    [
-                        (GroupUsers::TenantId, tenant.into()),
-                        (GroupUsers::GroupId, group.into()),
-                        (GroupUsers::UserId, member.id.into()),
-                        (GroupUsers::CreatedAt, tables::millis(at).into()),
-                    ],
-                )?
-                .on_conflict(OnConflict::columns([GroupUsers::GroupId, GroupUsers::UserId]).do_nothing().to_owned())
-                .to_owned()
-            }
-            PrincipalKind::Group => {
-                if x.fetch_optional(&by_id(query::groups(tenant), member.id)).await?.is_none() {
-                    return Err(StoreError::NotFound("group"));
-                }
-                if backend == Backend::Postgres {
-                    // Serialise group-edge changes per tenant, so two concurrent edges cannot close a cycle together.
-                    let lock = Query::select()
-                        .column(Tenants::Id)
-                        .from(Tenants::Table)
-                        .and_where(Expr::col(Tenants::Id).eq(tenant))
-                        .lock(sea_query::LockType::Update)
-                        .to_owned();
-                    x.fetch_optional(&lock).await?;
-                }
-                let cycle = x.fetch_optional(&query::reaches(member.id, group, backend)).await?;
-                if cycle.map(|r| r.flag("hit")).transpose()?.unwrap_or(false) {
-                    return Err(StoreError::Cycle);
-                }
-                insert_row(
-                    GroupGroups::Table,
-                    [
-                        (GroupGroups::TenantId, tenant.into()),
-                        (GroupGroups::ParentId, group.into()),
-                        (GroupGroups::ChildId, member.id.into()),
-                        (GroupGroups::CreatedAt, tables::millis(at).into()),
-                    ],
-                )?
-                .on_conflict(OnConflict::columns([GroupGroups::ParentId, GroupGroups::ChildId]).do_nothing().to_owned())
-                .to_owned()
-            }
-        };
-        let added = x.execute(&stmt).await? > 0;
+        let added = add_edge(&mut x, tenant, group, member, at).await?;
         insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(added)
+    }
+
+    async fn change_members(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        changes: &[(bool, MemberRef, Event)],
+        at: Time,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        for (add, member, event) in changes {
+            if *add {
+                add_edge(&mut x, tenant, group, *member, at).await?;
+            } else if connectors::remove_edge(&mut x, tenant, group, *member).await? == 0 {
+                return Err(StoreError::NotFound("member"));
+            }
+            insert_event(&mut x, event).await?;
+        }
+        tx.commit().await
     }
 
     async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, event: &Event) -> StoreResult<()> {
@@ -1571,4 +1539,62 @@ impl SqlStore {
         insert_event(&mut x, event).await?;
         tx.commit().await
     }
+}
+
+/// Adds a member to a group in the current transaction (true: it was not there yet), refusing
+/// unknown records and a group edge that would close a cycle.
+async fn add_edge(x: &mut Exec<'_>, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool> {
+    let backend = x.backend();
+    if x.fetch_optional(&by_id(query::groups(tenant), group)).await?.is_none() {
+        return Err(StoreError::NotFound("group"));
+    }
+    let stmt = match member.kind {
+        PrincipalKind::User => {
+            if x.fetch_optional(&by_id(query::users(tenant), member.id)).await?.is_none() {
+                return Err(StoreError::NotFound("user"));
+            }
+            insert_row(
+                GroupUsers::Table,
+                [
+                    (GroupUsers::TenantId, tenant.into()),
+                    (GroupUsers::GroupId, group.into()),
+                    (GroupUsers::UserId, member.id.into()),
+                    (GroupUsers::CreatedAt, tables::millis(at).into()),
+                ],
+            )?
+            .on_conflict(OnConflict::columns([GroupUsers::GroupId, GroupUsers::UserId]).do_nothing().to_owned())
+            .to_owned()
+        }
+        PrincipalKind::Group => {
+            if x.fetch_optional(&by_id(query::groups(tenant), member.id)).await?.is_none() {
+                return Err(StoreError::NotFound("group"));
+            }
+            if backend == Backend::Postgres {
+                // Serialise group-edge changes per tenant, so two concurrent edges cannot close a cycle together.
+                let lock = Query::select()
+                    .column(Tenants::Id)
+                    .from(Tenants::Table)
+                    .and_where(Expr::col(Tenants::Id).eq(tenant))
+                    .lock(sea_query::LockType::Update)
+                    .to_owned();
+                x.fetch_optional(&lock).await?;
+            }
+            let cycle = x.fetch_optional(&query::reaches(member.id, group, backend)).await?;
+            if cycle.map(|r| r.flag("hit")).transpose()?.unwrap_or(false) {
+                return Err(StoreError::Cycle);
+            }
+            insert_row(
+                GroupGroups::Table,
+                [
+                    (GroupGroups::TenantId, tenant.into()),
+                    (GroupGroups::ParentId, group.into()),
+                    (GroupGroups::ChildId, member.id.into()),
+                    (GroupGroups::CreatedAt, tables::millis(at).into()),
+                ],
+            )?
+            .on_conflict(OnConflict::columns([GroupGroups::ParentId, GroupGroups::ChildId]).do_nothing().to_owned())
+            .to_owned()
+        }
+    };
+    Ok(x.execute(&stmt).await? > 0)
 }

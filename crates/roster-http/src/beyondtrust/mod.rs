@@ -20,32 +20,23 @@ use roster_core::schema::Resource;
 use roster_core::CoreError;
 
 /// Every record of a listing, page after page: the vendor answers whole lists.
-async fn every<T, F, Fut>(resource: Resource, sort: &str, filter: Option<&str>, mut page: F) -> Result<Vec<T>, BtError>
+async fn every<T, F, Fut>(resource: Resource, sort: &str, filter: Option<&str>, page: F) -> Result<Vec<T>, BtError>
 where
     F: FnMut(ListRequest) -> Fut,
     Fut: std::future::Future<Output = Result<Page<T>, CoreError>>,
 {
     let filter = filter.map(|f| roster_core::filter::parse(f, resource)).transpose().map_err(CoreError::from)?;
     let sort = Sort::parse(Some(sort), resource)?;
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let req = ListRequest {
-            filter: filter.clone(),
-            sort,
-            limit: 1000,
-            cursor,
-            offset: 0,
-            count: false,
-            deleted: Default::default(),
-        };
-        let found = page(req).await?;
-        out.extend(found.items);
-        match found.next_cursor {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    let req = ListRequest {
+        filter,
+        sort,
+        limit: roster_core::page::MAX_LIMIT,
+        cursor: None,
+        offset: 0,
+        count: false,
+        deleted: Default::default(),
+    };
+    Ok(crate::pages::every(req, page).await?)
 }
 
 /// The integer `{id}` of a path.

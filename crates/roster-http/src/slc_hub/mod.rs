@@ -6,6 +6,7 @@
 
 mod auth;
 mod errors;
+mod groups;
 mod passwords;
 mod query;
 mod session;
@@ -31,6 +32,37 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
+/// Applies a JSON Patch of add, remove and replace operations to a record as it reads, refusing
+/// paths to its read-only fields, and reads the result as a write of type `T`.
+fn json_patch<T: DeserializeOwned>(mut doc: serde_json::Value, body: &[u8], read_only: &[&str]) -> Result<T, SlcError> {
+    let ops: ::json_patch::Patch = serde_json::from_slice(body)
+        .map_err(|e| SlcError::bad_request(format!("the body is not a JSON Patch: {e}")))?;
+    for op in &ops.0 {
+        let (name, path) = match op {
+            ::json_patch::PatchOperation::Add(o) => ("add", &o.path),
+            ::json_patch::PatchOperation::Remove(o) => ("remove", &o.path),
+            ::json_patch::PatchOperation::Replace(o) => ("replace", &o.path),
+            _ => return Err(SlcError::bad_request("only add, remove and replace operations are supported")),
+        };
+        let field = path.to_string();
+        let top = field.trim_start_matches('/').split('/').next().unwrap_or_default();
+        if read_only.contains(&top) {
+            return Err(SlcError::bad_request(format!("{name} {field}: {top} is read-only")));
+        }
+    }
+    ::json_patch::patch(&mut doc, &ops).map_err(|e| SlcError::bad_request(format!("the patch does not apply: {e}")))?;
+    written(doc, read_only)
+}
+
+/// A record as a client sends it back, read as a write of type `T`: the read-only fields it
+/// carries as it read them are left out.
+fn written<T: DeserializeOwned>(mut doc: serde_json::Value, read_only: &[&str]) -> Result<T, SlcError> {
+    if let Some(map) = doc.as_object_mut() {
+        map.retain(|k, _| !read_only.contains(&k.as_str()));
+    }
+    crate::body::from_value(doc).map_err(SlcError::from)
+}
+
 fn router() -> Router<AppState> {
     Router::new()
         .route("/login", post(session::login))
@@ -42,6 +74,13 @@ fn router() -> Router<AppState> {
         .route("/users/{id}/password", put(passwords::set))
         .route("/users/{id}/password/validate", post(passwords::validate_for))
         .route("/users/{id}/logonfailures", delete(passwords::clear_failures))
+        .route("/users/{id}/memberships", get(groups::user_memberships))
+        .route("/groups", get(groups::list).post(groups::create))
+        .route("/groups/{id}", get(groups::get).put(groups::replace).patch(groups::patch))
+        .route("/groups/{id}/members", get(groups::members).patch(groups::change_members))
+        .route("/groups/{id}/memberships", get(groups::group_memberships))
+        .route("/principals", get(groups::principals))
+        .route("/principals/{id}/memberships", get(groups::principal_memberships))
         .route("/password/change", post(passwords::change_by_name))
         .route("/password/validate", post(passwords::validate_new))
         .route("/users/{id}", get(users::get).put(user_edits::replace).patch(user_edits::patch))

@@ -21,6 +21,12 @@ pub enum Meaning {
     Never,
     /// `deleted`: EQ chooses live, deleted or all records; LT and GT test the time.
     Deleted,
+    /// A principal's type, `User` or `Group`.
+    Kind,
+    /// EQ true or false: the attribute is present or not.
+    Present(&'static str),
+    /// Either attribute passes the test (a principal's display name, or its name when it has none).
+    Either(&'static str, &'static str),
 }
 
 /// A field a listing filters on: the vendor's name, its meaning, the operators it takes.
@@ -81,6 +87,34 @@ pub static USERS: Catalogue = Catalogue {
         "invitationPending",
         "deleted",
     ],
+};
+
+pub static GROUPS: Catalogue = Catalogue {
+    resource: Resource::Group,
+    fields: &[
+        Field { wire: "_id", meaning: Meaning::Attr("id"), ops: &["EQ", "IN"] },
+        Field { wire: "name", meaning: Meaning::Attr("name"), ops: TEXT },
+        Field { wire: "externalId", meaning: Meaning::Attr("external_id"), ops: &["PR", "EQ"] },
+        Field { wire: "system", meaning: Meaning::Attr("system"), ops: FLAG },
+        Field { wire: "_created", meaning: Meaning::Attr("created"), ops: TIME },
+        Field { wire: "_modified", meaning: Meaning::Attr("modified"), ops: TIME },
+    ],
+    sorts: &[("name", "name"), ("_created", "created"), ("_modified", "modified")],
+    projectable: &["_id", "_created", "_modified", "externalId", "name"],
+};
+
+pub static PRINCIPALS: Catalogue = Catalogue {
+    resource: Resource::Principal,
+    fields: &[
+        Field { wire: "_id", meaning: Meaning::Attr("id"), ops: &["EQ", "IN"] },
+        Field { wire: "_type", meaning: Meaning::Kind, ops: FLAG },
+        Field { wire: "displayName", meaning: Meaning::Either("display_name", "name"), ops: &["EQ", "CO", "SW"] },
+        Field { wire: "external", meaning: Meaning::Present("external_id"), ops: FLAG },
+        Field { wire: "system", meaning: Meaning::Never, ops: FLAG },
+        Field { wire: "deleted", meaning: Meaning::Deleted, ops: &["EQ", "LT", "GT"] },
+    ],
+    sorts: &[("displayName", "name")],
+    projectable: &[],
 };
 
 pub const DEFAULT_LIMIT: u32 = 100;
@@ -234,6 +268,22 @@ pub fn listing(raw: Option<&str>, cat: &Catalogue) -> Result<Listing, SlcError> 
                 time_test(cat.resource, "deleted", &op, one).map_err(core)?
             }
             (Meaning::Status(status), _) => status_is(status, boolean(&key, one)?)?,
+            (Meaning::Kind, _) => {
+                let kind = match one {
+                    "User" => "user",
+                    "Group" => "group",
+                    _ => return Err(SlcError::bad_request(format!("{key} must be User or Group"))),
+                };
+                filter::attr_test(cat.resource, "kind", CmpOp::Eq, &[kind]).map_err(core)?
+            }
+            (Meaning::Present(name), _) => {
+                let present = filter::attr_present(cat.resource, name).map_err(core)?;
+                if boolean(&key, one)? {
+                    present
+                } else {
+                    Filter::Not(Box::new(present))
+                }
+            }
             (Meaning::Never, _) => {
                 if boolean(&key, one)? {
                     // Nothing has it: a test no record passes.
@@ -254,6 +304,13 @@ pub fn listing(raw: Option<&str>, cat: &Catalogue) -> Result<Listing, SlcError> 
                     ])
                 }
             }
+            (Meaning::Either(a, b), _) => {
+                let cmp = text_op(&op);
+                Filter::Or(vec![
+                    filter::attr_test(cat.resource, a, cmp, &values).map_err(core)?,
+                    filter::attr_test(cat.resource, b, cmp, &values).map_err(core)?,
+                ])
+            }
             (Meaning::Attr(name), "PR") => {
                 let present = filter::attr_present(cat.resource, name).map_err(core)?;
                 if boolean(&key, one)? {
@@ -264,11 +321,7 @@ pub fn listing(raw: Option<&str>, cat: &Catalogue) -> Result<Listing, SlcError> 
             }
             (Meaning::Attr(name), "LT" | "GT") => time_test(cat.resource, name, &op, one).map_err(core)?,
             (Meaning::Attr(name), _) => {
-                let cmp = match op.as_str() {
-                    "CO" => CmpOp::Co,
-                    "SW" => CmpOp::Sw,
-                    _ => CmpOp::Eq,
-                };
+                let cmp = text_op(&op);
                 filter::attr_test(cat.resource, name, cmp, &values).map_err(core)?
             }
         };
@@ -289,6 +342,15 @@ pub fn listing(raw: Option<&str>, cat: &Catalogue) -> Result<Listing, SlcError> 
     let deleted = deleted.unwrap_or(if deleted_time { Deleted::Include } else { Deleted::Exclude });
     let request = ListRequest { filter: Filter::all(tests), sort, limit, cursor: None, offset, count: true, deleted };
     Ok(Listing { request, projection })
+}
+
+/// The comparison a text operator names (IN is equality with several values).
+fn text_op(op: &str) -> CmpOp {
+    match op {
+        "CO" => CmpOp::Co,
+        "SW" => CmpOp::Sw,
+        _ => CmpOp::Eq,
+    }
 }
 
 /// `<attr> lt|gt <RFC 3339 time>`.

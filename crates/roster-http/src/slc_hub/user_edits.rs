@@ -61,8 +61,9 @@ fn created(user: &User) -> Response {
 pub async fn create(
     State(s): State<AppState>,
     Bearer(caller, _): Bearer<UsersWrite>,
-    Body(w): Body<UserWrite>,
+    Body(doc): Body<serde_json::Value>,
 ) -> Result<Response, SlcError> {
+    let w: UserWrite = super::written(doc, READ_ONLY)?;
     let password = w.password.clone().ok_or_else(|| SlcError::bad_request("password is required"))?;
     if w.deleted.is_some() {
         return Err(SlcError::bad_request("deleted cannot be set on a new user"));
@@ -97,8 +98,9 @@ pub async fn replace(
     State(s): State<AppState>,
     Bearer(caller, _): Bearer<UsersWrite>,
     Path(id): Path<String>,
-    Body(w): Body<UserWrite>,
+    Body(doc): Body<serde_json::Value>,
 ) -> Result<Response, SlcError> {
+    let w: UserWrite = super::written(doc, READ_ONLY)?;
     let current = s.directory.user(&caller, user_id(&id)?).await?;
     let user = apply(&s.directory, &caller, current, &w).await?;
     Ok(axum::Json(record(&user, &Default::default())).into_response())
@@ -111,29 +113,9 @@ pub async fn patch(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, SlcError> {
-    let ops: json_patch::Patch = serde_json::from_slice(&body)
-        .map_err(|e| SlcError::bad_request(format!("the body is not a JSON Patch: {e}")))?;
-    for op in &ops.0 {
-        let (name, path) = match op {
-            json_patch::PatchOperation::Add(o) => ("add", &o.path),
-            json_patch::PatchOperation::Remove(o) => ("remove", &o.path),
-            json_patch::PatchOperation::Replace(o) => ("replace", &o.path),
-            _ => return Err(SlcError::bad_request("only add, remove and replace operations are supported")),
-        };
-        let field = path.to_string();
-        let top = field.trim_start_matches('/').split('/').next().unwrap_or_default();
-        if READ_ONLY.contains(&top) {
-            return Err(SlcError::bad_request(format!("{name} {field}: {top} is read-only")));
-        }
-    }
     let current = s.directory.user(&caller, user_id(&id)?).await?;
-    let mut doc = serde_json::to_value(SlcUser::from(&current)).unwrap_or_default();
-    json_patch::patch(&mut doc, &ops).map_err(|e| SlcError::bad_request(format!("the patch does not apply: {e}")))?;
-    if let Some(map) = doc.as_object_mut() {
-        map.retain(|k, _| !READ_ONLY.contains(&k.as_str()));
-    }
-    let w: UserWrite = serde_json::from_value(doc)
-        .map_err(|e| SlcError::bad_request(format!("the patched user is not valid: {e}")))?;
+    let doc = serde_json::to_value(SlcUser::from(&current)).unwrap_or_default();
+    let w: UserWrite = super::json_patch(doc, &body, READ_ONLY)?;
     let user = apply(&s.directory, &caller, current, &w).await?;
     Ok(axum::Json(record(&user, &Default::default())).into_response())
 }

@@ -102,9 +102,8 @@ pub struct Token {
     pub expires_in: i64,
 }
 
-/// A user as `POST /users` and `PUT /users/{userId}` send it. The system fields and the ones
-/// Roster keeps itself (`_id`, `_created`, `_modified`, `system`, `invitationPending`,
-/// `invitationExpiry`, `temporarilyLocked`) may be sent back as read and are ignored.
+/// A user as `POST /users` and `PUT /users/{userId}` send it, without the read-only fields
+/// (which a client may send back as it read them: they are left out before reading).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UserWrite {
@@ -129,24 +128,110 @@ pub struct UserWrite {
     /// Set: the user is (soft) deleted; absent or null: it is not.
     #[serde(default)]
     pub deleted: Option<String>,
-    #[serde(default, rename = "_id")]
-    pub _id: Option<serde_json::Value>,
-    #[serde(default, rename = "_created")]
-    pub _created: Option<serde_json::Value>,
-    #[serde(default, rename = "_modified")]
-    pub _modified: Option<serde_json::Value>,
-    #[serde(default, rename = "system")]
-    pub _system: Option<serde_json::Value>,
-    #[serde(default, rename = "invitationPending")]
-    pub _invitation_pending: Option<serde_json::Value>,
-    #[serde(default, rename = "invitationExpiry")]
-    pub _invitation_expiry: Option<serde_json::Value>,
-    #[serde(default, rename = "temporarilyLocked")]
-    pub _temporarily_locked: Option<serde_json::Value>,
     /// Only on creation: the first password, checked against the policy.
     #[serde(default)]
     pub password: Option<String>,
     /// Only on creation: the user must choose a new password at its first sign-in.
     #[serde(default)]
     pub must_change: Option<bool>,
+}
+
+/// A group as the vendor answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlcGroup<'a> {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "_created")]
+    pub created: String,
+    #[serde(rename = "_modified")]
+    pub modified: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<&'a str>,
+    pub system: bool,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a roster_core::model::Group> for SlcGroup<'a> {
+    fn from(g: &'a roster_core::model::Group) -> Self {
+        SlcGroup {
+            id: g.id.to_string(),
+            created: rfc3339(&g.created),
+            modified: rfc3339(&g.modified),
+            external_id: g.spec.external_id.as_deref(),
+            system: g.system,
+            name: &g.spec.name,
+        }
+    }
+}
+
+/// A group as `POST /groups` and `PUT /groups/{groupId}` send it, without the read-only fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupWrite {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// A principal (user or group) in a listing.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlcPrincipal<'a> {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "_type")]
+    pub kind: &'static str,
+    pub name: &'a str,
+    pub display_name: &'a str,
+    pub external: bool,
+    pub system: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
+}
+
+pub fn principal_type(kind: roster_core::model::PrincipalKind) -> &'static str {
+    match kind {
+        roster_core::model::PrincipalKind::User => "User",
+        roster_core::model::PrincipalKind::Group => "Group",
+    }
+}
+
+impl<'a> From<&'a roster_core::model::Principal> for SlcPrincipal<'a> {
+    fn from(p: &'a roster_core::model::Principal) -> Self {
+        SlcPrincipal {
+            id: p.id.to_string(),
+            kind: principal_type(p.kind),
+            name: &p.name,
+            display_name: p.display_name.as_deref().unwrap_or(&p.name),
+            external: p.external_id.is_some(),
+            system: false,
+            deleted: p.deleted.as_ref().map(rfc3339),
+        }
+    }
+}
+
+/// One entry of a membership listing: a group a principal belongs to, or a member of a group.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership<'a> {
+    pub membership_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<&'static str>,
+    pub id: String,
+    pub name: &'a str,
+}
+
+/// One change of `PATCH /groups/{groupId}/members`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemberChange {
+    pub op: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub principal_type: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
 }

@@ -292,3 +292,116 @@ both!(passwords_validation_change_set_and_lockout, |srv: &TestServer| async move
     assert_eq!(expect(by_name("ember-quartz-violet-64").await.unwrap(), 200).await["msg"], "Password changed");
     expect(login_token("grace", "amber-willow-harbor-31").await, 200).await;
 });
+
+/// The `(membershipType, name)` pairs of a membership listing, sorted.
+fn entries(list: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .map(|e| (e["membershipType"].as_str().unwrap().to_owned(), e["name"].as_str().unwrap().to_owned()))
+        .collect();
+    out.sort();
+    out
+}
+
+both!(groups_members_memberships_and_principals, |srv: &TestServer| async move {
+    let groups = format!("{BASE}/groups");
+    let mut ids = std::collections::HashMap::new();
+    for name in ["staff", "engineers", "rust"] {
+        let g = expect(srv.post(&groups, &json!({"name": name, "externalId": format!("x-{name}")})).await, 201).await;
+        assert_eq!((g["name"].as_str(), g["system"].as_bool()), (Some(name), Some(false)));
+        ids.insert(name, g["_id"].as_str().unwrap().to_owned());
+    }
+    let ada = person(srv, "ada").await;
+    person(srv, "alan").await;
+    let members = |g: &str| format!("{BASE}/groups/{}/members", ids[g]);
+    let change = |g: &str, ops: Value| {
+        let url = members(g);
+        async move { srv.patch(&url, "application/json", &ops).await }
+    };
+    // rust ⊂ engineers ⊂ staff; ada in rust; alan (by name) in engineers.
+    let r = change("staff", json!([{"op": "add", "id": ids["engineers"], "principalType": "Group"}])).await;
+    assert_eq!(expect(r, 200).await["msg"], "Group members changed");
+    expect(
+        change(
+            "engineers",
+            json!([{"op": "add", "id": ids["rust"]}, {"op": "add", "name": "alan", "principalType": "User"}]),
+        )
+        .await,
+        200,
+    )
+    .await;
+    expect(change("rust", json!([{"op": "add", "id": ada, "principalType": "User"}])).await, 200).await;
+
+    let list = |path: String| async move { expect(srv.get(&path).await, 200).await };
+    let e = |t: &str, n: &str| (t.to_owned(), n.to_owned());
+    assert_eq!(
+        entries(&list(members("staff")).await),
+        [e("direct", "engineers"), e("indirect", "ada"), e("indirect", "alan"), e("indirect", "rust")]
+    );
+    assert_eq!(
+        entries(&list(format!("{}?filter[membershipType][EQ]=direct", members("staff"))).await),
+        [e("direct", "engineers")]
+    );
+    let users_only = list(format!("{}?filter[principalType][EQ]=User", members("staff"))).await;
+    assert_eq!(entries(&users_only), [e("indirect", "ada"), e("indirect", "alan")]);
+    assert_eq!(users_only[0]["principalType"], "User");
+    let of_ada = list(format!("{BASE}/users/{ada}/memberships")).await;
+    assert_eq!(entries(&of_ada), [e("direct", "rust"), e("indirect", "engineers"), e("indirect", "staff")]);
+    let indirect = list(format!("{BASE}/users/{ada}/memberships?filter[membershipType][EQ]=indirect")).await;
+    assert_eq!(entries(&indirect), [e("indirect", "engineers"), e("indirect", "staff")]);
+    let of_rust = list(format!("{BASE}/groups/{}/memberships", ids["rust"])).await;
+    assert_eq!(entries(&of_rust), [e("direct", "engineers"), e("indirect", "staff")]);
+    assert_eq!(entries(&list(format!("{BASE}/principals/{ada}/memberships")).await), entries(&of_ada));
+
+    // A cycle, an unknown member or a bad op fails the whole change: nothing is applied.
+    let before = entries(&list(members("rust")).await);
+    let cycle = json!([{"op": "remove", "id": ada}, {"op": "add", "id": ids["staff"], "principalType": "Group"}]);
+    error(change("rust", cycle).await, 409).await;
+    assert_eq!(entries(&list(members("rust")).await), before, "the removal was rolled back");
+    let unknown = json!([{"op": "remove", "id": ada}, {"op": "add", "id": uuid::Uuid::now_v7()}]);
+    assert!(error(change("rust", unknown).await, 400).await.starts_with("[1]"));
+    let wrong_type = json!([{"op": "add", "id": ada, "principalType": "Group"}]);
+    assert!(error(change("rust", wrong_type).await, 400).await.contains("is a User"));
+    assert!(error(change("rust", json!([{"op": "move", "id": ada}])).await, 400)
+        .await
+        .contains("op must be add or remove"));
+    assert!(error(change("rust", json!([{"op": "remove", "name": "ada"}])).await, 400).await.contains("principalType"));
+    let absent = json!([{"op": "remove", "name": "alan", "principalType": "User"}]);
+    error(change("rust", absent).await, 404).await;
+    assert_eq!(entries(&list(members("rust")).await), before);
+    expect(change("rust", json!([{"op": "remove", "id": ada}])).await, 200).await;
+    assert!(entries(&list(members("rust")).await).is_empty());
+
+    // Group queries, PUT and PATCH.
+    let all = expect(srv.get(&format!("{groups}?sort=-name")).await, 200).await;
+    assert_eq!(all["totalCount"], 3);
+    assert_eq!(all["data"][0]["name"], "staff");
+    let some = expect(srv.get(&format!("{groups}?filter[name][CO]=ng&fields=name")).await, 200).await;
+    assert_eq!(some["data"], json!([{"name": "engineers"}]));
+    let one = format!("{groups}/{}", ids["rust"]);
+    let put = expect(srv.put(&one, &json!({"name": "rustaceans", "_id": "ignored", "system": false})).await, 200).await;
+    assert_eq!((put["name"].as_str(), put.get("externalId")), (Some("rustaceans"), None));
+    let patched =
+        srv.patch(&one, "application/json", &json!([{"op": "add", "path": "/externalId", "value": "x-r"}])).await;
+    assert_eq!(expect(patched, 200).await["externalId"], "x-r");
+    let ro = srv.patch(&one, "application/json", &json!([{"op": "replace", "path": "/system", "value": true}])).await;
+    assert!(error(ro, 400).await.contains("read-only"));
+    assert!(error(srv.put(&one, &json!({"externalId": "y"})).await, 400).await.contains("name is required"));
+    error(srv.get(&format!("{groups}/{}", uuid::Uuid::now_v7())).await, 404).await;
+
+    // Principals: users and groups together.
+    let p = expect(srv.get(&format!("{BASE}/principals?sort=displayName")).await, 200).await;
+    assert_eq!(p["totalCount"], 5);
+    let kinds = expect(srv.get(&format!("{BASE}/principals?filter[_type][EQ]=Group")).await, 200).await;
+    assert_eq!(kinds["totalCount"], 3);
+    assert!(kinds["data"].as_array().unwrap().iter().all(|x| x["_type"] == "Group"));
+    let named = expect(srv.get(&format!("{BASE}/principals?filter[displayName][SW]=al")).await, 200).await;
+    assert_eq!(named["data"][0]["name"], "alan");
+    let external = expect(srv.get(&format!("{BASE}/principals?filter[external][EQ]=true")).await, 200).await;
+    assert_eq!(external["totalCount"], 3);
+    assert!(error(srv.get(&format!("{BASE}/principals?filter[_type][EQ]=Robot")).await, 400)
+        .await
+        .contains("User or Group"));
+});
