@@ -8,16 +8,29 @@ fn rfc3339(t: &Time) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A user as the vendor answers it.
+/// The system fields every record carries.
 #[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SlcUser<'a> {
+pub struct Stamps {
     #[serde(rename = "_id")]
     pub id: String,
     #[serde(rename = "_created")]
     pub created: String,
     #[serde(rename = "_modified")]
     pub modified: String,
+}
+
+impl Stamps {
+    fn of(id: uuid::Uuid, created: &Time, modified: &Time) -> Stamps {
+        Stamps { id: id.to_string(), created: rfc3339(created), modified: rfc3339(modified) }
+    }
+}
+
+/// A user as the vendor answers it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlcUser<'a> {
+    #[serde(flatten)]
+    pub stamps: Stamps,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<&'a str>,
     pub system: bool,
@@ -47,9 +60,7 @@ impl<'a> From<&'a User> for SlcUser<'a> {
     fn from(u: &'a User) -> Self {
         let s = &u.spec;
         SlcUser {
-            id: u.id.to_string(),
-            created: rfc3339(&u.created),
-            modified: rfc3339(&u.modified),
+            stamps: Stamps::of(u.id, &u.created, &u.modified),
             external_id: s.external_id.as_deref(),
             system: false,
             user_name: &s.user_name,
@@ -140,12 +151,8 @@ pub struct UserWrite {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SlcGroup<'a> {
-    #[serde(rename = "_id")]
-    pub id: String,
-    #[serde(rename = "_created")]
-    pub created: String,
-    #[serde(rename = "_modified")]
-    pub modified: String,
+    #[serde(flatten)]
+    pub stamps: Stamps,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<&'a str>,
     pub system: bool,
@@ -155,9 +162,7 @@ pub struct SlcGroup<'a> {
 impl<'a> From<&'a roster_core::model::Group> for SlcGroup<'a> {
     fn from(g: &'a roster_core::model::Group) -> Self {
         SlcGroup {
-            id: g.id.to_string(),
-            created: rfc3339(&g.created),
-            modified: rfc3339(&g.modified),
+            stamps: Stamps::of(g.id, &g.created, &g.modified),
             external_id: g.spec.external_id.as_deref(),
             system: g.system,
             name: &g.spec.name,
