@@ -7,6 +7,7 @@
 mod auth;
 mod errors;
 mod groups;
+mod invitations;
 mod passwords;
 mod query;
 mod session;
@@ -75,6 +76,9 @@ fn router() -> Router<AppState> {
         .route("/users/{id}/password/validate", post(passwords::validate_for))
         .route("/users/{id}/logonfailures", delete(passwords::clear_failures))
         .route("/users/{id}/memberships", get(groups::user_memberships))
+        .route("/users/{id}/osinfo", get(users::osinfo))
+        .route("/invitations/accept", post(invitations::accept))
+        .route("/invitations/usernameavailability", post(invitations::availability))
         .route("/groups", get(groups::list).post(groups::create))
         .route("/groups/{id}", get(groups::get).put(groups::replace).patch(groups::patch))
         .route("/groups/{id}/members", get(groups::members).patch(groups::change_members))

@@ -56,3 +56,19 @@ pub async fn get(
     let user = s.directory.user(&caller, user_id(&id)?).await?;
     Ok(axum::Json(record(&user, &projection)).into_response())
 }
+
+/// `GET /users/{userId}/osinfo`: the user as an operating system knows it.
+pub async fn osinfo(
+    State(s): State<AppState>,
+    Bearer(caller, _): Bearer<UsersRead>,
+    Path(id): Path<String>,
+) -> Result<Response, SlcError> {
+    let user = s.directory.user(&caller, user_id(&id)?).await?;
+    let spec = &user.spec;
+    Ok(axum::Json(serde_json::json!({
+        "userName": spec.unix_user_name.as_deref().unwrap_or(&spec.user_name),
+        "userPrincipalName": spec.user_principal_name,
+        "unixHomeDirectory": spec.unix_home_directory,
+    }))
+    .into_response())
+}

@@ -405,3 +405,34 @@ both!(groups_members_memberships_and_principals, |srv: &TestServer| async move {
         .await
         .contains("User or Group"));
 });
+
+both!(invitations_and_osinfo, |srv: &TestServer| async move {
+    person(srv, "alan").await;
+    expect(srv.post("/api/v1/invitations", &json!({"email": "kay@example.com"})).await, 201).await;
+    let token = srv.wait_for_mail(1).await[0].token();
+    let call = |path: &str, body: Value| srv.client.post(srv.url(&format!("{BASE}{path}"))).json(&body).send();
+    let free = |name: &str| json!({"token": token, "userName": name});
+    let r = expect(call("/invitations/usernameavailability", free("kay")).await.unwrap(), 200).await;
+    assert_eq!(r, json!({"available": true}));
+    let r = expect(call("/invitations/usernameavailability", free("ALAN")).await.unwrap(), 200).await;
+    assert_eq!(r, json!({"available": false}));
+    let bogus = json!({"token": "roster_link_nope", "userName": "kay"});
+    error(call("/invitations/usernameavailability", bogus).await.unwrap(), 400).await;
+    let accept = json!({"token": token, "userName": "kay", "displayName": "Alan Kay", "password": PASSWORD, "jwtSubject": "sub-77"});
+    let user = expect(call("/invitations/accept", accept.clone()).await.unwrap(), 200).await;
+    assert_eq!((user["userName"].as_str(), user["active"].as_bool()), (Some("kay"), Some(true)));
+    assert_eq!(user["invitationPending"], false);
+    let native = expect(srv.get(&format!("/api/v1/users/{}", user["_id"].as_str().unwrap())).await, 200).await;
+    assert_eq!(native["claims"]["jwt_subject"], "sub-77");
+    expect(login(srv, "kay", PASSWORD).await, 200).await;
+    // The link is used up.
+    error(call("/invitations/accept", accept).await.unwrap(), 400).await;
+    let m = error(call("/invitations/accept", json!({"token": token})).await.unwrap(), 400).await;
+    assert!(m.contains("displayName"), "{m}");
+
+    let id = user["_id"].as_str().unwrap();
+    let patch = json!([{"op": "add", "path": "/unixHomeDirectory", "value": "/home/kay"}]);
+    expect(srv.patch(&format!("{BASE}/users/{id}"), "application/json", &patch).await, 200).await;
+    let os = expect(srv.get(&format!("{BASE}/users/{id}/osinfo")).await, 200).await;
+    assert_eq!(os, json!({"userName": "kay", "userPrincipalName": null, "unixHomeDirectory": "/home/kay"}));
+});
