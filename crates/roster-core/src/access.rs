@@ -20,10 +20,13 @@ pub enum Permission {
     TenantAdmin,
     SecretsRead,
     SecretsWrite,
+    /// Changing one's own password: implied by SelfService, and all a user who must change its
+    /// password holds until it does.
+    PasswordChange,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::SelfService,
         Permission::UsersRead,
         Permission::UsersWrite,
@@ -38,6 +41,7 @@ impl Permission {
         Permission::TenantAdmin,
         Permission::SecretsRead,
         Permission::SecretsWrite,
+        Permission::PasswordChange,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -56,6 +60,7 @@ impl Permission {
             Permission::TenantAdmin => "tenant:admin",
             Permission::SecretsRead => "secrets:read",
             Permission::SecretsWrite => "secrets:write",
+            Permission::PasswordChange => "password:change",
         }
     }
 

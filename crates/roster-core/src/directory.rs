@@ -81,9 +81,11 @@ impl Caller {
         e
     }
 
-    /// Refuses unless the caller holds the permission.
+    /// Refuses unless the caller holds the permission (acting on oneself includes changing
+    /// one's own password).
     pub fn require(&self, p: Permission) -> Result<(), CoreError> {
-        if self.permissions.contains(p) {
+        let implied = p == Permission::PasswordChange && self.permissions.contains(Permission::SelfService);
+        if self.permissions.contains(p) || implied {
             Ok(())
         } else {
             Err(CoreError::Forbidden)

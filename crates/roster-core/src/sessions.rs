@@ -2,6 +2,7 @@
 //! rotation, impersonation, sign-out, and turning an access token back into a caller (with
 //! revocation checked on every use).
 
+use crate::access::Permission;
 use crate::apikey;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
@@ -449,8 +450,13 @@ impl Directory {
             return Err(CoreError::Unauthenticated);
         }
         let user = self.live_session_user(&session).await?;
-        // Roles are read on every request, so taking one away takes effect at once.
-        let (roles, permissions) = self.user_access(claims.tid, claims.uid).await?;
+        // Roles are read on every request, so taking one away takes effect at once. A user who
+        // must change its password may do only that until it has (an impersonator is not asked to).
+        let (roles, permissions) = if user.password_must_change && session.actor.is_none() {
+            (Vec::new(), crate::access::Permissions::of(&[Permission::PasswordChange]))
+        } else {
+            self.user_access(claims.tid, claims.uid).await?
+        };
         Ok(Caller {
             session_id: Some(claims.sid),
             roles,

@@ -16,6 +16,11 @@ pub struct Anyone;
 impl Need for Anyone {
     const PERMISSION: Permission = Permission::SelfService;
 }
+/// Changing one's own password (all a user who must change it may do).
+pub struct PasswordChange;
+impl Need for PasswordChange {
+    const PERMISSION: Permission = Permission::PasswordChange;
+}
 /// Reading users.
 pub struct UsersRead;
 impl Need for UsersRead {

@@ -60,7 +60,7 @@ pub async fn me(
 }
 
 /// Change one's own password, proving the current one. All of one's sessions end; sign in again.
-#[utoipa::path(post, path = "/me/password", security(("api_key" = ["self"])), tag = "auth", request_body = ChangePassword,
+#[utoipa::path(post, path = "/me/password", security(("api_key" = ["password:change"])), tag = "auth", request_body = ChangePassword,
     responses((status = 204, description = "The password is changed"), ProblemResponses))]
 pub async fn change_password(
     State(s): State<AppState>,

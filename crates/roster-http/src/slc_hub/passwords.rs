@@ -7,7 +7,7 @@ use super::errors::SlcError;
 use super::users::user_id;
 use super::Body;
 use crate::native::extract::Meta;
-use crate::need::{Anyone, CredentialsWrite, UsersWrite};
+use crate::need::{CredentialsWrite, PasswordChange, UsersWrite};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -69,7 +69,7 @@ fn done(msg: &str) -> Response {
 /// `POST /users/current/password/validate`.
 pub async fn validate_mine(
     State(s): State<AppState>,
-    Bearer(caller, _): Bearer<Anyone>,
+    Bearer(caller, _): Bearer<PasswordChange>,
     Body(c): Body<Candidate>,
 ) -> Result<Response, SlcError> {
     let me = s.directory.me(&caller).await?;
@@ -79,7 +79,7 @@ pub async fn validate_mine(
 /// `PUT /users/current/password`: proves the current password; every session of the user ends.
 pub async fn change_mine(
     State(s): State<AppState>,
-    Bearer(caller, _): Bearer<Anyone>,
+    Bearer(caller, _): Bearer<PasswordChange>,
     Body(c): Body<Change>,
 ) -> Result<Response, SlcError> {
     s.directory.change_own_password(&caller, &c.current_password, &c.new_password).await?;

@@ -240,10 +240,10 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             if path.ends_with("/stream") {
                 url.push_str("?follow=false");
             }
-            // Sign-in routes take no credential, and self-service routes are about a signed-in
-            // user; auth_tokens.rs covers both.
+            // Sign-in routes take no credential, and self-service routes (changing one's own
+            // password included) are about a signed-in user; auth_tokens.rs covers both.
             let Some(scope) = operation["security"][0]["api_key"][0].as_str() else { continue };
-            if scope == "self" {
+            if scope == "self" || scope == "password:change" {
                 continue;
             }
             let Some(c) = case(&method, path, n, uid, spare["id"].as_str().unwrap(), &d) else {

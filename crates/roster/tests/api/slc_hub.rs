@@ -436,3 +436,33 @@ both!(invitations_and_osinfo, |srv: &TestServer| async move {
     let os = expect(srv.get(&format!("{BASE}/users/{id}/osinfo")).await, 200).await;
     assert_eq!(os, json!({"userName": "kay", "userPrincipalName": null, "unixHomeDirectory": "/home/kay"}));
 });
+
+both!(a_user_who_must_change_its_password_may_only_change_it, |srv: &TestServer| async move {
+    let body = json!({"userName": "newbie", "password": PASSWORD, "mustChange": true});
+    let id = expect(srv.post(&format!("{BASE}/users"), &body).await, 201).await["_id"].as_str().unwrap().to_owned();
+    expect(srv.put(&format!("/api/v1/users/{id}/roles/reader"), &json!({})).await, 200).await;
+    let login = |password: &'static str| async move {
+        let r = srv
+            .client
+            .post(srv.url(&format!("{BASE}/login")))
+            .json(&json!({"username": "newbie", "password": password}));
+        expect(r.send().await.unwrap(), 200).await["token"].as_str().unwrap().to_owned()
+    };
+    let token = login(PASSWORD).await;
+    let get = |path: &str, token: &str| srv.client.get(srv.url(path)).bearer_auth(token.to_owned()).send();
+    // Nothing but the password: not its own record, not what its role would allow, not the native API.
+    error(get(&format!("{BASE}/users/current"), &token).await.unwrap(), 403).await;
+    error(get(&format!("{BASE}/users"), &token).await.unwrap(), 403).await;
+    assert_eq!(get("/api/v1/me", &token).await.unwrap().status(), 403);
+    let check = json!({"password": "violet-harbor-lantern-12"});
+    let r =
+        srv.client.post(srv.url(&format!("{BASE}/users/current/password/validate"))).bearer_auth(&token).json(&check);
+    assert_eq!(expect(r.send().await.unwrap(), 200).await, json!({"error": ""}));
+    let change = json!({"currentPassword": PASSWORD, "newPassword": "violet-harbor-lantern-12"});
+    let r = srv.client.put(srv.url(&format!("{BASE}/users/current/password"))).bearer_auth(&token).json(&change);
+    expect(r.send().await.unwrap(), 200).await;
+    // Changed: the new session has the user's role again.
+    let token = login("violet-harbor-lantern-12").await;
+    expect(get(&format!("{BASE}/users/current"), &token).await.unwrap(), 200).await;
+    assert_eq!(expect(get(&format!("{BASE}/users"), &token).await.unwrap(), 200).await["totalCount"], 1);
+});
