@@ -1,8 +1,7 @@
 //! The Altair SLC Hub Authentication and Identity API dialect, mounted at `/compat/slc-hub`:
 //! camelCase records with `_id`/`_created`/`_modified`, `{totalCount, data}` lists paged by
 //! offset, `filter[<field>][<OP>]` queries, projections, and bearer tokens from `POST /login`.
-//! Handlers translate and call core, nothing more. Work in progress: login, impersonation and
-//! reading users are served; the rest of the operation table is still to come.
+//! Handlers translate and call core, nothing more.
 
 mod auth;
 mod errors;
@@ -17,6 +16,8 @@ mod wire;
 
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use errors::SlcError;
@@ -64,8 +65,16 @@ fn written<T: DeserializeOwned>(mut doc: serde_json::Value, read_only: &[&str]) 
     crate::body::from_value(doc).map_err(SlcError::from)
 }
 
+/// The dialect's OpenAPI document, served at `/compat/slc-hub/openapi.json`.
+const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
 fn router() -> Router<AppState> {
     Router::new()
+        .route("/openapi.json", get(openapi))
         .route("/login", post(session::login))
         .route("/impersonate", post(session::impersonate))
         .route("/users", get(users::list).post(user_edits::create))
