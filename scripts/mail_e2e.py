@@ -3,7 +3,7 @@
 usage: mail_e2e.py ROSTER_BINARY WORK_DIR [DATABASE_URL]
 
 1. Plain SMTP: invitation, device binding (an Ed25519 key made by the `cryptography` package signs
-   the sign-in challenge), recovery, the Beyond Identity dialect's Create and Recover User, password reset; every mailed link works once, and expired,
+   the sign-in challenge), recovery, the Beyond Identity dialect's Create and Recover User, an SLC Hub invitation acceptance, password reset; every mailed link works once, and expired,
    reused and unknown links get one and the same answer.
 2. STARTTLS with AUTH (a throwaway CA, a server certificate for 127.0.0.1): an invitation arrives
    over TLS, authenticated.
@@ -285,11 +285,21 @@ def flows(r, sink):
     status, gphone = r.call("POST", "/api/v1/device-binding", {"token": token_of(new), "name": "phone", "public_key": ec_pem}, token=None)
     check("the recovery link binds the new device", status == 201 and gphone["user_id"] == made["internal_id"], gphone)
 
+    # The SLC Hub dialect: an invitation accepted through its token, by the dialect's own route.
+    status, _ = r.call("POST", "/api/v1/invitations", {"email": "kay@example.com"})
+    sink.wait(8)
+    invitation = sink.to("kay@example.com")[-1]
+    accept = {"token": token_of(invitation), "userName": "kay", "displayName": "Alan Kay", "password": PASSWORD}
+    status, kay = r.call("POST", "/compat/slc-hub/invitations/accept", accept, token=None)
+    check("SLC Hub: the mailed invitation is accepted", status == 200 and kay["active"] is True and kay["userName"] == "kay", kay)
+    status, body = r.call("POST", "/compat/slc-hub/login", {"username": "kay", "password": PASSWORD}, token=None)
+    check("and the new user signs in through the dialect", status == 200 and "token" in body, body)
+
     # Password reset.
     status, _ = r.call("POST", "/api/v1/password-reset/request", {"username": "ada"}, token=None)
     status2, _ = r.call("POST", "/api/v1/password-reset/request", {"username": "nobody"}, token=None)
     check("reset requests answer 202 whoever asks", status == status2 == 202)
-    sink.wait(8)
+    sink.wait(9)
     reset = sink.to("ada@example.com")[-1]
     check("the reset mail arrives", "password" in reset["subject"].lower(), reset["subject"])
     new_password = "cobalt-meadow-lantern-77"
@@ -300,7 +310,7 @@ def flows(r, sink):
     status, again = r.call("POST", "/api/v1/password-reset", {"token": token_of(reset), "password": new_password + "x"}, token=None)
     check("a used reset link gets the same 400", status == 400 and again == unknown, again)
     time.sleep(1)
-    check("nobody else was mailed", len(sink.wait(8, 0)) == 8, [x["to"] for x in sink.messages])
+    check("nobody else was mailed", len(sink.wait(9, 0)) == 9, [x["to"] for x in sink.messages])
     return unknown
 
 
