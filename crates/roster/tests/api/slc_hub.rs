@@ -466,3 +466,126 @@ both!(a_user_who_must_change_its_password_may_only_change_it, |srv: &TestServer|
     expect(get(&format!("{BASE}/users/current"), &token).await.unwrap(), 200).await;
     assert_eq!(expect(get(&format!("{BASE}/users"), &token).await.unwrap(), 200).await["totalCount"], 1);
 });
+
+both!(every_operator_on_every_filterable_field, |srv: &TestServer| async move {
+    // Four users: ann (external, deleted), bob (deactivated), cat (invited), dan.
+    let mut ids = Vec::new();
+    for (name, email, ext) in [
+        ("ann", "ann@one.example", Some("e-1")),
+        ("bob", "bob@two.example", None),
+        ("dan", "dan@two.example", Some("e-4")),
+    ] {
+        let u = srv
+            .user(
+                json!({"user_name": name, "display_name": format!("{name} Smith"), "email": email, "external_id": ext}),
+            )
+            .await;
+        ids.push(u["id"].as_str().unwrap().to_owned());
+    }
+    expect(srv.post("/api/v1/invitations", &json!({"email": "cat@one.example", "user_name": "cat"})).await, 201).await;
+    let r = srv
+        .patch(
+            &format!("/api/v1/users/{}", ids[1]),
+            "application/merge-patch+json",
+            &json!({"status": "deactivated", "inactive_reason": "manual"}),
+        )
+        .await;
+    expect(r, 200).await;
+    let bob = expect(srv.get(&format!("{BASE}/users/{}", ids[1])).await, 200).await;
+    let stamp = bob["_modified"].as_str().unwrap().replace('+', "%2B");
+    let created = bob["_created"].as_str().unwrap().replace('+', "%2B");
+    expect(srv.delete(&format!("/api/v1/users/{}", ids[0])).await, 200).await;
+    let ann = expect(srv.get(&format!("{BASE}/users/{}", ids[0])).await, 200).await;
+    let deleted_at = ann["deleted"].as_str().unwrap().replace('+', "%2B");
+    let (ann_id, bob_id) = (&ids[0], &ids[1]);
+    let users = |q: String| async move {
+        let page = query(srv, &format!("sort=userName&{q}")).await;
+        assert_eq!(page["totalCount"].as_u64().unwrap() as usize, names(&page).len(), "{q}");
+        names(&page)
+    };
+    for (q, expected) in [
+        (format!("filter[_id][EQ]={bob_id}"), vec!["bob"]),
+        (format!("filter[_id][IN]={bob_id},{}&filter[deleted][EQ]=all", ann_id), vec!["ann", "bob"]),
+        ("filter[userName][EQ]=BOB".into(), vec!["bob"]),
+        ("filter[userName][CO]=a".into(), vec!["cat", "dan"]),
+        ("filter[userName][SW]=d".into(), vec!["dan"]),
+        ("filter[userName][IN]=bob&filter[userName][IN]=cat".into(), vec!["bob", "cat"]),
+        ("filter[displayName][EQ]=dan%20Smith".into(), vec!["dan"]),
+        ("filter[displayName][CO]=Smith".into(), vec!["bob", "dan"]),
+        ("filter[displayName][SW]=bob".into(), vec!["bob"]),
+        ("filter[displayName][IN]=bob%20Smith,dan%20Smith".into(), vec!["bob", "dan"]),
+        ("filter[email][EQ]=DAN@two.example".into(), vec!["dan"]),
+        ("filter[email][CO]=two".into(), vec!["bob", "dan"]),
+        ("filter[email][SW]=cat".into(), vec!["cat"]),
+        ("filter[email][IN]=cat@one.example,bob@two.example".into(), vec!["bob", "cat"]),
+        ("filter[externalId][PR]=true".into(), vec!["dan"]),
+        ("filter[externalId][PR]=false".into(), vec!["bob", "cat"]),
+        ("filter[externalId][EQ]=e-4".into(), vec!["dan"]),
+        ("filter[active][EQ]=true".into(), vec!["dan"]),
+        ("filter[active][EQ]=false".into(), vec!["bob", "cat"]),
+        ("filter[invitationPending][EQ]=true".into(), vec!["cat"]),
+        ("filter[invitationPending][EQ]=false".into(), vec!["bob", "dan"]),
+        ("filter[temporarilyLocked][EQ]=true".into(), vec![]),
+        ("filter[temporarilyLocked][EQ]=false".into(), vec!["bob", "cat", "dan"]),
+        ("filter[system][EQ]=true".into(), vec![]),
+        ("filter[system][EQ]=false".into(), vec!["bob", "cat", "dan"]),
+        ("filter[deleted][EQ]=deletedOnly".into(), vec!["ann"]),
+        ("filter[deleted][EQ]=notDeletedOnly".into(), vec!["bob", "cat", "dan"]),
+        ("filter[deleted][EQ]=all".into(), vec!["ann", "bob", "cat", "dan"]),
+        ("filter[deleted][GT]=2000-01-01T00:00:00Z".into(), vec!["ann"]),
+        (format!("filter[deleted][LT]={deleted_at}"), vec![]),
+        (format!("filter[_created][GT]={created}"), vec!["cat", "dan"]),
+        (format!("filter[_created][LT]={created}"), vec![]),
+        (format!("filter[_modified][LT]={stamp}"), vec!["cat", "dan"]),
+        (format!("filter[_modified][GT]={stamp}"), vec![]),
+    ] {
+        assert_eq!(users(q.clone()).await, expected, "{q}");
+    }
+    // Groups and principals: every operator too.
+    let groups_url = format!("{BASE}/groups");
+    let admins = expect(srv.post(&groups_url, &json!({"name": "admins", "externalId": "x-1"})).await, 201).await;
+    expect(srv.post(&groups_url, &json!({"name": "auditors"})).await, 201).await;
+    let admins_id = admins["_id"].as_str().unwrap();
+    let stamp = admins["_created"].as_str().unwrap().replace('+', "%2B");
+    let groups = |q: String| async move {
+        let page = expect(srv.get(&format!("{BASE}/groups?sort=name&{q}")).await, 200).await;
+        page["data"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    for (q, expected) in [
+        (format!("filter[_id][EQ]={admins_id}"), vec!["admins"]),
+        (format!("filter[_id][IN]={admins_id}"), vec!["admins"]),
+        ("filter[name][EQ]=AUDITORS".into(), vec!["auditors"]),
+        ("filter[name][CO]=dit".into(), vec!["auditors"]),
+        ("filter[name][SW]=ad".into(), vec!["admins"]),
+        ("filter[name][IN]=admins,auditors".into(), vec!["admins", "auditors"]),
+        ("filter[externalId][PR]=true".into(), vec!["admins"]),
+        ("filter[externalId][EQ]=x-1".into(), vec!["admins"]),
+        ("filter[system][EQ]=false".into(), vec!["admins", "auditors"]),
+        (format!("filter[_created][GT]={stamp}"), vec!["auditors"]),
+        (format!("filter[_created][LT]={stamp}"), vec![]),
+        (format!("filter[_modified][GT]={stamp}"), vec!["auditors"]),
+        ("sort=-name".into(), vec!["auditors", "admins"]),
+    ] {
+        assert_eq!(groups(q.clone()).await, expected, "{q}");
+    }
+    let principals = |q: String| async move {
+        let page = expect(srv.get(&format!("{BASE}/principals?sort=displayName&{q}")).await, 200).await;
+        page["data"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    for (q, expected) in [
+        (format!("filter[_id][EQ]={bob_id}"), vec!["bob"]),
+        (format!("filter[_id][IN]={bob_id},{admins_id}"), vec!["admins", "bob"]),
+        ("filter[_type][EQ]=User".into(), vec!["bob", "cat", "dan"]),
+        ("filter[displayName][EQ]=admins".into(), vec!["admins"]),
+        ("filter[displayName][CO]=Smith".into(), vec!["bob", "dan"]),
+        ("filter[displayName][SW]=au".into(), vec!["auditors"]),
+        ("filter[external][EQ]=true".into(), vec!["admins", "dan"]),
+        ("filter[system][EQ]=true".into(), vec![]),
+        ("filter[deleted][EQ]=deletedOnly".into(), vec!["ann"]),
+        ("filter[deleted][GT]=2000-01-01T00:00:00Z".into(), vec!["ann"]),
+        (format!("filter[deleted][LT]={deleted_at}"), vec![]),
+        ("sort=-displayName&filter[_type][EQ]=Group".into(), vec!["auditors", "admins"]),
+    ] {
+        assert_eq!(principals(q.clone()).await, expected, "{q}");
+    }
+});
