@@ -99,6 +99,16 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// SLC Hub offset paging over many users: a point read by id (the baseline) against random
+    /// pages among the first 100 of 100 users, sorted by user name, each with its total count.
+    OffsetPaging {
+        /// Users to make (through the native API).
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Directory users against local ones: sign-in by binding to OpenLDAP against a local
     /// argon2id sign-in (the baseline), and syncing a 1,200-member directory group against
     /// creating 1,200 users through the API.
@@ -555,6 +565,84 @@ async fn claims_search(t: Arc<Target>, users: usize, clients: usize, seconds: u6
     }))
 }
 
+/// SLC Hub `page[offset]` paging: one client reads users by id (the baseline), then random pages
+/// of 100 among the first 100 pages (offsets 0 to 9,900, sorted by user name, with totalCount),
+/// then the first page alone.
+async fn offset_paging(t: Arc<Target>, users: usize, seconds: u64) -> Result<Value, Failure> {
+    let seeded = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let t = Arc::clone(&t);
+        tasks.spawn(async move {
+            let mut made = Vec::new();
+            for i in (worker..users).step_by(8) {
+                let body = json!({"user_name": format!("user{i:07}"), "display_name": format!("User {i}")});
+                let user = t.send(t.client.post(format!("{}/api/v1/users", t.url)).json(&body)).await?;
+                made.push(user["id"].as_str().ok_or("no id")?.to_owned());
+            }
+            Ok::<_, Failure>(made)
+        });
+    }
+    let mut ids = Vec::with_capacity(users);
+    while let Some(done) = tasks.join_next().await {
+        ids.extend(done??);
+    }
+    let seed_seconds = seeded.elapsed().as_secs_f64();
+    // The pages are right: the 100th page starts where the sort says, and the count is the total.
+    let url = format!("{}/compat/slc-hub/users?sort=userName&page[limit]=100&page[offset]=9900", t.url);
+    let page = t.send(t.client.get(url)).await?;
+    let first = page["data"][0]["userName"].as_str().unwrap_or_default().to_owned();
+    if page["totalCount"].as_u64() != Some(users as u64) || first != format!("user{:07}", 9900) {
+        return Err(format!("page 100 starts at {first} of {} users", page["totalCount"]).into());
+    }
+    let phase = Duration::from_secs(seconds);
+    let (key, base) = (t.key.clone(), t.url.clone());
+    let ids = Arc::new(ids);
+    let read: MakeRequest = {
+        let (key, base, ids) = (key.clone(), base.clone(), Arc::clone(&ids));
+        Arc::new(move |c, i| c.get(format!("{base}/api/v1/users/{}", ids[i])).bearer_auth(&key))
+    };
+    let pages: MakeRequest = {
+        let (key, base) = (key.clone(), base.clone());
+        Arc::new(move |c, i| {
+            c.get(format!("{base}/compat/slc-hub/users?sort=userName&page[limit]=100&page[offset]={}", i * 100))
+                .bearer_auth(&key)
+        })
+    };
+    let first_page: MakeRequest = Arc::new(move |c, _| {
+        c.get(format!("{base}/compat/slc-hub/users?sort=userName&page[limit]=100&page[offset]=0")).bearer_auth(&key)
+    });
+    let by_id = request_phase(&t, 1, phase, users, read).await?;
+    let random = request_phase(&t, 1, phase, 100, pages).await?;
+    let first = request_phase(&t, 1, phase, 1, first_page).await?;
+    let secs = phase.as_secs_f64();
+    let p99 = |t: &Tally| t.latency_us.value_at_quantile(0.99) as f64;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    Ok(json!({
+        "scenario": "offset-paging", "users": users, "seconds_per_phase": seconds, "seed_seconds": round(seed_seconds),
+        "read_by_id": by_id.report(secs), "first_100_pages": random.report(secs), "first_page": first.report(secs),
+        "pages_p99_ratio": round(p99(&random) / p99(&by_id).max(1.0)),
+        "pages_over_first_p99_ratio": round(p99(&random) / p99(&first).max(1.0)),
+    }))
+}
+
+fn offset_paging_markdown(r: &Value) -> String {
+    let row = |name: &str, v: &Value| {
+        format!(
+            "| {name} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["errors"]
+        )
+    };
+    format!(
+        "offset-paging, {} users ({} s per phase, seeded in {} s)\n\n| request | requests | per second | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n{}{}{}\nrandom page p99 / read p99: {}; / first page p99: {}\n",
+        r["users"], r["seconds_per_phase"], r["seed_seconds"],
+        row("GET /api/v1/users/{id} (baseline)", &r["read_by_id"]),
+        row("first 100 pages, random", &r["first_100_pages"]),
+        row("first page", &r["first_page"]),
+        r["pages_p99_ratio"], r["pages_over_first_p99_ratio"]
+    )
+}
+
 fn claims_search_markdown(r: &Value) -> String {
     let row = |name: &str, c: &Value, v: &Value| {
         format!(
@@ -942,6 +1030,7 @@ async fn main() -> Result<(), Failure> {
         Scenario::Directory { ldap_env, clients, seconds } => directory(target, &ldap_env, clients, seconds).await?,
         Scenario::Dialect { users, readers, seconds } => dialect(target, users, readers, seconds).await?,
         Scenario::ClaimsSearch { users, clients, seconds } => claims_search(target, users, clients, seconds).await?,
+        Scenario::OffsetPaging { users, seconds } => offset_paging(target, users, seconds).await?,
     };
     if let Some(pid) = cli.server_pid {
         result["server_rss_mib"] = json!(rss_mib(pid));
@@ -956,6 +1045,7 @@ async fn main() -> Result<(), Failure> {
             Some("directory") => directory_markdown(&result),
             Some("dialect") => dialect_markdown(&result),
             Some("claims-search") => claims_search_markdown(&result),
+            Some("offset-paging") => offset_paging_markdown(&result),
             _ => markdown(&result),
         };
         std::fs::write(path.with_extension("md"), table)?;
