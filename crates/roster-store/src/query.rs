@@ -333,7 +333,32 @@ pub fn page(
     tenant: Uuid,
 ) -> SelectStatement {
     restrict(&mut select, resource, query, backend, tenant);
-    keyset(select, sort_expr(resource, query.sort.attr), query)
+    let key = sort_expr(resource, query.sort.attr);
+    if unique_per_tenant(resource, query.sort.attr.name) {
+        return keyset_unique(select, key, query);
+    }
+    keyset(select, key, query)
+}
+
+/// Whether no two records of a tenant share the attribute's value, so it orders them alone.
+fn unique_per_tenant(resource: Resource, attr: &str) -> bool {
+    matches!((resource, attr), (Resource::User, "user_name" | "number") | (Resource::Group, "name" | "number"))
+}
+
+/// As `keyset`, for a key no two rows share: ordered and positioned by the key alone, so the
+/// database walks the key's unique index instead of sorting every row (PostgreSQL cannot tell
+/// that the id after a unique key changes nothing).
+fn keyset_unique(mut select: SelectStatement, key: SimpleExpr, query: &ListQuery) -> SelectStatement {
+    let order = if query.sort.desc { Order::Desc } else { Order::Asc };
+    if let Some(after) = &query.after {
+        let (k, at) = (Expr::expr(key.clone()), Expr::val(sql_value(&after.key)));
+        select.and_where(if query.sort.desc { k.lt(at) } else { k.gt(at) });
+    }
+    select.order_by_expr(key, order).limit(u64::from(query.limit) + 1);
+    if query.offset > 0 {
+        select.offset(u64::from(query.offset));
+    }
+    select
 }
 
 /// Orders a select by `key` then id, starts it after the query's position and limits it to
