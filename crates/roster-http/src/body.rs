@@ -19,8 +19,8 @@ pub enum BodyProblem {
     Field { param: String, message: String },
 }
 
-/// The request's body as a `T`, read from a JSON object.
-pub async fn json_object<T: DeserializeOwned>(req: Request, state: &AppState) -> Result<T, BodyProblem> {
+/// The request's body as JSON of any shape (an object, an array...).
+pub async fn json_value(req: Request, state: &AppState) -> Result<serde_json::Value, BodyProblem> {
     if !crate::is_json(req.headers()) {
         return Err(BodyProblem::NotJson);
     }
@@ -29,8 +29,12 @@ pub async fn json_object<T: DeserializeOwned>(req: Request, state: &AppState) ->
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(BodyProblem::TooLarge),
         Err(e) => return Err(BodyProblem::Malformed(e.body_text())),
     };
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| BodyProblem::Malformed(format!("the body is not JSON: {e}")))?;
+    serde_json::from_slice(&bytes).map_err(|e| BodyProblem::Malformed(format!("the body is not JSON: {e}")))
+}
+
+/// The request's body as a `T`, read from a JSON object.
+pub async fn json_object<T: DeserializeOwned>(req: Request, state: &AppState) -> Result<T, BodyProblem> {
+    let value = json_value(req, state).await?;
     if !value.is_object() {
         return Err(BodyProblem::Malformed("the body must be a JSON object".into()));
     }

@@ -90,11 +90,11 @@ pub async fn patch(
     State(s): State<AppState>,
     Bearer(caller, _): Bearer<GroupsWrite>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    super::AnyJson(body): super::AnyJson,
 ) -> Result<Response, SlcError> {
     let current = s.directory.group(&caller, id_of(&id, "group")?).await?;
     let doc = serde_json::to_value(SlcGroup::from(&current)).unwrap_or_default();
-    let w: GroupWrite = super::json_patch(doc, &body, READ_ONLY)?;
+    let w: GroupWrite = super::json_patch(doc, body, READ_ONLY)?;
     let group = s.directory.replace_group(&caller, current.id, None, spec_of(&current.spec, w)?).await?;
     Ok(axum::Json(record(&group, &Projection::default())).into_response())
 }
@@ -138,6 +138,27 @@ fn whole(resource: Resource, sort: &str) -> Result<ListRequest, SlcError> {
     })
 }
 
+/// A whole membership listing, each entry marked `direct` or `indirect` (reached only through
+/// nested groups), as `wanted` asks: the direct listing, and the nested one unless only direct
+/// entries are wanted.
+async fn by_depth<T, F, Fut>(
+    req: ListRequest,
+    wanted: Option<&str>,
+    id: impl Fn(&T) -> Uuid,
+    mut listing: F,
+) -> Result<Vec<(&'static str, T)>, SlcError>
+where
+    F: FnMut(Depth, ListRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<roster_core::page::Page<T>, CoreError>>,
+{
+    let direct = every(req.clone(), |r| listing(Depth::Direct, r)).await?;
+    let all = match wanted {
+        Some("direct") => Vec::new(),
+        _ => every(req, |r| listing(Depth::Indirect, r)).await?,
+    };
+    Ok(split(direct, all, wanted, id))
+}
+
 /// Direct entries first, then the indirect ones (reached only through nested groups), each once.
 fn split<T>(direct: Vec<T>, all: Vec<T>, wanted: Option<&str>, id: impl Fn(&T) -> Uuid) -> Vec<(&'static str, T)> {
     let direct_ids: std::collections::HashSet<Uuid> = direct.iter().map(&id).collect();
@@ -155,12 +176,8 @@ fn split<T>(direct: Vec<T>, all: Vec<T>, wanted: Option<&str>, id: impl Fn(&T) -
 async fn groups_of(d: &Directory, caller: &Caller, member: MemberRef, raw: Option<&str>) -> Result<Response, SlcError> {
     let q = membership_query(raw, false)?;
     let req = whole(Resource::Group, "name")?;
-    let direct = every(req.clone(), |r| d.list_memberships(caller, member, Depth::Direct, r)).await?;
-    let all = match q.depth {
-        Some("direct") => Vec::new(),
-        _ => every(req, |r| d.list_memberships(caller, member, Depth::Indirect, r)).await?,
-    };
-    let entries = split(direct, all, q.depth, |g| g.id);
+    let entries =
+        by_depth(req, q.depth, |g: &Group| g.id, |depth, r| d.list_memberships(caller, member, depth, r)).await?;
     let out: Vec<Membership> = entries
         .iter()
         .map(|(t, g)| Membership { membership_type: t, principal_type: None, id: g.id.to_string(), name: &g.spec.name })
@@ -232,12 +249,8 @@ pub async fn members(
         .map_err(CoreError::from)?;
         req.filter = Some(test);
     }
-    let direct = every(req.clone(), |r| d.list_members(&caller, group, Depth::Direct, r)).await?;
-    let all = match q.depth {
-        Some("direct") => Vec::new(),
-        _ => every(req, |r| d.list_members(&caller, group, Depth::Indirect, r)).await?,
-    };
-    let entries = split(direct, all, q.depth, |p| p.id);
+    let entries =
+        by_depth(req, q.depth, |p: &Principal| p.id, |depth, r| d.list_members(&caller, group, depth, r)).await?;
     let out: Vec<Membership> = entries
         .iter()
         .map(|(t, p)| Membership {
@@ -305,9 +318,9 @@ pub async fn change_members(
     State(s): State<AppState>,
     Bearer(caller, _): Bearer<GroupsWrite>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    super::AnyJson(body): super::AnyJson,
 ) -> Result<Response, SlcError> {
-    let changes: Vec<MemberChange> = serde_json::from_slice(&body)
+    let changes: Vec<MemberChange> = serde_json::from_value(body)
         .map_err(|e| SlcError::bad_request(format!("the body is not a list of member changes: {e}")))?;
     let group = id_of(&id, "group")?;
     let d = &s.directory;

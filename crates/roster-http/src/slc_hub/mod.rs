@@ -36,8 +36,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
 
 /// Applies a JSON Patch of add, remove and replace operations to a record as it reads, refusing
 /// paths to its read-only fields, and reads the result as a write of type `T`.
-fn json_patch<T: DeserializeOwned>(mut doc: serde_json::Value, body: &[u8], read_only: &[&str]) -> Result<T, SlcError> {
-    let ops: ::json_patch::Patch = serde_json::from_slice(body)
+fn json_patch<T: DeserializeOwned>(
+    mut doc: serde_json::Value,
+    body: serde_json::Value,
+    read_only: &[&str],
+) -> Result<T, SlcError> {
+    let ops: ::json_patch::Patch = serde_json::from_value(body)
         .map_err(|e| SlcError::bad_request(format!("the body is not a JSON Patch: {e}")))?;
     for op in &ops.0 {
         let (name, path) = match op {
@@ -63,6 +67,18 @@ fn written<T: DeserializeOwned>(mut doc: serde_json::Value, read_only: &[&str]) 
         map.retain(|k, _| !read_only.contains(&k.as_str()));
     }
     crate::body::from_value(doc).map_err(SlcError::from)
+}
+
+/// A JSON body of any shape (JSON Patch and member changes are arrays), with the same 4xx
+/// answers as `Body` for a body that is too large, not JSON or not readable.
+pub struct AnyJson(pub serde_json::Value);
+
+impl FromRequest<AppState> for AnyJson {
+    type Rejection = SlcError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        crate::body::json_value(req, state).await.map(AnyJson).map_err(SlcError::from)
+    }
 }
 
 /// The dialect's OpenAPI document, served at `/compat/slc-hub/openapi.json`.

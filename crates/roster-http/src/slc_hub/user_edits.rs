@@ -111,11 +111,11 @@ pub async fn patch(
     State(s): State<AppState>,
     Bearer(caller, _): Bearer<UsersWrite>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    super::AnyJson(body): super::AnyJson,
 ) -> Result<Response, SlcError> {
     let current = s.directory.user(&caller, user_id(&id)?).await?;
     let doc = serde_json::to_value(SlcUser::from(&current)).unwrap_or_default();
-    let w: UserWrite = super::json_patch(doc, &body, READ_ONLY)?;
+    let w: UserWrite = super::json_patch(doc, body, READ_ONLY)?;
     let user = apply(&s.directory, &caller, current, &w).await?;
     Ok(axum::Json(record(&user, &Default::default())).into_response())
 }

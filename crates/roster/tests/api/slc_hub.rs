@@ -589,3 +589,21 @@ both!(every_operator_on_every_filterable_field, |srv: &TestServer| async move {
         assert_eq!(principals(q.clone()).await, expected, "{q}");
     }
 });
+
+both!(patch_bodies_answer_in_the_dialects_envelope, |srv: &TestServer| async move {
+    let id = person(srv, "ada").await;
+    let group = expect(srv.post(&format!("{BASE}/groups"), &json!({"name": "g"})).await, 201).await;
+    let gid = group["_id"].as_str().unwrap();
+    for path in [format!("{BASE}/users/{id}"), format!("{BASE}/groups/{gid}"), format!("{BASE}/groups/{gid}/members")] {
+        let plain = srv.patch(&path, "text/plain", &json!([])).await;
+        assert!(error(plain, 415).await.contains("application/json"), "{path}");
+        let huge = json!([{"op": "add", "path": "/displayName", "value": "x".repeat(70 * 1024)}]);
+        error(srv.patch(&path, "application/json", &huge).await, 413).await;
+        let r =
+            srv.req(reqwest::Method::PATCH, &path).header("content-type", "application/json").body("[").send().await;
+        assert!(error(r.unwrap(), 400).await.contains("not JSON"), "{path}");
+    }
+    // Nothing was changed.
+    assert_eq!(expect(srv.get(&format!("{BASE}/users/{id}")).await, 200).await["userName"], "ada");
+    assert!(expect(srv.get(&format!("{BASE}/groups/{gid}/members")).await, 200).await.as_array().unwrap().is_empty());
+});
