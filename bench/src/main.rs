@@ -464,6 +464,35 @@ async fn request_phase(
     gather(set).await
 }
 
+/// Makes `n` users by `POST path` with `body(i)`, eight requests at a time; answers their ids
+/// in the order of `i`.
+async fn make_users(
+    t: &Arc<Target>,
+    n: usize,
+    path: &'static str,
+    body: fn(usize) -> Value,
+) -> Result<Vec<String>, Failure> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let t = Arc::clone(t);
+        tasks.spawn(async move {
+            let mut made = Vec::new();
+            for i in (worker..n).step_by(8) {
+                let user = t.send(t.client.post(format!("{}{path}", t.url)).json(&body(i))).await?;
+                made.push((i, user["id"].as_str().ok_or("no id")?.to_owned()));
+            }
+            Ok::<_, Failure>(made)
+        });
+    }
+    let mut ids = vec![String::new(); n];
+    while let Some(done) = tasks.join_next().await {
+        for (i, id) in done?? {
+            ids[i] = id;
+        }
+    }
+    Ok(ids)
+}
+
 /// The claims a bench user gets: nested, with values shared by known fractions of the users.
 fn bench_claims(i: usize) -> Value {
     json!({
@@ -477,26 +506,7 @@ fn bench_claims(i: usize) -> Value {
 async fn claims_search(t: Arc<Target>, users: usize, clients: usize, seconds: u64) -> Result<Value, Failure> {
     const USERS: &str = "/compat/mattr/core/v1/users";
     let seeded = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..8 {
-        let t = Arc::clone(&t);
-        tasks.spawn(async move {
-            let mut made = Vec::new();
-            for i in (worker..users).step_by(8) {
-                let user = t
-                    .send(t.client.post(format!("{}{USERS}", t.url)).json(&json!({"claims": bench_claims(i)})))
-                    .await?;
-                made.push((i, user["id"].as_str().ok_or("no id")?.to_owned()));
-            }
-            Ok::<_, Failure>(made)
-        });
-    }
-    let mut ids = vec![String::new(); users];
-    while let Some(done) = tasks.join_next().await {
-        for (i, id) in done?? {
-            ids[i] = id;
-        }
-    }
+    let ids = make_users(&t, users, USERS, |i| json!({"claims": bench_claims(i)})).await?;
     let seed_seconds = seeded.elapsed().as_secs_f64();
     // Exactness: a nested search returns exactly the users whose claims hold the value.
     let wanted: std::collections::BTreeSet<String> =
@@ -570,23 +580,13 @@ async fn claims_search(t: Arc<Target>, users: usize, clients: usize, seconds: u6
 /// then the first page alone.
 async fn offset_paging(t: Arc<Target>, users: usize, seconds: u64) -> Result<Value, Failure> {
     let seeded = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..8 {
-        let t = Arc::clone(&t);
-        tasks.spawn(async move {
-            let mut made = Vec::new();
-            for i in (worker..users).step_by(8) {
-                let body = json!({"user_name": format!("user{i:07}"), "display_name": format!("User {i}")});
-                let user = t.send(t.client.post(format!("{}/api/v1/users", t.url)).json(&body)).await?;
-                made.push(user["id"].as_str().ok_or("no id")?.to_owned());
-            }
-            Ok::<_, Failure>(made)
-        });
-    }
-    let mut ids = Vec::with_capacity(users);
-    while let Some(done) = tasks.join_next().await {
-        ids.extend(done??);
-    }
+    let ids = make_users(
+        &t,
+        users,
+        "/api/v1/users",
+        |i| json!({"user_name": format!("user{i:07}"), "display_name": format!("User {i}")}),
+    )
+    .await?;
     let seed_seconds = seeded.elapsed().as_secs_f64();
     // The pages are right: the 100th page starts where the sort says, and the count is the total.
     let url = format!("{}/compat/slc-hub/users?sort=userName&page[limit]=100&page[offset]=9900", t.url);
