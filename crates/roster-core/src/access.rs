@@ -186,8 +186,8 @@ pub fn permissions_of<'a>(roles: impl IntoIterator<Item = &'a str>) -> Permissio
     roles.into_iter().filter_map(role).fold(Permissions::NONE, |acc, r| acc.union(r.permissions))
 }
 
-/// The three ranks some faces speak of, and the roles they stand for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The three ranks some faces speak of, and the roles they stand for, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Rank {
     Regular,
     Admin,

@@ -5,7 +5,7 @@
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::events::{self, EventData, EventType, Outcome, RequestMeta};
-use crate::model::{self, Time, User};
+use crate::model::{self, Group, Time, User};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use uuid::Uuid;
@@ -147,7 +147,7 @@ impl Directory {
         if current.default {
             return Err(CoreError::Conflict("the default access policy cannot be removed".into()));
         }
-        let event = policy_event(caller, &current, "DELETE", None);
+        let event = deletion_event(caller, &current);
         Ok(self.store.delete_access_policy(caller.tenant_id, id, &event).await?)
     }
 
@@ -159,23 +159,55 @@ impl Directory {
         policy: Option<Uuid>,
     ) -> Result<User, CoreError> {
         let u = self.user(caller, user).await?;
-        let p = match policy {
-            Some(id) => Some(self.access_policy(caller, id).await?),
-            None => None,
-        };
-        let mut changes = events::Changes::new();
-        changes.insert(
-            "access_policy_id".into(),
-            events::Change {
-                before: serde_json::json!(u.access_policy),
-                after: serde_json::json!(p.as_ref().map(|p| p.id)),
-            },
-        );
+        if policy.is_some() && u.spec.guest {
+            return Err(crate::StoreError::Guest.into());
+        }
+        let (p, changes) = self.policy_change(caller, u.access_policy, policy).await?;
         let event = caller.event(
             EventType::UserChange,
             EventData::UserChange { user: (&u).into(), action: "ASSIGN_ACCESS_POLICY", changes },
         );
-        Ok(self.store.set_access_policy(caller.tenant_id, user, p.map(|p| p.id), &event).await?)
+        Ok(self.store.set_access_policy(caller.tenant_id, user, p, &event).await?)
+    }
+
+    /// Assigns a group its policy (None: none); it governs every member, direct or not.
+    pub async fn assign_group_access_policy(
+        &self,
+        caller: &Caller,
+        group: Uuid,
+        policy: Option<Uuid>,
+    ) -> Result<Group, CoreError> {
+        let g = self.group(caller, group).await?;
+        let (p, changes) = self.policy_change(caller, g.access_policy, policy).await?;
+        let event = caller.event(
+            EventType::GroupChange,
+            EventData::GroupChange { group: (&g).into(), action: "ASSIGN_ACCESS_POLICY", changes },
+        );
+        Ok(self.store.set_group_access_policy(caller.tenant_id, group, p, &event).await?)
+    }
+
+    /// The policy to assign (checked to exist in the tenant) and the change its event records.
+    async fn policy_change(
+        &self,
+        caller: &Caller,
+        before: Option<Uuid>,
+        policy: Option<Uuid>,
+    ) -> Result<(Option<Uuid>, events::Changes), CoreError> {
+        let after = match policy {
+            Some(id) => Some(self.access_policy(caller, id).await?.id),
+            None => None,
+        };
+        let mut changes = events::Changes::new();
+        let change = events::Change { before: serde_json::json!(before), after: serde_json::json!(after) };
+        changes.insert("access_policy_id".into(), change);
+        Ok((after, changes))
+    }
+
+    /// The policies assigned to a user: its own and those of the groups it belongs to, by number
+    /// (none: the tenant's default governs it).
+    pub async fn user_access_policies(&self, caller: &Caller, user: Uuid) -> Result<Vec<AccessPolicy>, CoreError> {
+        self.user(caller, user).await?;
+        Ok(self.store.user_access_policies(caller.tenant_id, user).await?)
     }
 
     /// The policy that governs a user: its own, or the tenant's default.
@@ -195,19 +227,27 @@ impl Directory {
         request: &RequestMeta,
     ) -> Result<(), CoreError> {
         let ip = request.ip.as_deref().and_then(|i| i.parse::<IpAddr>().ok());
-        match self.effective_access_policy(user).await? {
-            Some(p) if !p.allows(ip) => {
-                let login = &user.spec.user_name;
-                let why = format!("access policy '{}' does not allow signing in from this address", p.spec.name);
-                let actor = events::EventActor::user(user);
-                let event =
-                    crate::sessions::sign_in_event(user.tenant_id, request, actor, Some(user), login, method, &why);
-                self.store.record_events(&[event.outcome(Outcome::Denied)]).await?;
-                Err(CoreError::Forbidden)
-            }
-            _ => Ok(()),
+        // Every policy the user is under (its own and its groups') must allow the address;
+        // under none, the tenant's default decides.
+        let mut policies = self.store.user_access_policies(user.tenant_id, user.id).await?;
+        if policies.is_empty() {
+            policies = self.store.access_policies(user.tenant_id).await?.into_iter().filter(|p| p.default).collect();
         }
+        if let Some(p) = policies.iter().find(|p| !p.allows(ip)) {
+            let login = &user.spec.user_name;
+            let why = format!("access policy '{}' does not allow signing in from this address", p.spec.name);
+            let actor = events::EventActor::user(user);
+            let event = crate::sessions::sign_in_event(user.tenant_id, request, actor, Some(user), login, method, &why);
+            self.store.record_events(&[event.outcome(Outcome::Denied)]).await?;
+            return Err(CoreError::Forbidden);
+        }
+        Ok(())
     }
+}
+
+/// The event of a policy's removal.
+pub(crate) fn deletion_event(caller: &Caller, p: &AccessPolicy) -> events::Event {
+    policy_event(caller, p, "DELETE", None)
 }
 
 fn policy_event(

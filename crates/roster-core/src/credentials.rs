@@ -151,6 +151,8 @@ impl Directory {
             locked_until: None,
             invitation_expires: None,
             access_policy: None,
+            activated: None,
+            email_confirmed: None,
         };
         let hash = self.checked_hash(&provisional, password).await?;
         let created = self.creation_event(caller, id, &spec);

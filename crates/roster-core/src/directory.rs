@@ -16,7 +16,7 @@ use crate::model::{
 use crate::page::{self, After, ListQuery, Page, Rows, Sort};
 use crate::password::PasswordHasher;
 use crate::schema::AttrType;
-use crate::store::{ExpectedVersion, Store};
+use crate::store::{Departure, ExpectedVersion, Store};
 use crate::token::{TokenService, TokenSettings};
 use crate::validate;
 use std::sync::Arc;
@@ -606,6 +606,17 @@ impl Directory {
         Ok(to_page(&query, &fp, rows))
     }
 
+    /// For listings that show users with their groups: the names of the live groups each of
+    /// `users` belongs to directly, as (user, group name) pairs by user and name. One query for a page.
+    pub async fn direct_group_names(&self, caller: &Caller, users: &[Uuid]) -> Result<Vec<(Uuid, String)>, CoreError> {
+        Ok(self.store.direct_group_names(caller.tenant_id, users).await?)
+    }
+
+    /// For listings: when each of `users` last bound a device key still in force. One query for a page.
+    pub async fn newest_devices(&self, caller: &Caller, users: &[Uuid]) -> Result<Vec<(Uuid, Time)>, CoreError> {
+        Ok(self.store.newest_devices(caller.tenant_id, users).await?)
+    }
+
     pub async fn replace_user(
         &self,
         caller: &Caller,
@@ -695,6 +706,59 @@ impl Directory {
             Ok(UserSpec { guest: false, ..spec.clone() })
         })
         .await
+    }
+
+    /// Suspends an active user or reactivates a suspended one; other states do not toggle.
+    pub async fn toggle_suspension(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
+        self.edit_user(caller, id, None, |spec| {
+            let status = match spec.status {
+                UserStatus::Active => UserStatus::Suspended,
+                UserStatus::Suspended => UserStatus::Active,
+                other => {
+                    return Err(CoreError::Conflict(format!(
+                        "the user is {}; only an active or suspended user is suspended or reactivated",
+                        other.as_str()
+                    )))
+                }
+            };
+            Ok(UserSpec { status, inactive_reason: None, ..spec.clone() })
+        })
+        .await
+    }
+
+    /// Removes a user from the organisation, in one transaction: soft-deletes it (it can be
+    /// restored), takes it out of every group, deletes the access policy assigned to it alone,
+    /// and ends its sessions and pending links. The tenant's last SUPER is not removed.
+    pub async fn remove_from_organisation(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
+        let user = self.user(caller, id).await?;
+        if user.deleted.is_some() {
+            return Err(CoreError::NotFound { what: "user" });
+        }
+        let me = MemberRef { kind: PrincipalKind::User, id };
+        let query = ListQuery {
+            filter: None,
+            sort: Sort::parse(None, crate::schema::Resource::Group)?,
+            // Every group the user is in: a bounded number in practice, read at once.
+            limit: 100_000,
+            after: None,
+            offset: 0,
+            count: false,
+            deleted: Deleted::Include,
+        };
+        let groups = self.store.list_memberships(caller.tenant_id, me, Depth::Direct, &query).await?.items;
+        let groups = groups.iter().map(|g| (g.id, membership_event(caller, g, me, "REMOVE"))).collect();
+        let policy = match user.access_policy {
+            Some(p) => {
+                let p = self.access_policy(caller, p).await?;
+                (!p.default).then(|| (p.id, crate::access_policies::deletion_event(caller, &p)))
+            }
+            None => None,
+        };
+        let rank = access::Rank::of(self.user_access(caller.tenant_id, id).await?.1);
+        let keep_holder = (rank == access::Rank::Super).then_some(SUPER_ROLE);
+        let departure = Departure { groups, policy, keep_holder };
+        let event = self.user_event(caller, id, "DELETE").await?;
+        Ok(self.store.remove_from_organisation(caller.tenant_id, id, &departure, model::now(), &event).await?)
     }
 
     pub async fn soft_delete_user(
@@ -994,7 +1058,7 @@ fn key_data(key: &ApiKey) -> KeyData {
     }
 }
 
-fn membership_event(caller: &Caller, group: &Group, member: MemberRef, action: &'static str) -> Event {
+pub(crate) fn membership_event(caller: &Caller, group: &Group, member: MemberRef, action: &'static str) -> Event {
     caller.event(
         EventType::GroupMembershipChange,
         EventData::GroupMembershipChange { group: group.into(), member: PrincipalData::from(member), action },

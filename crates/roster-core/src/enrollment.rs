@@ -7,12 +7,14 @@
 use crate::apikey;
 use crate::devices::{self, DeviceCredential};
 use crate::directory::{Caller, Directory};
-use crate::error::CoreError;
+use crate::error::{CoreError, FieldError};
 use crate::events::{self, Event, EventActor, EventData, EventType, LinkData, Outcome, RequestMeta, UserData};
 use crate::mail::{self, MessageKind, OutboxMessage};
-use crate::model::{self, Time, User, UserKind, UserSpec, UserStatus};
+use crate::model::{self, MemberRef, PrincipalKind, Time, User, UserKind, UserSpec, UserStatus};
 use crate::sessions::may_sign_in;
+use crate::store::NewInvitation;
 use crate::validate;
+use crate::workstations::{check_cards, Smartcard};
 use uuid::Uuid;
 
 /// Every generated link token starts with this, so secret scanners can spot leaked ones.
@@ -171,6 +173,101 @@ impl Directory {
         spec.kind = UserKind::Local;
         validate::user(&mut spec, Some(UserStatus::Invited))?;
         self.insert_user_with_link(caller, spec, MessageKind::Invitation).await
+    }
+
+    /// Invites users by email, in one transaction: each is put in `groups`, given `cards` and,
+    /// when `send` is true, mailed its invitation. Nothing is created unless every one is.
+    pub async fn invite_many(
+        &self,
+        caller: &Caller,
+        emails: &[String],
+        groups: &[Uuid],
+        (mut cards, allow_duplicates): (Vec<Smartcard>, bool),
+        send: bool,
+    ) -> Result<Vec<User>, CoreError> {
+        const MAX_INVITATIONS: usize = 100;
+        if emails.is_empty() || emails.len() > MAX_INVITATIONS {
+            return Err(CoreError::invalid("emails", format!("1 to {MAX_INVITATIONS} addresses")));
+        }
+        check_cards("smartcards", &mut cards, allow_duplicates)?;
+        if emails.len() > 1 && !cards.is_empty() && !allow_duplicates {
+            return Err(CoreError::invalid(
+                "smartcards",
+                "every invited user would hold the same numbers; allow duplicates or invite one at a time",
+            ));
+        }
+        let mut members_of = Vec::with_capacity(groups.len());
+        for g in groups {
+            let group = self.group(caller, *g).await?;
+            if group.deleted.is_some() || group.source.is_some() {
+                return Err(CoreError::Conflict(format!(
+                    "members cannot be added to the group '{}' (it is deleted or follows a directory group)",
+                    group.spec.name
+                )));
+            }
+            members_of.push(group);
+        }
+        if send {
+            self.check_mail_rate(caller.tenant_id, None).await?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut invitations = Vec::with_capacity(emails.len());
+        for (i, email) in emails.iter().enumerate() {
+            let at = |e: FieldError| FieldError::new(format!("emails[{i}]"), format!("{}: {}", e.field, e.message));
+            let mut spec = UserSpec {
+                user_name: email.trim().to_owned(),
+                email: Some(email.trim().to_owned()),
+                status: UserStatus::Invited,
+                kind: UserKind::Local,
+                claims: model::empty_object(),
+                ..UserSpec::default()
+            };
+            validate::user(&mut spec, Some(UserStatus::Invited)).map_err(|e| match e {
+                CoreError::Validation(errs) => CoreError::Validation(errs.into_iter().map(at).collect()),
+                other => other,
+            })?;
+            if !seen.insert(spec.user_name.to_lowercase()) {
+                return Err(CoreError::invalid(format!("emails[{i}]"), "the address is in the list twice"));
+            }
+            let id = Uuid::now_v7();
+            let dispatch = match send {
+                true => Some(self.prepare(caller, (id, &spec), MessageKind::Invitation, None).await?),
+                false => None,
+            };
+            let mut created = self.creation_event(caller, id, &spec);
+            if let Some(d) = &dispatch {
+                created.data["link"] = serde_json::json!({
+                    "purpose": MessageKind::Invitation.as_str(),
+                    "expires": d.token.expires.timestamp_millis(),
+                    "message": d.message.id,
+                });
+            }
+            let me = MemberRef { kind: PrincipalKind::User, id };
+            let mut events = vec![created];
+            events.extend(members_of.iter().map(|g| crate::directory::membership_event(caller, g, me, "ADD")));
+            if !cards.is_empty() {
+                events.push(caller.event(
+                    EventType::CredentialChange,
+                    EventData::CredentialChange {
+                        user: UserData::new(id, &spec, false),
+                        credential: "smartcards",
+                        action: "REPLACE",
+                        device: None,
+                    },
+                ));
+            }
+            invitations.push(NewInvitation { id, spec, dispatch, events });
+        }
+        let written = self
+            .store
+            .insert_invitations(caller.tenant_id, &invitations, groups, (&cards, allow_duplicates), model::now())
+            .await?;
+        written.map_err(|i| {
+            CoreError::invalid(
+                format!("smartcards[{i}].number"),
+                "the number is held by another user of the tenant (allow duplicates to add it anyway)",
+            )
+        })
     }
 
     /// Creates a user and mails it a link, in one transaction: nothing is created and nothing

@@ -106,6 +106,12 @@ impl From<StoreError> for CoreError {
             StoreError::Unique(field) => CoreError::Unique { field },
             StoreError::VersionMismatch => CoreError::VersionMismatch,
             StoreError::Cycle => CoreError::Cycle,
+            StoreError::Guest => {
+                CoreError::Conflict("a guest cannot be put in groups or under access policies; promote it first".into())
+            }
+            StoreError::LastHolder(role) => CoreError::Conflict(format!(
+                "the tenant must keep at least one user with the {role} role; give it to another user first"
+            )),
             StoreError::Cursor => CoreError::Cursor,
             StoreError::InUse(what) => CoreError::Conflict(what),
             StoreError::Backend(m) => CoreError::Internal(m),

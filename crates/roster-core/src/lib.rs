@@ -29,6 +29,7 @@ mod sessions;
 pub mod store;
 pub mod token;
 mod validate;
+pub mod workstations;
 
 pub use directory::{Caller, Directory};
 pub use error::{CoreError, FieldError};

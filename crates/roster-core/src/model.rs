@@ -167,6 +167,10 @@ pub struct User {
     pub invitation_expires: Option<Time>,
     /// The access policy assigned to the user; the tenant's default applies when None.
     pub access_policy: Option<Uuid>,
+    /// When the user first became active (None while it never was).
+    pub activated: Option<Time>,
+    /// When its email was confirmed (None while it is not).
+    pub email_confirmed: Option<Time>,
 }
 
 impl User {
@@ -200,6 +204,8 @@ pub struct Group {
     pub system: bool,
     /// The directory group whose members this group follows.
     pub source: Option<crate::connectors::GroupSource>,
+    /// The access policy assigned to the group; it governs every member, direct or indirect.
+    pub access_policy: Option<Uuid>,
     pub created: Time,
     pub modified: Time,
     pub deleted: Option<Time>,

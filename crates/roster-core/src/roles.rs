@@ -1,7 +1,7 @@
 //! Roles held by users and groups: assigning and removing them, and the roles (and so the
 //! permissions) a user holds directly and through every group it belongs to.
 
-use crate::access::{self, Permission, Permissions, Role};
+use crate::access::{self, Permission, Permissions, Rank, Role};
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
 use crate::events::{Event, EventData, EventType};
@@ -70,6 +70,58 @@ impl Directory {
             PrincipalKind::Group => self.store.roles(caller.tenant_id, of, Depth::Indirect).await?,
         };
         Ok(RoleSet { direct, effective })
+    }
+
+    /// A user's rank: the highest its roles (its own and its groups') amount to.
+    pub async fn rank(&self, caller: &Caller, user: Uuid) -> Result<Rank, CoreError> {
+        self.user(caller, user).await?;
+        Ok(Rank::of(self.user_access(caller.tenant_id, user).await?.1))
+    }
+
+    /// Gives a user a rank by replacing the rank roles assigned to it. Only a tenant
+    /// administrator (rank SUPER) makes or unmakes an ADMIN or SUPER; the tenant's last SUPER
+    /// keeps its rank; a rank held through a group is changed on the group, not here.
+    pub async fn set_rank(&self, caller: &Caller, user: Uuid, rank: Rank) -> Result<Rank, CoreError> {
+        let u = self.user(caller, user).await?;
+        if u.deleted.is_some() {
+            return Err(CoreError::NotFound { what: "user" });
+        }
+        let current = Rank::of(self.user_access(caller.tenant_id, user).await?.1);
+        if (rank != Rank::Regular || current != Rank::Regular) && !caller.permissions.contains(Permission::TenantAdmin)
+        {
+            return Err(CoreError::Forbidden);
+        }
+        if rank != Rank::Regular && u.spec.guest {
+            return Err(CoreError::Conflict("a guest cannot be given a rank; promote it first".into()));
+        }
+        let me = MemberRef { kind: PrincipalKind::User, id: user };
+        let direct = self.store.roles(caller.tenant_id, me, Depth::Direct).await?;
+        let all = self.store.roles(caller.tenant_id, me, Depth::Indirect).await?;
+        let through_groups =
+            Rank::of(access::permissions_of(all.iter().filter(|r| !direct.contains(r)).map(String::as_str)));
+        if through_groups > rank {
+            return Err(CoreError::Conflict(format!(
+                "the user holds the {} role through a group it belongs to; change that group's roles",
+                through_groups.role()
+            )));
+        }
+        if current == rank {
+            return Ok(rank);
+        }
+        const RANK_ROLES: [&str; 3] = ["regular", "admin", "super-admin"];
+        let role = (rank != Rank::Regular).then(|| rank.role());
+        let mut events: Vec<Event> = direct
+            .iter()
+            .filter(|r| RANK_ROLES.contains(&r.as_str()) && Some(r.as_str()) != role)
+            .filter_map(|r| access::role(r))
+            .map(|r| role_event(caller, me, r, "UNASSIGN"))
+            .collect();
+        if let Some(r) = role.and_then(access::role) {
+            events.push(role_event(caller, me, r, "ASSIGN"));
+        }
+        let keep = (current == Rank::Super).then_some(crate::directory::SUPER_ROLE);
+        self.store.set_rank_role(caller.tenant_id, user, &RANK_ROLES, role, keep, &events).await?;
+        Ok(rank)
     }
 
     /// The roles a user holds in all, the base role first, and the permissions they add up to.

@@ -11,6 +11,7 @@ use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant
 use crate::page::{ListQuery, Rows};
 use crate::secrets::Secret;
 use crate::token::{Refresh, Session, SigningKey};
+use crate::workstations::Smartcard;
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -25,6 +26,12 @@ pub enum StoreError {
     VersionMismatch,
     #[error("membership cycle")]
     Cycle,
+    /// A guest was to be put in a group or under an access policy.
+    #[error("guest")]
+    Guest,
+    /// The change would leave the tenant without a user holding the role named.
+    #[error("last holder of {0}")]
+    LastHolder(&'static str),
     #[error("bad cursor")]
     Cursor,
     /// A record others depend on cannot be removed; names what depends on it.
@@ -67,6 +74,27 @@ pub struct LogonFailures {
     pub recent: u32,
     /// Failures since the last successful sign-in or clearing.
     pub total: i64,
+}
+
+/// Invited users to insert together: each with its creation event, the link mailed to it (None:
+/// no mail) and the events of its memberships and smartcards.
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub id: Uuid,
+    pub spec: UserSpec,
+    pub dispatch: Option<Dispatch>,
+    pub events: Vec<Event>,
+}
+
+/// What leaving the organisation takes away with a user, besides the user itself.
+#[derive(Debug, Clone)]
+pub struct Departure {
+    /// The groups the user is a direct member of (each with its membership event).
+    pub groups: Vec<(Uuid, Event)>,
+    /// The user's own access policy, deleted (with its event) when no other user or group has it.
+    pub policy: Option<(Uuid, Event)>,
+    /// A role the tenant must keep a holder of (the user's rank role when it is the highest).
+    pub keep_holder: Option<&'static str>,
 }
 
 /// A write guarded by optimistic concurrency: `None` writes whatever the current version is.
@@ -450,7 +478,7 @@ pub trait Store: Send + Sync + 'static {
     async fn update_access_policy(&self, policy: &AccessPolicy, event: &Event) -> StoreResult<()>;
     /// Removes a policy; its users fall back to the default.
     async fn delete_access_policy(&self, tenant: Uuid, id: Uuid, event: &Event) -> StoreResult<()>;
-    /// Assigns a user its policy (None: the default).
+    /// Assigns a user its policy (None: the default); Guest for a guest.
     async fn set_access_policy(
         &self,
         tenant: Uuid,
@@ -458,6 +486,78 @@ pub trait Store: Send + Sync + 'static {
         policy: Option<Uuid>,
         event: &Event,
     ) -> StoreResult<User>;
+    /// Assigns a group its policy (None: none).
+    async fn set_group_access_policy(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        policy: Option<Uuid>,
+        event: &Event,
+    ) -> StoreResult<Group>;
+    /// The policies a user is under: its own and those of the live groups it belongs to,
+    /// directly or not; by number.
+    async fn user_access_policies(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<AccessPolicy>>;
+
+    // --- workstations, ranks and leaving -----------------------------------------------------
+
+    /// A user's computer user names, in the order given.
+    async fn computer_user_names(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<String>>;
+    /// Replaces them; Unique("computer_user_name") when another user of the tenant holds one.
+    async fn set_computer_user_names(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        names: &[String],
+        event: &Event,
+    ) -> StoreResult<()>;
+    /// A user's smartcards, in the order given.
+    async fn smartcards(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<Smartcard>>;
+    /// Replaces them. Unless duplicates are allowed, answers the index of the first card whose
+    /// number another user of the tenant holds, and writes nothing.
+    async fn set_smartcards(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        cards: &[Smartcard],
+        allow_duplicates: bool,
+        event: &Event,
+    ) -> StoreResult<Option<usize>>;
+    /// Replaces the user's directly assigned roles among `ranks` with `role` (None: none), with
+    /// the events given; LastHolder when `keep_holder` names a role no live user holds afterwards.
+    async fn set_rank_role(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        ranks: &[&str],
+        role: Option<&str>,
+        keep_holder: Option<&'static str>,
+        events: &[Event],
+    ) -> StoreResult<()>;
+    /// Removes a user from its organisation in one transaction: soft-deletes it, takes it out of
+    /// its groups, deletes its sole policy, ends its sessions and links, and records `event`.
+    async fn remove_from_organisation(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        departure: &Departure,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<User>;
+    /// Inserts invited users, puts each in `groups` and gives each `cards`, in one transaction;
+    /// answers them, or the index of the first card another user holds (unless duplicates are allowed).
+    async fn insert_invitations(
+        &self,
+        tenant: Uuid,
+        invitations: &[NewInvitation],
+        groups: &[Uuid],
+        cards: (&[Smartcard], bool),
+        at: Time,
+    ) -> StoreResult<Result<Vec<User>, usize>>;
+    /// For listings: the names of the live groups each of `users` is a direct member of, as
+    /// (user, group name) pairs ordered by user and name.
+    async fn direct_group_names(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, String)>>;
+    /// For listings: when each of `users` last bound a device key still in force.
+    async fn newest_devices(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Time)>>;
 
     // --- the secrets safe ------------------------------------------------------------------
 

@@ -2,11 +2,11 @@
 
 use crate::events::insert_event;
 use crate::exec::Exec;
-use crate::tables::{self, AccessPolicies, Tenants, Users};
+use crate::tables::{self, AccessPolicies, Groups, Tenants, Users};
 use crate::{insert_row, next_numbers, rows_where, SqlStore};
 use roster_core::access_policies::{AccessPolicy, DEFAULT_POLICY};
 use roster_core::events::Event;
-use roster_core::model::{Time, User};
+use roster_core::model::{Group, MemberRef, PrincipalKind, Time, User};
 use roster_core::store::{StoreError, StoreResult};
 use sea_query::{Expr, Query};
 use uuid::Uuid;
@@ -59,6 +59,50 @@ pub(crate) fn default_policy(tenant: Uuid, at: Time) -> AccessPolicy {
 }
 
 impl SqlStore {
+    /// The policies over a user: its own and those of its live groups, direct or not.
+    pub(crate) async fn policies_over(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<AccessPolicy>> {
+        let mut conn = self.read().await?;
+        let mut x = conn.exec();
+        let own = Query::select()
+            .column(Users::AccessPolicyId)
+            .from(Users::Table)
+            .and_where(Expr::col(Users::TenantId).eq(tenant))
+            .and_where(Expr::col(Users::Id).eq(user))
+            .to_owned();
+        let me = MemberRef { kind: PrincipalKind::User, id: user };
+        let of_groups = Query::select()
+            .column(Groups::AccessPolicyId)
+            .from(Groups::Table)
+            .and_where(Expr::col(Groups::TenantId).eq(tenant))
+            .and_where(crate::query::in_live_groups_of(me, "id", x.backend()))
+            .to_owned();
+        let mut stmt = rows_where(
+            AccessPolicies::Table,
+            Expr::col(AccessPolicies::TenantId).eq(tenant).and(
+                Expr::col(AccessPolicies::Id).in_subquery(own).or(Expr::col(AccessPolicies::Id).in_subquery(of_groups)),
+            ),
+        );
+        stmt.order_by(AccessPolicies::Number, sea_query::Order::Asc);
+        x.fetch_all(&stmt).await?.iter().map(tables::access_policy).collect()
+    }
+
+    pub(crate) async fn assign_group_policy(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        policy: Option<Uuid>,
+        event: &Event,
+    ) -> StoreResult<Group> {
+        let stmt = Query::update()
+            .table(Groups::Table)
+            .value(Groups::AccessPolicyId, policy)
+            .and_where(Expr::col(Groups::TenantId).eq(tenant))
+            .and_where(Expr::col(Groups::Id).eq(group))
+            .returning_all()
+            .to_owned();
+        self.write_returning(&stmt, event, "group", tables::group).await
+    }
+
     pub(crate) async fn policies_of(&self, tenant: Uuid) -> StoreResult<Vec<AccessPolicy>> {
         let mut stmt = rows_where(AccessPolicies::Table, Expr::col(AccessPolicies::TenantId).eq(tenant));
         stmt.order_by(AccessPolicies::Number, sea_query::Order::Asc);
@@ -114,11 +158,6 @@ impl SqlStore {
             .and_where(Expr::col(Users::Id).eq(user))
             .returning_all()
             .to_owned();
-        let mut tx = self.begin().await?;
-        let mut x = tx.exec();
-        let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
-        insert_event(&mut x, event).await?;
-        tx.commit().await?;
-        tables::user(&row)
+        self.write_returning(&stmt, event, "user", tables::user).await
     }
 }

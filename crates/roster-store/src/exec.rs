@@ -137,6 +137,7 @@ pub fn db_error(e: sqlx::Error) -> StoreError {
             // PostgreSQL names the index; SQLite lists the columns. Both contain the column name.
             let text = format!("{} {}", d.constraint().unwrap_or_default(), d.message());
             for (needle, field) in [
+                ("computer_user_names", "computer_user_name"),
                 ("federated", "federated_identity"),
                 ("user_name_key", "user_name"),
                 ("email_key", "email"),

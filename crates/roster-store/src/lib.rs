@@ -8,6 +8,7 @@ mod credentials;
 mod events;
 mod exec;
 mod mail;
+mod organisation;
 mod query;
 mod secrets;
 mod tables;
@@ -27,8 +28,11 @@ use roster_core::model::{
 use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
 use roster_core::secrets::Secret;
-use roster_core::store::{ExpectedVersion, LogonFailures, PolicyKind, PoolStats, Store, StoreError, StoreResult};
+use roster_core::store::{
+    Departure, ExpectedVersion, LogonFailures, NewInvitation, PolicyKind, PoolStats, Store, StoreError, StoreResult,
+};
 use roster_core::token::{Refresh, Session, SigningKey};
+use roster_core::workstations::Smartcard;
 use sea_query::{Expr, OnConflict, Query, SelectStatement};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -211,6 +215,24 @@ impl SqlStore {
 
     /// Runs one writing statement and records its event, in one transaction. With `what`, a
     /// statement that touches no row is NotFound(what), and neither is written.
+    /// Runs a write that returns the row it changed, with its event, in one transaction;
+    /// NotFound(what) when it changed none.
+    async fn write_returning<T>(
+        &self,
+        stmt: &impl exec::Statement,
+        event: &Event,
+        what: &'static str,
+        map: fn(&Row) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let row = x.fetch_optional(stmt).await?.ok_or(StoreError::NotFound(what))?;
+        let out = map(&row)?;
+        insert_event(&mut x, event).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     async fn write_with(
         &self,
         stmt: &impl exec::Statement,
@@ -307,6 +329,7 @@ pub(crate) async fn insert_user_row(
         (Users::Version, 1i64.into()),
     ];
     row.extend(user_values(spec));
+    row.extend(lifecycle_values(spec, at, false));
     if let Some(t) = invitation_expires {
         row.push((Users::InvitationExpiresAt, tables::millis(t).into()));
     }
@@ -361,6 +384,26 @@ fn user_values(spec: &UserSpec) -> Vec<(Users, sea_query::SimpleExpr)> {
         (Users::FederatedProviderId, federated.map(|f| f.provider_id.clone()).into()),
         (Users::FederatedUrl, federated.and_then(|f| f.url.clone()).into()),
         (Users::FederatedSubjectId, federated.map(|f| f.subject_id.clone()).into()),
+    ]
+}
+
+/// When the user first became active and when its email was confirmed: stamped at the first
+/// write that makes it so (`update`: keeping an earlier stamp), and the confirmation cleared
+/// when the email is no longer verified.
+pub(crate) fn lifecycle_values(spec: &UserSpec, at: Time, update: bool) -> [(Users, sea_query::SimpleExpr); 2] {
+    let at = tables::millis(at);
+    // `keep_when_false`: an earlier stamp outlives the state (a user once active stays "activated").
+    let stamp = |col: Users, now: bool, keep_when_false: bool| -> sea_query::SimpleExpr {
+        match (now, update) {
+            (false, true) if keep_when_false => Expr::col(col).into(),
+            (false, _) => Expr::value(None::<i64>),
+            (true, true) => sea_query::Func::coalesce([Expr::col(col).into(), Expr::val(at).into()]).into(),
+            (true, false) => Expr::val(at).into(),
+        }
+    };
+    [
+        (Users::ActivatedAt, stamp(Users::ActivatedAt, spec.status == roster_core::model::UserStatus::Active, true)),
+        (Users::EmailConfirmedAt, stamp(Users::EmailConfirmedAt, spec.email_verified, false)),
     ]
 }
 
@@ -795,7 +838,7 @@ impl Store for SqlStore {
         let mut x = conn.exec();
         let mut whose = assignee(of);
         if depth == Depth::Indirect {
-            whose = whose.or(query::in_live_groups_of(of, x.backend()));
+            whose = whose.or(query::in_live_groups_of(of, "group_id", x.backend()));
         }
         let stmt = Query::select()
             .distinct()
@@ -961,7 +1004,7 @@ impl Store for SqlStore {
         event: &Event,
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
-        stmt.table(Users::Table).values(user_values(spec));
+        stmt.table(Users::Table).values(user_values(spec)).values(lifecycle_values(spec, at, true));
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, expected, at).await?;
@@ -1405,6 +1448,91 @@ impl Store for SqlStore {
         self.assign_policy(tenant, user, policy, event).await
     }
 
+    async fn set_group_access_policy(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        policy: Option<Uuid>,
+        event: &Event,
+    ) -> StoreResult<Group> {
+        self.assign_group_policy(tenant, group, policy, event).await
+    }
+
+    async fn user_access_policies(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<AccessPolicy>> {
+        self.policies_over(tenant, user).await
+    }
+
+    async fn computer_user_names(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<String>> {
+        self.names_of(tenant, user).await
+    }
+
+    async fn set_computer_user_names(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        names: &[String],
+        event: &Event,
+    ) -> StoreResult<()> {
+        self.replace_names(tenant, user, names, event).await
+    }
+
+    async fn smartcards(&self, tenant: Uuid, user: Uuid) -> StoreResult<Vec<Smartcard>> {
+        self.cards_of(tenant, user).await
+    }
+
+    async fn set_smartcards(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        cards: &[Smartcard],
+        allow_duplicates: bool,
+        event: &Event,
+    ) -> StoreResult<Option<usize>> {
+        self.replace_cards(tenant, user, cards, allow_duplicates, event).await
+    }
+
+    async fn set_rank_role(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        ranks: &[&str],
+        role: Option<&str>,
+        keep_holder: Option<&'static str>,
+        events: &[Event],
+    ) -> StoreResult<()> {
+        self.replace_rank_role(tenant, user, (ranks, role), keep_holder, events).await
+    }
+
+    async fn remove_from_organisation(
+        &self,
+        tenant: Uuid,
+        user: Uuid,
+        departure: &Departure,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<User> {
+        self.leave(tenant, user, departure, at, event).await
+    }
+
+    async fn insert_invitations(
+        &self,
+        tenant: Uuid,
+        invitations: &[NewInvitation],
+        groups: &[Uuid],
+        cards: (&[Smartcard], bool),
+        at: Time,
+    ) -> StoreResult<Result<Vec<User>, usize>> {
+        self.add_invitations(tenant, invitations, groups, cards, at).await
+    }
+
+    async fn direct_group_names(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, String)>> {
+        self.group_names_of(tenant, users).await
+    }
+
+    async fn newest_devices(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Time)>> {
+        self.devices_bound(tenant, users).await
+    }
+
     async fn insert_secret(&self, secret: &Secret, event: &Event) -> StoreResult<()> {
         self.add_secret(secret, event).await
     }
@@ -1541,17 +1669,37 @@ impl SqlStore {
     }
 }
 
+/// Locks the tenant's row until the transaction ends (PostgreSQL), serialising checks that
+/// must see each other's writes.
+pub(crate) async fn lock_tenant(x: &mut Exec<'_>, tenant: Uuid) -> StoreResult<()> {
+    let lock = Query::select()
+        .column(Tenants::Id)
+        .from(Tenants::Table)
+        .and_where(Expr::col(Tenants::Id).eq(tenant))
+        .lock(sea_query::LockType::Update)
+        .to_owned();
+    x.fetch_optional(&lock).await.map(drop)
+}
+
 /// Adds a member to a group in the current transaction (true: it was not there yet), refusing
 /// unknown records and a group edge that would close a cycle.
-async fn add_edge(x: &mut Exec<'_>, tenant: Uuid, group: Uuid, member: MemberRef, at: Time) -> StoreResult<bool> {
+pub(crate) async fn add_edge(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    group: Uuid,
+    member: MemberRef,
+    at: Time,
+) -> StoreResult<bool> {
     let backend = x.backend();
     if x.fetch_optional(&by_id(query::groups(tenant), group)).await?.is_none() {
         return Err(StoreError::NotFound("group"));
     }
     let stmt = match member.kind {
         PrincipalKind::User => {
-            if x.fetch_optional(&by_id(query::users(tenant), member.id)).await?.is_none() {
-                return Err(StoreError::NotFound("user"));
+            match x.fetch_optional(&by_id(query::users(tenant), member.id)).await? {
+                None => return Err(StoreError::NotFound("user")),
+                Some(u) if u.bool("guest")? => return Err(StoreError::Guest),
+                Some(_) => {}
             }
             insert_row(
                 GroupUsers::Table,
@@ -1571,13 +1719,7 @@ async fn add_edge(x: &mut Exec<'_>, tenant: Uuid, group: Uuid, member: MemberRef
             }
             if backend == Backend::Postgres {
                 // Serialise group-edge changes per tenant, so two concurrent edges cannot close a cycle together.
-                let lock = Query::select()
-                    .column(Tenants::Id)
-                    .from(Tenants::Table)
-                    .and_where(Expr::col(Tenants::Id).eq(tenant))
-                    .lock(sea_query::LockType::Update)
-                    .to_owned();
-                x.fetch_optional(&lock).await?;
+                lock_tenant(x, tenant).await?;
             }
             let cycle = x.fetch_optional(&query::reaches(member.id, group, backend)).await?;
             if cycle.map(|r| r.flag("hit")).transpose()?.unwrap_or(false) {

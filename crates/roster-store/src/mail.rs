@@ -5,7 +5,7 @@ use crate::exec::{Backend, Exec, Row};
 use crate::tables::{
     self, DeviceChallenges, DeviceCredentials, MailTemplates, OneTimeTokens, Outbox, UserPasswords, Users,
 };
-use crate::{guarded_update, insert_row, rows_where, user_values, SqlStore};
+use crate::{guarded_update, insert_row, lifecycle_values, rows_where, user_values, SqlStore};
 use roster_core::devices::{Challenge, DeviceCredential};
 use roster_core::enrollment::{Dispatch, Redemption};
 use roster_core::events::Event;
@@ -17,7 +17,13 @@ use sea_query::{Expr, LockBehavior, LockType, OnConflict, Query};
 use uuid::Uuid;
 
 /// Revokes a user's live tokens of a purpose (and, for invitations, clears its expiry).
-async fn revoke_tokens(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, purpose: MessageKind, at: Time) -> StoreResult<u64> {
+pub(crate) async fn revoke_tokens(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    user: Uuid,
+    purpose: MessageKind,
+    at: Time,
+) -> StoreResult<u64> {
     let stmt = Query::update()
         .table(OneTimeTokens::Table)
         .value(OneTimeTokens::RevokedAt, tables::millis(at))
@@ -205,6 +211,7 @@ impl SqlStore {
                 let mut stmt = Query::update();
                 stmt.table(Users::Table)
                     .values(user_values(spec))
+                    .values(lifecycle_values(spec, at, true))
                     .value(Users::InvitationExpiresAt, Option::<i64>::None)
                     .and_where(Expr::col(Users::Status).eq(UserStatus::Invited.as_str()))
                     .and_where(Expr::col(Users::DeletedAt).is_null());

@@ -517,16 +517,16 @@ fn uuid_param(backend: Backend) -> &'static str {
     }
 }
 
-/// `group_id IN (...)`: the live groups a principal belongs to, directly or through nested live
+/// `<column> IN (...)`: the live groups a principal belongs to, directly or through nested live
 /// groups. A soft-deleted group passes nothing on, neither its roles nor those of its parents.
-pub fn in_live_groups_of(member: MemberRef, backend: Backend) -> SimpleExpr {
+pub fn in_live_groups_of(member: MemberRef, column: &str, backend: Backend) -> SimpleExpr {
     let direct = match member.kind {
         PrincipalKind::User => "SELECT gu.group_id FROM group_users gu JOIN \"groups\" g ON g.id = gu.group_id WHERE gu.user_id = ? AND g.deleted_at IS NULL",
         PrincipalKind::Group => "SELECT gg.parent_id FROM group_groups gg JOIN \"groups\" g ON g.id = gg.parent_id WHERE gg.child_id = ? AND g.deleted_at IS NULL",
     };
     backend.fragment(
         &format!(
-            "(group_id IN (WITH RECURSIVE up(gid) AS ({direct} UNION SELECT gg.parent_id FROM group_groups gg JOIN up ON gg.child_id = up.gid \
+            "({column} IN (WITH RECURSIVE up(gid) AS ({direct} UNION SELECT gg.parent_id FROM group_groups gg JOIN up ON gg.child_id = up.gid \
              JOIN \"groups\" g ON g.id = gg.parent_id WHERE g.deleted_at IS NULL) SELECT gid FROM up))"
         ),
         vec![member.id.into()],

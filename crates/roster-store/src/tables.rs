@@ -83,6 +83,8 @@ pub enum Users {
     FederatedSubjectId,
     DirectoryId,
     AccessPolicyId,
+    ActivatedAt,
+    EmailConfirmedAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -120,6 +122,26 @@ pub enum AccessPolicies {
     IsDefault,
     CreatedAt,
     ModifiedAt,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ComputerUserNames {
+    Table,
+    TenantId,
+    NameKey,
+    UserId,
+    Position,
+    Name,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum Smartcards {
+    Table,
+    UserId,
+    Position,
+    TenantId,
+    Number,
+    Label,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -206,6 +228,7 @@ pub enum Groups {
     DirectoryDn,
     SyncedAt,
     SyncDueAt,
+    AccessPolicyId,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -350,6 +373,8 @@ pub fn user(r: &Row) -> StoreResult<User> {
         locked_until: opt_time(r.opt_i64("locked_until")?)?,
         invitation_expires: opt_time(r.opt_i64("invitation_expires_at")?)?,
         access_policy: r.opt_uuid("access_policy_id")?,
+        activated: opt_time(r.opt_i64("activated_at")?)?,
+        email_confirmed: opt_time(r.opt_i64("email_confirmed_at")?)?,
     })
 }
 
@@ -371,6 +396,7 @@ pub fn group(r: &Row) -> StoreResult<Group> {
             }
             _ => None,
         },
+        access_policy: r.opt_uuid("access_policy_id")?,
         created: time(r.i64("created_at")?)?,
         modified: time(r.i64("modified_at")?)?,
         deleted: opt_time(r.opt_i64("deleted_at")?)?,

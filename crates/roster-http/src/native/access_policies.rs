@@ -2,7 +2,7 @@
 
 use super::errors::{ApiError, ProblemResponses};
 use super::extract::{Authed, Body, IdPath};
-use super::wire::{AccessPolicy, List, PolicyAssignment, User};
+use super::wire::{AccessPolicy, Group, List, PolicyAssignment, User};
 use super::{one_response, Projection};
 use crate::AppState;
 use axum::extract::State;
@@ -79,4 +79,35 @@ pub async fn assign(
     let user = s.directory.assign_access_policy(&caller, id, a.access_policy_id).await?;
     let version = user.version;
     Ok(one_response(StatusCode::OK, version, Projection::default().render(&User::from(user)), None))
+}
+
+/// Assign a group its access policy (null: none). Every member, direct or indirect, is under it
+/// as well as under its own: a sign-in must be allowed by all of them.
+#[utoipa::path(put, path = "/groups/{id}/access-policy", security(("api_key" = ["policies:write"])), tag = "access-policies",
+    params(("id" = uuid::Uuid, Path)), request_body = PolicyAssignment,
+    responses((status = 200, description = "The group", body = Group), ProblemResponses))]
+pub async fn assign_group(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    Body(a): Body<PolicyAssignment>,
+) -> Result<Response, ApiError> {
+    let group = s.directory.assign_group_access_policy(&caller, id, a.access_policy_id).await?;
+    let version = group.version;
+    Ok(one_response(StatusCode::OK, version, Projection::default().render(&Group::from(group)), None))
+}
+
+/// The access policies a user is under: its own and those of the groups it belongs to (none:
+/// the tenant's default governs it).
+#[utoipa::path(get, path = "/users/{id}/access-policies", security(("api_key" = ["users:read"])), tag = "access-policies",
+    params(("id" = uuid::Uuid, Path)),
+    responses((status = 200, description = "The policies, by number", body = List<AccessPolicy>), ProblemResponses))]
+pub async fn of_user(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+) -> Result<Response, ApiError> {
+    let items: Vec<AccessPolicy> =
+        s.directory.user_access_policies(&caller, id).await?.into_iter().map(AccessPolicy::from).collect();
+    Ok(axum::Json(List { items, next_cursor: None, total: None }).into_response())
 }

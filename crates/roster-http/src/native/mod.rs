@@ -101,6 +101,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(access_policies::list, access_policies::create))
         .routes(routes!(access_policies::get, access_policies::replace, access_policies::delete))
         .routes(routes!(access_policies::assign))
+        .routes(routes!(access_policies::assign_group))
+        .routes(routes!(access_policies::of_user))
         .routes(routes!(secrets::list, secrets::create))
         .routes(routes!(secrets::get, secrets::delete))
         .routes(routes!(secrets::value))

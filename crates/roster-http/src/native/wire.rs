@@ -64,6 +64,10 @@ pub struct User {
     pub directory_id: Option<Uuid>,
     /// The access policy assigned to the user; the tenant's default applies when absent.
     pub access_policy_id: Option<Uuid>,
+    /// When the user first became active; absent while it never was.
+    pub activated: Option<DateTime<Utc>>,
+    /// When its email was confirmed (`email_verified` set); absent while it is not.
+    pub email_confirmed: Option<DateTime<Utc>>,
 }
 
 impl From<model::User> for User {
@@ -100,6 +104,8 @@ impl From<model::User> for User {
             invitation_expires: u.invitation_expires,
             directory_id: s.directory_id,
             access_policy_id: u.access_policy,
+            activated: u.activated,
+            email_confirmed: u.email_confirmed,
         }
     }
 }
@@ -127,6 +133,8 @@ pub struct Group {
     pub version: i64,
     /// The directory group whose members this group follows; absent for a local group.
     pub directory_source: Option<GroupSource>,
+    /// The access policy assigned to the group; it governs every member, direct or indirect.
+    pub access_policy_id: Option<Uuid>,
 }
 
 impl From<model::Group> for Group {
@@ -144,6 +152,7 @@ impl From<model::Group> for Group {
             deleted: g.deleted,
             version: g.version,
             directory_source: g.source,
+            access_policy_id: g.access_policy,
         }
     }
 }
@@ -882,7 +891,7 @@ impl From<roster_core::access_policies::AccessPolicy> for AccessPolicy {
     }
 }
 
-/// The access policy to assign a user; null for the tenant's default.
+/// The access policy to assign a user (null: the tenant's default) or a group (null: none).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyAssignment {

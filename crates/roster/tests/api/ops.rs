@@ -64,6 +64,8 @@ fn wire_shape_of_a_user() {
         locked_until: chrono::DateTime::from_timestamp_millis(32_503_680_000_000),
         invitation_expires: None,
         access_policy: None,
+        activated: Some(t),
+        email_confirmed: None,
     };
     insta::assert_json_snapshot!("user_wire", roster_http::native::wire::User::from(user));
 }

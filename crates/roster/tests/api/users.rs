@@ -205,3 +205,27 @@ both!(guests_are_promoted_once, |srv: &TestServer| async move {
     assert_eq!((promoted["guest"].clone(), promoted["version"].clone()), (json!(false), json!(2)));
     expect_problem(srv.post(&format!("/api/v1/users/{id}/promote"), &json!({})).await, 409, "conflict").await;
 });
+
+both!(activation_and_email_confirmation_are_stamped_once, |srv: &TestServer| async move {
+    let u = srv.user(json!({"user_name": "stamp", "email": "stamp@example.com"})).await;
+    let id = u["id"].as_str().unwrap();
+    let path = format!("/api/v1/users/{id}");
+    assert!(u["activated"].is_string(), "{u}");
+    assert_eq!(u["email_confirmed"], Value::Null);
+    let patch = |body: Value| {
+        let path = path.clone();
+        async move { expect(srv.patch(&path, "application/merge-patch+json", &body).await, 200).await }
+    };
+    let confirmed = patch(json!({"email_verified": true})).await;
+    let stamp = confirmed["email_confirmed"].clone();
+    assert!(stamp.is_string(), "{confirmed}");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    // Later writes keep both stamps; leaving the active state keeps the activation.
+    let later = patch(json!({"display_name": "Stamp", "status": "suspended"})).await;
+    assert_eq!((later["email_confirmed"].clone(), later["activated"].clone()), (stamp, u["activated"].clone()));
+    // An email no longer verified is no longer confirmed.
+    assert_eq!(patch(json!({"email_verified": false})).await["email_confirmed"], Value::Null);
+    // An invited user was never active.
+    let invited = expect(srv.post("/api/v1/invitations", &json!({"email": "inv@example.com"})).await, 201).await;
+    assert_eq!(invited["activated"], Value::Null);
+});
