@@ -45,6 +45,11 @@ pub(crate) fn is_json(headers: &axum::http::HeaderMap) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// The route of a dialect's OpenAPI document, a JSON text kept in the binary.
+pub(crate) fn json_document(doc: &'static str) -> axum::routing::MethodRouter<AppState> {
+    axum::routing::get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], doc) })
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {

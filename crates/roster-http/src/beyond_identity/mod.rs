@@ -11,7 +11,6 @@ mod wire;
 
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
 use axum::routing::{get, post};
 use axum::Router;
 use errors::BiError;
@@ -28,17 +27,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
-/// The dialect's OpenAPI document, served at `/compat/beyond-identity/openapi.json`.
-const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
 fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
+        .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/v1/manage/users", post(users::create))
         .route("/v1/manage/recover-user", post(users::recover))
         .route("/v1/events", get(events::list))

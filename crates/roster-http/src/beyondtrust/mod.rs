@@ -47,17 +47,9 @@ fn path_number(id: &str) -> Result<i64, BtError> {
 /// Where the dialect's routes live, below its mount point, in lower case.
 const BASE: &str = "/beyondtrust/api/public/v3";
 
-/// The dialect's OpenAPI document, served at `/compat/beyondtrust/openapi.json`.
-const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
 fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
+        .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route(&format!("{BASE}/auth/signappin"), post(auth::sign_app_in))
         .route(&format!("{BASE}/auth/connect/token"), post(auth::connect_token))
         .route(&format!("{BASE}/auth/signout"), post(auth::sign_out))

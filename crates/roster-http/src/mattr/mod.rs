@@ -10,7 +10,6 @@ mod wire;
 
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
 use axum::routing::{get, post};
 use axum::Router;
 use errors::MattrError;
@@ -53,14 +52,6 @@ fn page_limit(location: &'static str, value: Option<serde_json::Value>) -> Resul
     }
 }
 
-/// The dialect's OpenAPI document, served at `/compat/mattr/openapi.json`.
-const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
 /// The users routes, mounted under both prefixes.
 fn users_routes() -> Router<AppState> {
     Router::new()
@@ -72,7 +63,7 @@ fn users_routes() -> Router<AppState> {
 
 fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
+        .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/oauth/token", post(auth::token))
         .nest("/core/v1", users_routes())
         .nest("/v1", users_routes())

@@ -16,8 +16,6 @@ mod wire;
 
 use crate::AppState;
 use axum::extract::{FromRequest, Request};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::Router;
 use errors::SlcError;
@@ -81,16 +79,9 @@ impl FromRequest<AppState> for AnyJson {
     }
 }
 
-/// The dialect's OpenAPI document, served at `/compat/slc-hub/openapi.json`.
-const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
 fn router() -> Router<AppState> {
     Router::new()
-        .route("/openapi.json", get(openapi))
+        .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/login", post(session::login))
         .route("/impersonate", post(session::impersonate))
         .route("/users", get(users::list).post(user_edits::create))
