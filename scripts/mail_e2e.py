@@ -3,8 +3,9 @@
 usage: mail_e2e.py ROSTER_BINARY WORK_DIR [DATABASE_URL]
 
 1. Plain SMTP: invitation, device binding (an Ed25519 key made by the `cryptography` package signs
-   the sign-in challenge), recovery, the Beyond Identity dialect's Create and Recover User, an SLC Hub invitation acceptance, password reset; every mailed link works once, and expired,
-   reused and unknown links get one and the same answer.
+   the sign-in challenge), recovery, the Beyond Identity dialect's Create and Recover User, an SLC
+   Hub invitation acceptance, an Allthenticate invitation, password reset; every mailed link works
+   once, and expired, reused and unknown links get one and the same answer.
 2. STARTTLS with AUTH (a throwaway CA, a server certificate for 127.0.0.1): an invitation arrives
    over TLS, authenticated.
 3. An SMTP outage and a SIGKILL: messages queue while no server listens, roster is killed, the
@@ -295,11 +296,23 @@ def flows(r, sink):
     status, body = r.call("POST", "/compat/slc-hub/login", {"username": "kay", "password": PASSWORD}, token=None)
     check("and the new user signs in through the dialect", status == 200 and "token" in body, body)
 
+    # The Allthenticate dialect: PUT /invites mails the invitation; once accepted, the user is listed ACTIVE.
+    status, body = r.call("PUT", "/compat/allthenticate/invites", {"emails": ["lin@example.com"]})
+    check("Allthenticate: PUT /invites answers success", status == 200 and "lin@example.com" in body.get("success", ""), body)
+    sink.wait(9)
+    invitation = sink.to("lin@example.com")[-1]
+    accept = {"token": token_of(invitation), "user_name": "lin", "display_name": "Lin", "password": PASSWORD}
+    status, lin = r.call("POST", "/api/v1/invitation/accept", accept, token=None)
+    check("the invitation mailed for the dialect is accepted", status == 200 and lin["status"] == "active", lin)
+    status, users = r.call("GET", "/compat/allthenticate/multipleusers")
+    listed = [u for u in users if u["username"] == "lin"] if status == 200 else []
+    check("and the dialect lists the user ACTIVE", len(listed) == 1 and listed[0]["ad_status"] == "ACTIVE", listed)
+
     # Password reset.
     status, _ = r.call("POST", "/api/v1/password-reset/request", {"username": "ada"}, token=None)
     status2, _ = r.call("POST", "/api/v1/password-reset/request", {"username": "nobody"}, token=None)
     check("reset requests answer 202 whoever asks", status == status2 == 202)
-    sink.wait(9)
+    sink.wait(10)
     reset = sink.to("ada@example.com")[-1]
     check("the reset mail arrives", "password" in reset["subject"].lower(), reset["subject"])
     new_password = "cobalt-meadow-lantern-77"
@@ -310,7 +323,7 @@ def flows(r, sink):
     status, again = r.call("POST", "/api/v1/password-reset", {"token": token_of(reset), "password": new_password + "x"}, token=None)
     check("a used reset link gets the same 400", status == 400 and again == unknown, again)
     time.sleep(1)
-    check("nobody else was mailed", len(sink.wait(9, 0)) == 9, [x["to"] for x in sink.messages])
+    check("nobody else was mailed", len(sink.wait(10, 0)) == 10, [x["to"] for x in sink.messages])
     return unknown
 
 

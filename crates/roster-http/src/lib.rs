@@ -1,6 +1,7 @@
 //! Roster's HTTP faces: the native REST API, its OpenAPI document and docs page, and the
 //! operational endpoints, behind one set of layers (request ids, tracing, metrics, body limits).
 
+mod allthenticate;
 mod audit;
 mod beyond_identity;
 mod beyondtrust;
@@ -148,6 +149,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .nest_service("/compat/mattr", mattr::service(state.clone()))
         .nest_service("/compat/beyond-identity", beyond_identity::service(state.clone()))
         .nest_service("/compat/slc-hub", slc_hub::service(state.clone()))
+        .nest_service("/compat/allthenticate", allthenticate::service(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

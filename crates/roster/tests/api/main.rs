@@ -4,6 +4,7 @@
 
 mod access;
 mod access_policies;
+mod allthenticate;
 mod auth;
 mod auth_tokens;
 mod beyond_identity;
