@@ -109,6 +109,16 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The Allthenticate user list over many users: the whole list, streamed in one answer,
+    /// against a point read by id; and the server's RSS while it streams against before.
+    UserList {
+        /// Users to make (through the native API); every tenth joins one of ten groups.
+        #[arg(long, default_value_t = 100_000)]
+        users: usize,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Directory users against local ones: sign-in by binding to OpenLDAP against a local
     /// argon2id sign-in (the baseline), and syncing a 1,200-member directory group against
     /// creating 1,200 users through the API.
@@ -626,6 +636,89 @@ async fn offset_paging(t: Arc<Target>, users: usize, seconds: u64) -> Result<Val
     }))
 }
 
+async fn user_list(t: Arc<Target>, users: usize, seconds: u64, pid: Option<u32>) -> Result<Value, Failure> {
+    let seeded = Instant::now();
+    let ids = make_users(&t, users, "/api/v1/users", |i| {
+        json!({"user_name": format!("user{i:07}"), "email": format!("user{i}@example.com"),
+               "given_name": format!("Given{i}"), "family_name": "Family"})
+    })
+    .await?;
+    for g in 0..10 {
+        let group = t
+            .send(t.client.post(format!("{}/api/v1/groups", t.url)).json(&json!({"name": format!("group{g}")})))
+            .await?;
+        let gid = group["id"].as_str().ok_or("no group id")?.to_owned();
+        for id in ids.iter().skip(g).step_by(100) {
+            let member = json!({"kind": "user", "id": id});
+            t.send(t.client.post(format!("{}/api/v1/groups/{gid}/members", t.url)).json(&member)).await?;
+        }
+    }
+    let seed_seconds = seeded.elapsed().as_secs_f64();
+    // The list is right: every user once, by number.
+    let url = format!("{}/compat/allthenticate/multipleusers", t.url);
+    let bytes = t.client.get(&url).bearer_auth(&t.key).send().await?.error_for_status()?.bytes().await?;
+    let list: Vec<Value> = serde_json::from_slice(&bytes)?;
+    let numbered = list.iter().enumerate().all(|(i, u)| u["user_id"].as_u64() == Some(i as u64 + 1));
+    if list.len() != users || !numbered {
+        return Err(format!("the list holds {} users, by number: {numbered}", list.len()).into());
+    }
+    let phase = Duration::from_secs(seconds);
+    let (key, base) = (t.key.clone(), t.url.clone());
+    let ids = Arc::new(ids);
+    let read: MakeRequest = {
+        let (key, base, ids) = (key.clone(), base.clone(), Arc::clone(&ids));
+        Arc::new(move |c, i| c.get(format!("{base}/api/v1/users/{}", ids[i])).bearer_auth(&key))
+    };
+    let whole: MakeRequest =
+        Arc::new(move |c, _| c.get(format!("{base}/compat/allthenticate/multipleusers")).bearer_auth(&key));
+    let by_id = request_phase(&t, 1, phase, users, read).await?;
+    // The server's peak RSS while it streams lists, sampled every 20 ms, against just before.
+    let before = pid.and_then(rss_mib);
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling) = (Arc::clone(&peak), Arc::clone(&sampling));
+        tokio::spawn(async move {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(mib) = pid.and_then(rss_mib) {
+                    peak.fetch_max((mib * 10.0) as u64, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let lists = request_phase(&t, 1, phase, 1, whole).await?;
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    sampler.await?;
+    let peak = peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 10.0;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let list_mib = bytes.len() as f64 / (1024.0 * 1024.0);
+    let secs = phase.as_secs_f64();
+    Ok(json!({
+        "scenario": "user-list", "users": users, "seconds_per_phase": seconds, "seed_seconds": round(seed_seconds),
+        "read_by_id": by_id.report(secs), "whole_list": lists.report(secs),
+        "list_mib": round(list_mib), "rss_before_mib": before, "rss_peak_mib": peak,
+        "rss_growth_over_list_size": before.map(|b| round((peak - b) / list_mib)),
+        "users_per_second_listed": round(users as f64 * lists.ok as f64 / secs),
+    }))
+}
+
+fn user_list_markdown(r: &Value) -> String {
+    let row = |name: &str, v: &Value| {
+        format!(
+            "| {name} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["errors"]
+        )
+    };
+    format!(
+        "user-list, {} users ({} s per phase, seeded in {} s)\n\n| request | requests | per second | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n{}{}\nlist {} MiB; {} users listed per second; server RSS {} MiB before, {} MiB at most while streaming: growth / list size {}\n",
+        r["users"], r["seconds_per_phase"], r["seed_seconds"],
+        row("GET /api/v1/users/{id} (baseline)", &r["read_by_id"]),
+        row("GET /compat/allthenticate/multipleusers (every user)", &r["whole_list"]),
+        r["list_mib"], r["users_per_second_listed"], r["rss_before_mib"], r["rss_peak_mib"], r["rss_growth_over_list_size"]
+    )
+}
+
 fn offset_paging_markdown(r: &Value) -> String {
     let row = |name: &str, v: &Value| {
         format!(
@@ -1031,6 +1124,7 @@ async fn main() -> Result<(), Failure> {
         Scenario::Dialect { users, readers, seconds } => dialect(target, users, readers, seconds).await?,
         Scenario::ClaimsSearch { users, clients, seconds } => claims_search(target, users, clients, seconds).await?,
         Scenario::OffsetPaging { users, seconds } => offset_paging(target, users, seconds).await?,
+        Scenario::UserList { users, seconds } => user_list(target, users, seconds, cli.server_pid).await?,
     };
     if let Some(pid) = cli.server_pid {
         result["server_rss_mib"] = json!(rss_mib(pid));
@@ -1046,6 +1140,7 @@ async fn main() -> Result<(), Failure> {
             Some("dialect") => dialect_markdown(&result),
             Some("claims-search") => claims_search_markdown(&result),
             Some("offset-paging") => offset_paging_markdown(&result),
+            Some("user-list") => user_list_markdown(&result),
             _ => markdown(&result),
         };
         std::fs::write(path.with_extension("md"), table)?;
