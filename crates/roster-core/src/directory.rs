@@ -106,6 +106,37 @@ pub struct ListRequest {
     pub deleted: Deleted,
 }
 
+/// A whole listing of users, page by page (see [`Directory::walk_users`]).
+pub struct UserWalk {
+    directory: Directory,
+    caller: Caller,
+    req: ListRequest,
+    read: usize,
+    done: bool,
+}
+
+impl UserWalk {
+    /// The next page of users; None once every page was read.
+    pub async fn next(&mut self) -> Result<Option<Vec<User>>, CoreError> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self.directory.user_page(&self.caller, self.req.clone()).await;
+        let last = page.as_ref().map_or(true, |p| p.next_cursor.is_none());
+        if last {
+            self.done = true;
+            let kinds = EventType::listing(false, self.req.filter.is_some());
+            let filter = self.req.filter.as_ref().map(|f| format!("{f:?}"));
+            let read = page.as_ref().map(|p| self.read + p.items.len());
+            self.directory.record_listing(&self.caller, kinds, "users", filter, read).await?;
+        }
+        let page = page?;
+        self.read += page.items.len();
+        self.req.cursor = page.next_cursor;
+        Ok(Some(page.items))
+    }
+}
+
 /// How many times an unconditional edit is retried when a concurrent writer got in first.
 const EDIT_RETRIES: usize = 64;
 /// A key's last-used time is written at most this often, so authentication is not a write per request.
@@ -597,6 +628,14 @@ impl Directory {
         let page = self.user_page(caller, req).await;
         self.record_listing(caller, kinds, "users", filter, page.as_ref().map(|p| p.items.len())).await?;
         page
+    }
+
+    /// Every user a listing selects, read page after page by a face that streams them whole:
+    /// the audit trail records the listing once, when the last page is read, with how many.
+    pub fn walk_users(&self, caller: &Caller, mut req: ListRequest) -> UserWalk {
+        req.offset = 0;
+        req.count = false;
+        UserWalk { directory: self.clone(), caller: caller.clone(), req, read: 0, done: false }
     }
 
     /// A page of users, recording nothing.

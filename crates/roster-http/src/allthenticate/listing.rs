@@ -12,8 +12,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use roster_core::directory::ListRequest;
-use roster_core::filter::{attr_test, CmpOp};
+use roster_core::directory::{ListRequest, UserWalk};
+use roster_core::filter::{attr_test, CmpOp, Filter};
 use roster_core::model::{Deleted, User};
 use roster_core::page::Sort;
 use roster_core::schema::Resource;
@@ -30,16 +30,9 @@ enum Shape {
     Invite,
 }
 
-/// One page of users rendered as JSON array elements (each followed by nothing; the caller
-/// joins them), and the cursor of the next page.
-async fn page(
-    d: &Directory,
-    caller: &Caller,
-    req: ListRequest,
-    shape: Shape,
-) -> Result<(Vec<u8>, Option<String>), CoreError> {
-    let found = d.list_users(caller, req).await?;
-    let ids: Vec<Uuid> = found.items.iter().map(|u| u.id).collect();
+/// One page of users rendered as JSON array elements joined by commas.
+async fn render(d: &Directory, caller: &Caller, users: &[User], shape: Shape) -> Result<Vec<u8>, CoreError> {
+    let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
     let names = d.direct_group_names(caller, &ids).await?;
     let devices: HashMap<Uuid, roster_core::model::Time> = match shape {
         Shape::User { .. } => d.newest_devices(caller, &ids).await?.into_iter().collect(),
@@ -49,8 +42,8 @@ async fn page(
     for (user, name) in &names {
         groups.entry(*user).or_default().push([name.as_str()]);
     }
-    let mut out = Vec::with_capacity(found.items.len() * 400);
-    for (i, u) in found.items.iter().enumerate() {
+    let mut out = Vec::with_capacity(users.len() * 400);
+    for (i, u) in users.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -63,7 +56,7 @@ async fn page(
         };
         written.map_err(|e| CoreError::Internal(e.to_string()))?;
     }
-    Ok((out, found.next_cursor))
+    Ok(out)
 }
 
 fn invite<'a>(u: &'a User, groups: Vec<[&'a str; 1]>) -> AtInvite<'a> {
@@ -77,15 +70,20 @@ fn invite<'a>(u: &'a User, groups: Vec<[&'a str; 1]>) -> AtInvite<'a> {
     }
 }
 
+/// What the stream still has to write: the rest of the walk, and whether an element was
+/// written already (so the next one needs a comma).
+struct Rest {
+    walk: UserWalk,
+    wrote: bool,
+    d: Directory,
+    caller: Caller,
+    shape: Shape,
+}
+
 /// The users `filter` selects, by number, as a streamed JSON array. The first page is read
 /// before answering, so a failure there is an error answer; a later failure cuts the stream
 /// short (the client sees malformed JSON, never a truncated list that looks whole).
-async fn stream(
-    d: Directory,
-    caller: Caller,
-    filter: roster_core::filter::Filter,
-    shape: Shape,
-) -> Result<Response, AtError> {
+async fn stream(d: Directory, caller: Caller, filter: Filter, shape: Shape) -> Result<Response, AtError> {
     let req = ListRequest {
         filter: Some(filter),
         sort: Sort::parse(Some("number"), Resource::User)?,
@@ -95,42 +93,37 @@ async fn stream(
         count: false,
         deleted: Deleted::Exclude,
     };
-    let (first, next) = page(&d, &caller, req.clone(), shape).await?;
-    let mut head = Vec::with_capacity(first.len() + 2);
-    head.push(b'[');
-    let empty = first.is_empty();
-    head.extend(first);
-    if next.is_none() {
-        head.push(b']');
-    }
-    // The state: the next page's cursor, and whether nothing was written yet (no comma due).
-    let rest = futures::stream::unfold(next.map(|c| (c, empty)), move |state| {
-        let (d, caller, mut req) = (d.clone(), caller.clone(), req.clone());
-        async move {
-            let (cursor, empty) = state?;
-            req.cursor = Some(cursor);
-            match page(&d, &caller, req, shape).await {
-                Ok((items, after)) => {
-                    let mut chunk = Vec::with_capacity(items.len() + 2);
-                    if !items.is_empty() && !empty {
+    let mut walk = d.walk_users(&caller, req);
+    let first = walk.next().await?.unwrap_or_default();
+    let mut head = vec![b'['];
+    head.extend(render(&d, &caller, &first, shape).await?);
+    let rest = Rest { walk, wrote: !first.is_empty(), d, caller, shape };
+    let tail = futures::stream::unfold(Some(rest), |state| async move {
+        let mut r = state?;
+        match r.walk.next().await {
+            Ok(Some(users)) => match render(&r.d, &r.caller, &users, r.shape).await {
+                Ok(items) => {
+                    let mut chunk = Vec::with_capacity(items.len() + 1);
+                    if r.wrote && !items.is_empty() {
                         chunk.push(b',');
                     }
-                    let empty = empty && items.is_empty();
+                    r.wrote |= !items.is_empty();
                     chunk.extend(items);
-                    if after.is_none() {
-                        chunk.push(b']');
-                    }
-                    Some((Ok::<_, std::io::Error>(chunk), after.map(|c| (c, empty))))
+                    Some((Ok(chunk), Some(r)))
                 }
-                Err(e) => {
-                    tracing::error!(cause = %e, "a streamed user list failed after its first page");
-                    Some((Err(std::io::Error::other("the list could not be completed")), None))
-                }
-            }
+                Err(e) => Some((Err(cut_short(e)), None)),
+            },
+            Ok(None) => Some((Ok(b"]".to_vec()), None)),
+            Err(e) => Some((Err(cut_short(e)), None)),
         }
     });
-    let body = futures::stream::once(async move { Ok(head) }).chain(rest);
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(tail);
     Ok(([(header::CONTENT_TYPE, "application/json")], axum::body::Body::from_stream(body)).into_response())
+}
+
+fn cut_short(e: CoreError) -> std::io::Error {
+    tracing::error!(cause = %e, "a streamed user list failed after its first page");
+    std::io::Error::other("the list could not be completed")
 }
 
 /// `GET /multipleusers`: every user of the organisation (`user_tag=GUEST`: every guest).

@@ -434,6 +434,11 @@ both!(multipleusers_fields_and_stream, |srv: &TestServer| async move {
     assert_eq!(one["device_added"], Value::Null);
     assert!(uuid::Uuid::parse_str(one["unique_id"].as_str().unwrap()).is_ok());
     assert_eq!(rows[1202]["groups"], json!([]));
+    // The trail records the three pages as one listing, with how many users it read.
+    let found = expect(srv.get("/api/v1/events?event_type=USER_SEARCH_SUCCESS&page_size=100").await, 200).await;
+    let searches = found["events"].as_array().unwrap();
+    assert_eq!(searches.len(), 1, "{found}");
+    assert_eq!(searches[0]["data"]["returned"], 1203);
     // email=true puts the address in the name, in every spelling of true.
     for flag in ["true", "1", "TRUE"] {
         let list = expect(call(srv, Method::GET, "/multipleusers", Query, json!({"email": flag})).await, 200).await;
