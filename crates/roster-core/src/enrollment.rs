@@ -21,6 +21,8 @@ use uuid::Uuid;
 const TOKEN_PREFIX: &str = "roster_link_";
 /// Hashes of the password kept as history when a link sets one (as an administrator's set does).
 const HISTORY_KEPT: u32 = 24;
+/// Groups an invitation may put its users in.
+pub const MAX_INVITATION_GROUPS: usize = 100;
 /// Device keys one user may hold.
 const MAX_DEVICES: usize = 20;
 
@@ -195,6 +197,9 @@ impl Directory {
                 "smartcards",
                 "every invited user would hold the same numbers; allow duplicates or invite one at a time",
             ));
+        }
+        if groups.len() > MAX_INVITATION_GROUPS {
+            return Err(CoreError::invalid("groups", format!("at most {MAX_INVITATION_GROUPS} groups")));
         }
         let mut members_of = Vec::with_capacity(groups.len());
         for g in groups {

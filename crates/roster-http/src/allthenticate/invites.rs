@@ -13,12 +13,15 @@ use crate::AppState;
 use axum::extract::State;
 use axum::response::Response;
 use roster_core::directory::ListRequest;
+use roster_core::enrollment::MAX_INVITATION_GROUPS;
 use roster_core::filter::{attr_test, CmpOp};
 use roster_core::model::Deleted;
 use roster_core::page::Sort;
 use roster_core::schema::Resource;
 use roster_core::CoreError;
 use serde_json::Value;
+use std::collections::HashMap;
+use uuid::Uuid;
 
 /// The strings of a list parameter (`name[i]` names an entry that is not one).
 fn strings(p: &Params, name: &str, required: bool) -> Result<Vec<String>, AtError> {
@@ -43,19 +46,29 @@ pub async fn create(
     let d = &s.directory;
     let emails = strings(&p, "emails", true)?;
     let cards = cards_of(&p)?;
-    let mut groups = Vec::new();
-    for (i, name) in strings(&p, "groups", false)?.iter().enumerate() {
+    let names = strings(&p, "groups", false)?;
+    if names.len() > MAX_INVITATION_GROUPS {
+        return Err(AtError::bad_request(format!("groups: at most {MAX_INVITATION_GROUPS} names")));
+    }
+    let mut groups = Vec::with_capacity(names.len());
+    if !names.is_empty() {
+        // One query for every name (names compare in any case).
+        let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
         let req = ListRequest {
-            filter: Some(attr_test(Resource::Group, "name", CmpOp::Eq, &[name]).map_err(CoreError::from)?),
+            filter: Some(attr_test(Resource::Group, "name", CmpOp::Eq, &wanted).map_err(CoreError::from)?),
             sort: Sort::parse(None, Resource::Group)?,
-            limit: 1,
+            limit: MAX_INVITATION_GROUPS as u32,
             cursor: None,
             offset: 0,
             count: false,
             deleted: Deleted::Exclude,
         };
-        let group = d.list_groups(&caller, req).await?.items.into_iter().next();
-        groups.push(group.ok_or_else(|| AtError::bad_request(format!("groups[{i}]: no group is named {name}")))?.id);
+        let found: HashMap<String, Uuid> =
+            d.list_groups(&caller, req).await?.items.into_iter().map(|g| (g.spec.name.to_lowercase(), g.id)).collect();
+        for (i, name) in names.iter().enumerate() {
+            let id = found.get(&name.to_lowercase());
+            groups.push(*id.ok_or_else(|| AtError::bad_request(format!("groups[{i}]: no group is named {name}")))?);
+        }
     }
     let send = !p.flag("no_email")?;
     let users = d.invite_many(&caller, &emails, &groups, (cards, p.flag("allow_duplicates")?), send).await?;

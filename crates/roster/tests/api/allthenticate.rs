@@ -530,6 +530,7 @@ both!(removal_takes_groups_and_sole_policies, |srv: &TestServer| async move {
 
 both!(invitations_join_through_the_api, |srv: &TestServer| async move {
     srv.group("Staff").await;
+    srv.group("owners").await;
     // All or none: one bad address and nothing is created or sent.
     let bad = json!({"emails": ["a@example.com", "not-an-address"]});
     let m = error(call(srv, Method::PUT, "/invites", Json, bad).await, 400).await;
@@ -538,13 +539,16 @@ both!(invitations_join_through_the_api, |srv: &TestServer| async move {
     assert!(error(call(srv, Method::PUT, "/invites", Json, unknown).await, 400)
         .await
         .contains("groups[0]: no group is named Nope"));
+    let many: Vec<String> = (0..101).map(|i| format!("g{i}")).collect();
+    let too_many = json!({"emails": ["a@example.com"], "groups": many});
+    assert!(error(call(srv, Method::PUT, "/invites", Json, too_many).await, 400).await.contains("at most 100"));
     let same = json!({"emails": ["a@example.com", "b@example.com"], "smartcards": [{"number": "5"}]});
     assert!(error(call(srv, Method::PUT, "/invites", Json, same).await, 400).await.contains("allow duplicates"));
     assert_eq!(expect(call(srv, Method::GET, "/invites", Query, json!({})).await, 200).await, json!([]));
     assert!(srv.outbox().is_empty());
 
     for (i, enc) in [Json, Form].into_iter().enumerate() {
-        let p = json!({"emails": [format!("a{i}@example.com"), format!("b{i}@example.com")], "groups": ["staff"]});
+        let p = json!({"emails": [format!("a{i}@example.com"), format!("b{i}@example.com")], "groups": ["staff", "Owners"]});
         let m = ok(call(srv, Method::PUT, "/invites", enc, p).await).await;
         assert!(m.starts_with("2 user(s) invited by email") && m.contains(&format!("b{i}@example.com")), "{m}");
     }
@@ -558,7 +562,7 @@ both!(invitations_join_through_the_api, |srv: &TestServer| async move {
     let pending = expect(call(srv, Method::GET, "/invites", Query, json!({})).await, 200).await;
     let emails: Vec<&str> = pending.as_array().unwrap().iter().map(|i| i["email"].as_str().unwrap()).collect();
     assert_eq!(emails, ["a0@example.com", "b0@example.com", "a1@example.com", "b1@example.com", "quiet@example.com"]);
-    assert_eq!(pending[0]["groups"], json!([["Staff"]]));
+    assert_eq!(pending[0]["groups"], json!([["owners"], ["Staff"]]));
     assert!(pending[0]["expires"].is_string() && pending[4]["expires"].is_null(), "{pending}");
     let quiet = pending[4]["email_id"].as_i64().unwrap();
     let cards = expect(call(srv, Method::GET, "/modifysmartcard", Query, json!({"email_id": quiet})).await, 200).await;
