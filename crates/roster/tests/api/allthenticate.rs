@@ -68,8 +68,15 @@ async fn member(srv: &TestServer, name: &str) -> (String, i64) {
     (u["id"].as_str().unwrap().to_owned(), u["number"].as_i64().unwrap())
 }
 
+/// `GET /user`, asked in every encoding; answers the one (equal) answer.
 async fn get_user(srv: &TestServer, number: i64) -> Value {
-    expect(call(srv, Method::GET, "/user", Query, json!({"email_id": number})).await, 200).await
+    let answer = expect(call(srv, Method::GET, "/user", Query, json!({"email_id": number})).await, 200).await;
+    for enc in [Json, Form, JsonText] {
+        let again =
+            expect(call(srv, Method::GET, "/user", enc, json!({"email_id": number.to_string()})).await, 200).await;
+        assert_eq!(again, answer, "{enc:?}");
+    }
+    answer
 }
 
 both!(keys_headers_and_envelopes, |srv: &TestServer| async move {
@@ -444,8 +451,10 @@ both!(multipleusers_fields_and_stream, |srv: &TestServer| async move {
         let list = expect(call(srv, Method::GET, "/multipleusers", Query, json!({"email": flag})).await, 200).await;
         assert_eq!(list[0]["name"], "Given0 Family <user0@example.com>");
     }
-    let list = expect(call(srv, Method::GET, "/multipleusers", Json, json!({"email": false})).await, 200).await;
-    assert_eq!(list[0]["name"], "Given0 Family");
+    for (enc, no) in [(Json, json!(false)), (Form, json!("0")), (JsonText, json!("False"))] {
+        let list = expect(call(srv, Method::GET, "/multipleusers", enc, json!({"email": no})).await, 200).await;
+        assert_eq!(list[0]["name"], "Given0 Family", "{enc:?}");
+    }
     error(call(srv, Method::GET, "/multipleusers", Query, json!({"email": "yes"})).await, 400).await;
     error(call(srv, Method::GET, "/multipleusers", Query, json!({"sort": "x"})).await, 400).await;
     // Removed users are no longer listed.
@@ -555,13 +564,17 @@ both!(invitations_join_through_the_api, |srv: &TestServer| async move {
     let p =
         json!({"emails": ["quiet@example.com"], "no_email": "True", "smartcards": [{"number": "31", "label": "desk"}]});
     assert!(ok(call(srv, Method::PUT, "/invites", Query, p).await).await.contains("no email sent"));
+    let p = json!({"emails": ["serial@example.com"], "groups": ["owners"], "no_email": 1});
+    assert!(ok(call(srv, Method::PUT, "/invites", JsonText, p).await).await.contains("serial@example.com"));
     let mails = srv.wait_for_mail(4).await;
     assert_eq!(mails.len(), 4);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(srv.outbox().len(), 4, "no mail for no_email");
     let pending = expect(call(srv, Method::GET, "/invites", Query, json!({})).await, 200).await;
     let emails: Vec<&str> = pending.as_array().unwrap().iter().map(|i| i["email"].as_str().unwrap()).collect();
-    assert_eq!(emails, ["a0@example.com", "b0@example.com", "a1@example.com", "b1@example.com", "quiet@example.com"]);
+    let want = ["a0@example.com", "b0@example.com", "a1@example.com", "b1@example.com", "quiet@example.com"];
+    assert_eq!(emails, [&want[..], &["serial@example.com"]].concat());
+    assert_eq!(pending[5]["groups"], json!([["owners"]]));
     assert_eq!(pending[0]["groups"], json!([["owners"], ["Staff"]]));
     assert!(pending[0]["expires"].is_string() && pending[4]["expires"].is_null(), "{pending}");
     let quiet = pending[4]["email_id"].as_i64().unwrap();
@@ -572,7 +585,7 @@ both!(invitations_join_through_the_api, |srv: &TestServer| async move {
     error(call(srv, Method::PUT, "/invites", Json, again).await, 400).await;
     assert_eq!(
         expect(call(srv, Method::GET, "/invites", Query, json!({})).await, 200).await.as_array().unwrap().len(),
-        5
+        6
     );
 
     // Resending mails a fresh link; the earlier one stops working.
@@ -596,7 +609,7 @@ both!(invitations_join_through_the_api, |srv: &TestServer| async move {
     assert_eq!(link(mail.token()).await, 400);
     assert_eq!(
         expect(call(srv, Method::GET, "/invites", Query, json!({})).await, 200).await.as_array().unwrap().len(),
-        4
+        5
     );
     // Accepting makes the user active, with its activation date.
     let first = srv.wait_for_mail(5).await.into_iter().find(|m| m.to == "a0@example.com").unwrap();
