@@ -766,8 +766,9 @@ impl Directory {
     }
 
     /// Removes a user from the organisation, in one transaction: soft-deletes it (it can be
-    /// restored), takes it out of every group, deletes the access policy assigned to it alone,
-    /// and ends its sessions and pending links. The tenant's last SUPER is not removed.
+    /// restored), takes it out of every group, frees its computer user names and smartcards for
+    /// others, deletes the access policy assigned to it alone, and ends its sessions and pending
+    /// links. The tenant's last SUPER is not removed.
     pub async fn remove_from_organisation(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
         let user = self.user(caller, id).await?;
         if user.deleted.is_some() {

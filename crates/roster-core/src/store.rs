@@ -534,7 +534,8 @@ pub trait Store: Send + Sync + 'static {
         events: &[Event],
     ) -> StoreResult<()>;
     /// Removes a user from its organisation in one transaction: soft-deletes it, takes it out of
-    /// its groups, deletes its sole policy, ends its sessions and links, and records `event`.
+    /// its groups, frees its computer user names and smartcards, deletes its sole policy, ends
+    /// its sessions and links, and records `event`.
     async fn remove_from_organisation(
         &self,
         tenant: Uuid,

@@ -245,6 +245,9 @@ impl SqlStore {
             .and_where(Expr::col(GroupUsers::UserId).eq(user))
             .to_owned();
         x.execute(&out).await?;
+        // Its workstation names and smartcards go free, for whoever takes its place.
+        write_names(&mut x, tenant, user, &[]).await?;
+        write_cards(&mut x, tenant, user, &[]).await?;
         for (_, e) in &departure.groups {
             insert_event(&mut x, e).await?;
         }

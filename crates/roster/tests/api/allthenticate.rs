@@ -473,7 +473,11 @@ both!(removal_takes_groups_and_sole_policies, |srv: &TestServer| async move {
             .await
     };
     let (ann, a) = member(srv, "ann").await;
-    let (bob, _) = member(srv, "bob").await;
+    let (bob, b) = member(srv, "bob").await;
+    let badge = json!({"email_id": a, "smartcards": [{"number": "777"}]});
+    ok(call(srv, Method::POST, "/modifysmartcard", Json, badge).await).await;
+    let desk = json!({"email_id": a, "computer_usernames": [{"computer_username": "ann-pc"}]});
+    ok(call(srv, Method::POST, "/modifyallusernames", Json, desk).await).await;
     let (cat, c) = member(srv, "cat").await;
     let (dan, d) = member(srv, "dan").await;
     let sole = policy("ann-only").await;
@@ -515,6 +519,12 @@ both!(removal_takes_groups_and_sole_policies, |srv: &TestServer| async move {
     error(call(srv, Method::DELETE, "/user", Query, json!({"email_id": a})).await, 404).await;
     let ann_now = expect(srv.get(&format!("/api/v1/users/{ann}")).await, 200).await;
     assert!(ann_now["deleted"].is_string(), "kept, not purged: {ann_now}");
+    // Her badge and workstation name went free with her.
+    ok(call(srv, Method::POST, "/modifysmartcard", Json, json!({"email_id": b, "smartcards": [{"number": "777"}]}))
+        .await)
+    .await;
+    let pc = json!({"email_id": b, "computer_usernames": [{"computer_username": "ANN-PC"}]});
+    ok(call(srv, Method::POST, "/modifyallusernames", Json, pc).await).await;
     // By email, in any case and encoding: shared policies stay (with a user, or with a group).
     let m = ok(call(srv, Method::DELETE, "/user", Form, json!({"email": "CAT@example.com"})).await).await;
     assert_eq!(m, "User cat@example.com/cat was successfully deleted from your organization.");
