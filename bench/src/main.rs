@@ -373,6 +373,25 @@ async fn seed_events(database_url: &str, n: usize) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Reads of random users by id (`GET /api/v1/users/{id}`), the baseline several scenarios measure against.
+fn read_by_id(t: &Target, ids: &Arc<Vec<String>>) -> MakeRequest {
+    let (key, base, ids) = (t.key.clone(), t.url.clone(), Arc::clone(ids));
+    Arc::new(move |c, i| c.get(format!("{base}/api/v1/users/{}", ids[i])).bearer_auth(&key))
+}
+
+/// A Markdown table of named phases: requests, per second, p50, p99 and errors.
+fn phase_table(rows: &[(&str, &Value)]) -> String {
+    let mut out =
+        String::from("| request | requests | per second | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n");
+    for (name, v) in rows {
+        out.push_str(&format!(
+            "| {name} | {} | {} | {} | {} | {} |\n",
+            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["errors"]
+        ));
+    }
+    out
+}
+
 /// Refreshes the planner's statistics after seeding, when the database is given: a server that
 /// loaded many rows a moment ago plans on stale ones until autovacuum catches up (or never, where
 /// it is off), which measures the lag, not the queries.
@@ -630,10 +649,7 @@ async fn offset_paging(
     let phase = Duration::from_secs(seconds);
     let (key, base) = (t.key.clone(), t.url.clone());
     let ids = Arc::new(ids);
-    let read: MakeRequest = {
-        let (key, base, ids) = (key.clone(), base.clone(), Arc::clone(&ids));
-        Arc::new(move |c, i| c.get(format!("{base}/api/v1/users/{}", ids[i])).bearer_auth(&key))
-    };
+    let read = read_by_id(&t, &ids);
     let pages: MakeRequest = {
         let (key, base) = (key.clone(), base.clone());
         Arc::new(move |c, i| {
@@ -696,10 +712,7 @@ async fn user_list(
     let phase = Duration::from_secs(seconds);
     let (key, base) = (t.key.clone(), t.url.clone());
     let ids = Arc::new(ids);
-    let read: MakeRequest = {
-        let (key, base, ids) = (key.clone(), base.clone(), Arc::clone(&ids));
-        Arc::new(move |c, i| c.get(format!("{base}/api/v1/users/{}", ids[i])).bearer_auth(&key))
-    };
+    let read = read_by_id(&t, &ids);
     let whole: MakeRequest =
         Arc::new(move |c, _| c.get(format!("{base}/compat/allthenticate/multipleusers")).bearer_auth(&key));
     let by_id = request_phase(&t, 1, phase, users, read).await?;
@@ -735,35 +748,26 @@ async fn user_list(
 }
 
 fn user_list_markdown(r: &Value) -> String {
-    let row = |name: &str, v: &Value| {
-        format!(
-            "| {name} | {} | {} | {} | {} | {} |\n",
-            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["errors"]
-        )
-    };
+    let table = phase_table(&[
+        ("GET /api/v1/users/{id} (baseline)", &r["read_by_id"]),
+        ("GET /compat/allthenticate/multipleusers (every user)", &r["whole_list"]),
+    ]);
     format!(
-        "user-list, {} users made, {} listed ({} s per phase, seeded in {} s)\n\n| request | requests | per second | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n{}{}\nlist {} MiB; {} users listed per second; server RSS {} MiB before, {} MiB at most while streaming: growth / list size {}\n",
+        "user-list, {} users made, {} listed ({} s per phase, seeded in {} s)\n\n{table}\nlist {} MiB; {} users listed per second; server RSS {} MiB before, {} MiB at most while streaming: growth / list size {}\n",
         r["users"], r["listed"], r["seconds_per_phase"], r["seed_seconds"],
-        row("GET /api/v1/users/{id} (baseline)", &r["read_by_id"]),
-        row("GET /compat/allthenticate/multipleusers (every user)", &r["whole_list"]),
         r["list_mib"], r["users_per_second_listed"], r["rss_before_mib"], r["rss_peak_mib"], r["rss_growth_over_list_size"]
     )
 }
 
 fn offset_paging_markdown(r: &Value) -> String {
-    let row = |name: &str, v: &Value| {
-        format!(
-            "| {name} | {} | {} | {} | {} | {} |\n",
-            v["requests"], v["per_second"], v["p50_ms"], v["p99_ms"], v["errors"]
-        )
-    };
+    let table = phase_table(&[
+        ("GET /api/v1/users/{id} (baseline)", &r["read_by_id"]),
+        ("first 100 pages, random", &r["first_100_pages"]),
+        ("first page", &r["first_page"]),
+    ]);
     format!(
-        "offset-paging, {} users ({} s per phase, seeded in {} s)\n\n| request | requests | per second | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n{}{}{}\nrandom page p99 / read p99: {}; / first page p99: {}\n",
-        r["users"], r["seconds_per_phase"], r["seed_seconds"],
-        row("GET /api/v1/users/{id} (baseline)", &r["read_by_id"]),
-        row("first 100 pages, random", &r["first_100_pages"]),
-        row("first page", &r["first_page"]),
-        r["pages_p99_ratio"], r["pages_over_first_p99_ratio"]
+        "offset-paging, {} users ({} s per phase, seeded in {} s)\n\n{table}\nrandom page p99 / read p99: {}; / first page p99: {}\n",
+        r["users"], r["seconds_per_phase"], r["seed_seconds"], r["pages_p99_ratio"], r["pages_over_first_p99_ratio"]
     )
 }
 

@@ -137,6 +137,14 @@ impl UserWalk {
     }
 }
 
+impl ListRequest {
+    /// The first `limit` records a filter selects, in a sort, deleted ones left out: what a face
+    /// asks when it looks something up or reads a listing whole.
+    pub fn first(filter: Option<Filter>, sort: Sort, limit: u32) -> ListRequest {
+        ListRequest { filter, sort, limit, cursor: None, offset: 0, count: false, deleted: Deleted::Exclude }
+    }
+}
+
 /// How many times an unconditional edit is retried when a concurrent writer got in first.
 const EDIT_RETRIES: usize = 64;
 /// A key's last-used time is written at most this often, so authentication is not a write per request.
@@ -770,10 +778,7 @@ impl Directory {
     /// others, deletes the access policy assigned to it alone, and ends its sessions and pending
     /// links. The tenant's last SUPER is not removed.
     pub async fn remove_from_organisation(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
-        let user = self.user(caller, id).await?;
-        if user.deleted.is_some() {
-            return Err(CoreError::NotFound { what: "user" });
-        }
+        let user = self.live_user(caller, id).await?;
         let me = MemberRef { kind: PrincipalKind::User, id };
         let query = ListQuery {
             filter: None,

@@ -82,10 +82,7 @@ impl Directory {
     /// administrator (rank SUPER) makes or unmakes an ADMIN or SUPER; the tenant's last SUPER
     /// keeps its rank; a rank held through a group is changed on the group, not here.
     pub async fn set_rank(&self, caller: &Caller, user: Uuid, rank: Rank) -> Result<Rank, CoreError> {
-        let u = self.user(caller, user).await?;
-        if u.deleted.is_some() {
-            return Err(CoreError::NotFound { what: "user" });
-        }
+        let u = self.live_user(caller, user).await?;
         let current = Rank::of(self.user_access(caller.tenant_id, user).await?.1);
         if (rank != Rank::Regular || current != Rank::Regular) && !caller.permissions.contains(Permission::TenantAdmin)
         {

@@ -4,7 +4,6 @@
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::events::{self, EventData, EventType};
-use crate::model::User;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -86,17 +85,8 @@ pub(crate) fn check_cards(field: &str, cards: &mut [Smartcard], allow_duplicates
 }
 
 impl Directory {
-    /// A user that is in the organisation (not deleted), to read or change.
-    async fn present_user(&self, caller: &Caller, user: Uuid) -> Result<User, CoreError> {
-        let u = self.user(caller, user).await?;
-        if u.deleted.is_some() {
-            return Err(CoreError::NotFound { what: "user" });
-        }
-        Ok(u)
-    }
-
     pub async fn computer_user_names(&self, caller: &Caller, user: Uuid) -> Result<Vec<String>, CoreError> {
-        self.present_user(caller, user).await?;
+        self.live_user(caller, user).await?;
         Ok(self.store.computer_user_names(caller.tenant_id, user).await?)
     }
 
@@ -109,7 +99,7 @@ impl Directory {
         mut names: Vec<String>,
     ) -> Result<Vec<String>, CoreError> {
         check_names("computer_user_names", &mut names)?;
-        let u = self.present_user(caller, user).await?;
+        let u = self.live_user(caller, user).await?;
         let before = self.store.computer_user_names(caller.tenant_id, user).await?;
         let mut changes = events::Changes::new();
         changes.insert(
@@ -123,7 +113,7 @@ impl Directory {
     }
 
     pub async fn smartcards(&self, caller: &Caller, user: Uuid) -> Result<Vec<Smartcard>, CoreError> {
-        self.present_user(caller, user).await?;
+        self.live_user(caller, user).await?;
         Ok(self.store.smartcards(caller.tenant_id, user).await?)
     }
 
@@ -137,7 +127,7 @@ impl Directory {
         allow_duplicates: bool,
     ) -> Result<Vec<Smartcard>, CoreError> {
         check_cards("smartcards", &mut cards, allow_duplicates)?;
-        let u = self.present_user(caller, user).await?;
+        let u = self.live_user(caller, user).await?;
         // The trail counts the cards; their numbers may be PINs and stay out of it.
         let event = caller.event(
             EventType::CredentialChange,

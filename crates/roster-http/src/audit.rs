@@ -76,6 +76,13 @@ impl Refused {
         resp.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
         resp
     }
+
+    /// A dialect's error answer of one field, `{field: message}`, coded by the status's reason.
+    pub fn single(status: axum::http::StatusCode, field: &str, message: String) -> axum::response::Response {
+        let code = status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "_");
+        let body = serde_json::json!({ field: message });
+        Refused { code, message }.respond(status, body)
+    }
 }
 
 /// Records one event for a request refused or failed after its caller was known: any refused

@@ -17,30 +17,41 @@ use sea_query::{Alias, Expr, Query};
 use std::collections::HashSet;
 use uuid::Uuid;
 
-/// Replaces a user's computer user names.
-async fn write_names(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, names: &[String]) -> StoreResult<()> {
+/// Replaces the rows a user holds in one of its list tables (computer user names, smartcards):
+/// the old ones go, the new ones come in one INSERT, each row's values in `columns` order.
+async fn replace_rows<C: sea_query::Iden + Copy + 'static, const N: usize>(
+    x: &mut Exec<'_>,
+    table: C,
+    (tenant_col, user_col): (C, C),
+    (tenant, user): (Uuid, Uuid),
+    columns: [C; N],
+    rows: impl ExactSizeIterator<Item = [sea_query::SimpleExpr; N]>,
+) -> StoreResult<()> {
     let clear = Query::delete()
-        .from_table(ComputerUserNames::Table)
-        .and_where(Expr::col(ComputerUserNames::TenantId).eq(tenant))
-        .and_where(Expr::col(ComputerUserNames::UserId).eq(user))
+        .from_table(table)
+        .and_where(Expr::col(tenant_col).eq(tenant))
+        .and_where(Expr::col(user_col).eq(user))
         .to_owned();
     x.execute(&clear).await?;
-    if names.is_empty() {
+    if rows.len() == 0 {
         return Ok(());
     }
     let mut stmt = Query::insert();
-    stmt.into_table(ComputerUserNames::Table).columns([
-        ComputerUserNames::TenantId,
-        ComputerUserNames::NameKey,
-        ComputerUserNames::UserId,
-        ComputerUserNames::Position,
-        ComputerUserNames::Name,
-    ]);
-    for (i, name) in names.iter().enumerate() {
-        stmt.values([tenant.into(), name.to_lowercase().into(), user.into(), (i as i64).into(), name.clone().into()])
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+    stmt.into_table(table).columns(columns);
+    for row in rows {
+        stmt.values(row).map_err(|e| StoreError::Backend(e.to_string()))?;
     }
     x.execute(&stmt).await.map(drop)
+}
+
+/// Replaces a user's computer user names.
+async fn write_names(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, names: &[String]) -> StoreResult<()> {
+    use ComputerUserNames as T;
+    let columns = [T::TenantId, T::NameKey, T::UserId, T::Position, T::Name];
+    let rows = names.iter().enumerate().map(|(i, name)| {
+        [tenant.into(), name.to_lowercase().into(), user.into(), (i as i64).into(), name.clone().into()]
+    });
+    replace_rows(x, T::Table, (T::TenantId, T::UserId), (tenant, user), columns, rows).await
 }
 
 /// The index of the first card whose number a user other than `except` holds in the tenant.
@@ -69,28 +80,13 @@ async fn first_held(
 
 /// Replaces a user's smartcards.
 async fn write_cards(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, cards: &[Smartcard]) -> StoreResult<()> {
-    let clear = Query::delete()
-        .from_table(Smartcards::Table)
-        .and_where(Expr::col(Smartcards::TenantId).eq(tenant))
-        .and_where(Expr::col(Smartcards::UserId).eq(user))
-        .to_owned();
-    x.execute(&clear).await?;
-    if cards.is_empty() {
-        return Ok(());
-    }
-    let mut stmt = Query::insert();
-    stmt.into_table(Smartcards::Table).columns([
-        Smartcards::UserId,
-        Smartcards::Position,
-        Smartcards::TenantId,
-        Smartcards::Number,
-        Smartcards::Label,
-    ]);
-    for (i, c) in cards.iter().enumerate() {
-        stmt.values([user.into(), (i as i64).into(), tenant.into(), c.number.clone().into(), c.label.clone().into()])
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-    }
-    x.execute(&stmt).await.map(drop)
+    use Smartcards as T;
+    let columns = [T::UserId, T::Position, T::TenantId, T::Number, T::Label];
+    let rows = cards
+        .iter()
+        .enumerate()
+        .map(|(i, c)| [user.into(), (i as i64).into(), tenant.into(), c.number.clone().into(), c.label.clone().into()]);
+    replace_rows(x, T::Table, (T::TenantId, T::UserId), (tenant, user), columns, rows).await
 }
 
 /// Whether a live user of the tenant holds `role`, itself or through live groups.

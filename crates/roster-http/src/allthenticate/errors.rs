@@ -80,9 +80,7 @@ impl From<crate::body::BodyProblem> for AtError {
 
 impl IntoResponse for AtError {
     fn into_response(self) -> Response {
-        let code = self.status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "_");
-        let body = serde_json::json!({ "error": self.message });
-        crate::audit::Refused { code, message: self.message }.respond(self.status, body)
+        crate::audit::Refused::single(self.status, "error", self.message)
     }
 }
 

@@ -15,7 +15,6 @@ use axum::response::Response;
 use roster_core::directory::ListRequest;
 use roster_core::enrollment::MAX_INVITATION_GROUPS;
 use roster_core::filter::{attr_test, CmpOp};
-use roster_core::model::Deleted;
 use roster_core::page::Sort;
 use roster_core::schema::Resource;
 use roster_core::CoreError;
@@ -45,7 +44,7 @@ pub async fn create(
     p.only(&["emails", "smartcards", "groups", "no_email", "allow_duplicates"])?;
     let d = &s.directory;
     let emails = strings(&p, "emails", true)?;
-    let cards = cards_of(&p)?;
+    let cards = cards_of(p.opt_list("smartcards")?)?;
     let names = strings(&p, "groups", false)?;
     if names.len() > MAX_INVITATION_GROUPS {
         return Err(AtError::bad_request(format!("groups: at most {MAX_INVITATION_GROUPS} names")));
@@ -54,15 +53,8 @@ pub async fn create(
     if !names.is_empty() {
         // One query for every name (names compare in any case).
         let wanted: Vec<&str> = names.iter().map(String::as_str).collect();
-        let req = ListRequest {
-            filter: Some(attr_test(Resource::Group, "name", CmpOp::Eq, &wanted).map_err(CoreError::from)?),
-            sort: Sort::parse(None, Resource::Group)?,
-            limit: MAX_INVITATION_GROUPS as u32,
-            cursor: None,
-            offset: 0,
-            count: false,
-            deleted: Deleted::Exclude,
-        };
+        let test = attr_test(Resource::Group, "name", CmpOp::Eq, &wanted).map_err(CoreError::from)?;
+        let req = ListRequest::first(Some(test), Sort::parse(None, Resource::Group)?, MAX_INVITATION_GROUPS as u32);
         let found: HashMap<String, Uuid> =
             d.list_groups(&caller, req).await?.items.into_iter().map(|g| (g.spec.name.to_lowercase(), g.id)).collect();
         for (i, name) in names.iter().enumerate() {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use roster_core::directory::{ListRequest, UserWalk};
 use roster_core::filter::{attr_test, CmpOp, Filter};
-use roster_core::model::{Deleted, User};
+use roster_core::model::User;
 use roster_core::page::Sort;
 use roster_core::schema::Resource;
 use roster_core::{Caller, CoreError, Directory};
@@ -84,15 +84,7 @@ struct Rest {
 /// before answering, so a failure there is an error answer; a later failure cuts the stream
 /// short (the client sees malformed JSON, never a truncated list that looks whole).
 async fn stream(d: Directory, caller: Caller, filter: Filter, shape: Shape) -> Result<Response, AtError> {
-    let req = ListRequest {
-        filter: Some(filter),
-        sort: Sort::parse(Some("number"), Resource::User)?,
-        limit: PAGE,
-        cursor: None,
-        offset: 0,
-        count: false,
-        deleted: Deleted::Exclude,
-    };
+    let req = ListRequest::first(Some(filter), Sort::parse(Some("number"), Resource::User)?, PAGE);
     let mut walk = d.walk_users(&caller, req);
     let first = walk.next().await?.unwrap_or_default();
     let mut head = vec![b'['];

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use roster_core::access::Rank;
 use roster_core::directory::ListRequest;
 use roster_core::filter::{attr_test, CmpOp};
-use roster_core::model::{Deleted, User, UserStatus};
+use roster_core::model::{User, UserStatus};
 use roster_core::page::Sort;
 use roster_core::schema::Resource;
 use roster_core::workstations::Smartcard;
@@ -35,15 +35,8 @@ pub async fn of_email_id(d: &Directory, caller: &Caller, p: &Params, name: &str)
 
 /// The user holding an email (in any case), while it is in the organisation.
 pub async fn with_email(d: &Directory, caller: &Caller, email: &str) -> Result<User, AtError> {
-    let req = ListRequest {
-        filter: Some(attr_test(Resource::User, "email", CmpOp::Eq, &[email]).map_err(CoreError::from)?),
-        sort: Sort::parse(None, Resource::User)?,
-        limit: 1,
-        cursor: None,
-        offset: 0,
-        count: false,
-        deleted: Deleted::Exclude,
-    };
+    let test = attr_test(Resource::User, "email", CmpOp::Eq, &[email]).map_err(CoreError::from)?;
+    let req = ListRequest::first(Some(test), Sort::parse(None, Resource::User)?, 1);
     d.list_users(caller, req).await?.items.into_iter().next().ok_or_else(AtError::no_user)
 }
 
@@ -110,9 +103,9 @@ pub async fn smartcards(
     Ok(axum::Json(serde_json::json!({ "email_id": user.number, "smartcards": cards })).into_response())
 }
 
-/// Smartcards as a request lists them.
-pub fn cards_of(p: &Params) -> Result<Vec<Smartcard>, AtError> {
-    p.opt_list("smartcards")?
+/// Smartcards as a request's `smartcards` list gives them.
+pub fn cards_of(items: Vec<serde_json::Value>) -> Result<Vec<Smartcard>, AtError> {
+    items
         .iter()
         .enumerate()
         .map(|(i, e)| {
@@ -133,8 +126,7 @@ pub async fn set_smartcards(
 ) -> Result<Response, AtError> {
     p.only(&["email_id", "smartcards", "allow_duplicates"])?;
     let user = of_email_id(&s.directory, &caller, &p, "email_id").await?;
-    p.list("smartcards")?;
-    let cards = cards_of(&p)?;
+    let cards = cards_of(p.list("smartcards")?)?;
     let allow = p.flag("allow_duplicates")?;
     let cards = s.directory.set_smartcards(&caller, user.id, cards, allow).await?;
     Ok(success(format!("{} now holds {} smartcard(s)", who(&user), cards.len())))

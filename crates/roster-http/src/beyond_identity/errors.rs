@@ -79,9 +79,7 @@ impl From<crate::body::BodyProblem> for BiError {
 
 impl IntoResponse for BiError {
     fn into_response(self) -> Response {
-        let code = self.status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "_");
-        let body = serde_json::json!({ "message": self.message });
-        crate::audit::Refused { code, message: self.message }.respond(self.status, body)
+        crate::audit::Refused::single(self.status, "message", self.message)
     }
 }
 

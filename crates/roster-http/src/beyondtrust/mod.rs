@@ -27,15 +27,7 @@ where
 {
     let filter = filter.map(|f| roster_core::filter::parse(f, resource)).transpose().map_err(CoreError::from)?;
     let sort = Sort::parse(Some(sort), resource)?;
-    let req = ListRequest {
-        filter,
-        sort,
-        limit: roster_core::page::MAX_LIMIT,
-        cursor: None,
-        offset: 0,
-        count: false,
-        deleted: Default::default(),
-    };
+    let req = ListRequest::first(filter, sort, roster_core::page::MAX_LIMIT);
     Ok(crate::pages::every(req, page).await?)
 }
 

@@ -81,9 +81,7 @@ impl From<crate::body::BodyProblem> for SlcError {
 
 impl IntoResponse for SlcError {
     fn into_response(self) -> Response {
-        let code = self.status.canonical_reason().unwrap_or("error").to_lowercase().replace(' ', "_");
-        let body = serde_json::json!({ "error": self.message });
-        crate::audit::Refused { code, message: self.message }.respond(self.status, body)
+        crate::audit::Refused::single(self.status, "error", self.message)
     }
 }
 

@@ -127,15 +127,7 @@ fn membership_query(raw: Option<&str>, members: bool) -> Result<MembershipQuery,
 }
 
 fn whole(resource: Resource, sort: &str) -> Result<ListRequest, SlcError> {
-    Ok(ListRequest {
-        filter: None,
-        sort: Sort::parse(Some(sort), resource)?,
-        limit: roster_core::page::MAX_LIMIT,
-        cursor: None,
-        offset: 0,
-        count: false,
-        deleted: Default::default(),
-    })
+    Ok(ListRequest::first(None, Sort::parse(Some(sort), resource)?, roster_core::page::MAX_LIMIT))
 }
 
 /// A whole membership listing, each entry marked `direct` or `indirect` (reached only through
