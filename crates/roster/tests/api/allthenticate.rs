@@ -362,6 +362,9 @@ both!(guests_and_suspension, |srv: &TestServer| async move {
     let uid = guest["id"].as_str().unwrap();
     let r409 = srv.post(&format!("/api/v1/groups/{gid}/members"), &json!({"kind": "user", "id": uid})).await;
     expect_problem(r409, 409, "conflict").await;
+    let policy = expect(srv.post("/api/v1/access-policies", &json!({"name": "visitors"})).await, 201).await;
+    let assign = json!({"access_policy_id": policy["id"]});
+    expect_problem(srv.put(&format!("/api/v1/users/{uid}/access-policy"), &assign).await, 409, "conflict").await;
     for enc in [Json, Form] {
         let p = json!({"email_id": r});
         let m = error(call(srv, Method::POST, "/promoteguest", enc, p).await, 400).await;
@@ -370,6 +373,7 @@ both!(guests_and_suspension, |srv: &TestServer| async move {
     let m = ok(call(srv, Method::POST, "/promoteguest", Query, json!({"email_id": g})).await).await;
     assert_eq!(m, "v@example.com was promoted from GUEST to USER");
     expect(srv.post(&format!("/api/v1/groups/{gid}/members"), &json!({"kind": "user", "id": uid})).await, 200).await;
+    expect(srv.put(&format!("/api/v1/users/{uid}/access-policy"), &assign).await, 200).await;
     let list = expect(call(srv, Method::GET, "/multipleusers", Query, json!({"user_tag": "USER"})).await, 200).await;
     assert_eq!(usernames(&list), ["visitor", "regular"]);
     error(call(srv, Method::POST, "/promoteguest", Json, json!({"email_id": g})).await, 400).await;
