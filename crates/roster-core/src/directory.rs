@@ -653,10 +653,16 @@ impl Directory {
         Ok(to_page(&query, &fp, rows))
     }
 
-    /// For listings that show users with their groups: the names of the live groups each of
-    /// `users` belongs to directly, as (user, group name) pairs by user and name. One query for a page.
-    pub async fn direct_group_names(&self, caller: &Caller, users: &[Uuid]) -> Result<Vec<(Uuid, String)>, CoreError> {
-        Ok(self.store.direct_group_names(caller.tenant_id, users).await?)
+    /// For listings that show users with their groups: the live groups each of `users` belongs
+    /// to directly, as (user, group id, group name) by user and name. One query for a page.
+    pub async fn direct_groups(&self, caller: &Caller, users: &[Uuid]) -> Result<Vec<(Uuid, Uuid, String)>, CoreError> {
+        Ok(self.store.direct_groups(caller.tenant_id, users).await?)
+    }
+
+    /// For listings that show groups with their members: the live direct members of each of
+    /// `groups`, as (group, member) pairs. Two queries for a page.
+    pub async fn live_members(&self, caller: &Caller, groups: &[Uuid]) -> Result<Vec<(Uuid, MemberRef)>, CoreError> {
+        Ok(self.store.live_members(caller.tenant_id, groups).await?)
     }
 
     /// For listings: when each of `users` last bound a device key still in force. One query for a page.
@@ -1006,12 +1012,14 @@ impl Directory {
     }
 
     /// Adds (true) and removes members of a group in one transaction: all or none. A removal of
-    /// a member that is not there, an unknown record or a cycle fails the whole change.
+    /// a member that is not there, an unknown record or a cycle fails the whole change; with an
+    /// expected version, so does a group changed since.
     pub async fn change_members(
         &self,
         caller: &Caller,
         group: Uuid,
         changes: &[(bool, MemberRef)],
+        expected: ExpectedVersion,
     ) -> Result<(), CoreError> {
         const MAX_CHANGES: usize = 1000;
         if changes.len() > MAX_CHANGES {
@@ -1031,7 +1039,7 @@ impl Directory {
             .iter()
             .map(|(add, m)| (*add, *m, membership_event(caller, &g, *m, if *add { "ADD" } else { "REMOVE" })))
             .collect();
-        Ok(self.store.change_members(caller.tenant_id, group, &changes, model::now()).await?)
+        Ok(self.store.change_members(caller.tenant_id, group, &changes, expected, model::now()).await?)
     }
 
     pub async fn remove_member(&self, caller: &Caller, group: Uuid, member: MemberRef) -> Result<(), CoreError> {
@@ -1040,7 +1048,7 @@ impl Directory {
             return Err(CoreError::Conflict(DIRECTORY_MEMBERS.into()));
         }
         let event = membership_event(caller, &g, member, "REMOVE");
-        Ok(self.store.remove_member(caller.tenant_id, group, member, &event).await?)
+        Ok(self.store.remove_member(caller.tenant_id, group, member, model::now(), &event).await?)
     }
 
     pub async fn list_members(

@@ -1,5 +1,7 @@
 //! The one filter language: a typed tree every face's query syntax is parsed into, and the
-//! SCIM-style text form (`user_name sw "al" and status eq "active"`) the native API speaks.
+//! SCIM-style text form (`user_name sw "al" and status eq "active"`) the native API speaks. A face
+//! with its own attribute names (SCIM's `name.givenName`, value paths `emails[type eq "work"]`)
+//! parses the same text form through its own [`Vocabulary`].
 
 use crate::schema::{Attr, AttrType, Resource};
 use chrono::{DateTime, Utc};
@@ -22,6 +24,8 @@ pub enum FilterError {
     Syntax { at: usize, message: String },
     #[error("unknown attribute '{0}'")]
     UnknownAttribute(String),
+    #[error("attribute '{0}' cannot be filtered on")]
+    NotFilterable(String),
     #[error("unknown operator '{0}'")]
     UnknownOperator(String),
     #[error("operator '{op}' cannot be used on attribute '{attr}'")]
@@ -137,6 +141,39 @@ impl Filter {
             _ => Some(Filter::And(parts)),
         }
     }
+
+    /// The filter nothing matches (an empty disjunction).
+    pub fn nothing() -> Filter {
+        Filter::Or(Vec::new())
+    }
+}
+
+/// What a filter text asks of one attribute, before a vocabulary types it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ask {
+    Present,
+    Cmp(CmpOp, Literal),
+    In(Vec<Literal>),
+}
+
+/// How a filter text's attribute names become tests: the catalogue of a resource, or a face's
+/// own names for it.
+pub trait Vocabulary {
+    /// The test of the attribute at `path` (inside a value path `a[b eq 1]`, `path` is `a.b`).
+    fn test(&self, path: &str, ask: Ask) -> Result<Filter, FilterError>;
+    /// Whether `name[...]` value paths are part of the language.
+    fn value_paths(&self) -> bool {
+        false
+    }
+}
+
+/// The native vocabulary: a resource's catalogue attribute names and `claims.` paths.
+struct Catalogue(Resource);
+
+impl Vocabulary for Catalogue {
+    fn test(&self, path: &str, ask: Ask) -> Result<Filter, FilterError> {
+        test(catalogue_target(self.0, path)?, ask)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,7 +237,7 @@ impl<'a> Lexer<'a> {
                 c if c.is_ascii_alphabetic() || c == b'_' => {
                     while self.pos < bytes.len()
                         && (bytes[self.pos].is_ascii_alphanumeric()
-                            || matches!(bytes[self.pos], b'_' | b'.' | b'-' | b'$'))
+                            || matches!(bytes[self.pos], b'_' | b'.' | b'-' | b'$' | b':'))
                     {
                         self.pos += 1;
                     }
@@ -237,28 +274,35 @@ impl<'a> Lexer<'a> {
 
 /// An untyped literal as written.
 #[derive(Debug, Clone, PartialEq)]
-enum Lit {
+pub enum Literal {
     Str(String),
     Num(serde_json::Number),
     Bool(bool),
     Null,
 }
 
-struct Parser {
+struct Parser<'v> {
     toks: Vec<(usize, Tok)>,
     i: usize,
     end: usize,
     tests: usize,
-    resource: Resource,
+    vocabulary: &'v dyn Vocabulary,
+    /// The attribute whose value path `a[...]` is being read.
+    within: Option<String>,
 }
 
 /// Parses the text form against a resource's catalogue.
 pub fn parse(text: &str, resource: Resource) -> Result<Filter, FilterError> {
+    parse_with(text, &Catalogue(resource))
+}
+
+/// Parses the text form with a face's own attribute names.
+pub fn parse_with(text: &str, vocabulary: &dyn Vocabulary) -> Result<Filter, FilterError> {
     if text.len() > MAX_LENGTH {
         return Err(FilterError::TooLong);
     }
     let toks = Lexer { src: text, pos: 0 }.tokens()?;
-    let mut p = Parser { toks, i: 0, end: text.len(), tests: 0, resource };
+    let mut p = Parser { toks, i: 0, end: text.len(), tests: 0, vocabulary, within: None };
     if p.toks.is_empty() {
         return Err(FilterError::Syntax { at: 0, message: "the filter is empty".into() });
     }
@@ -269,7 +313,7 @@ pub fn parse(text: &str, resource: Resource) -> Result<Filter, FilterError> {
     Ok(f)
 }
 
-impl Parser {
+impl Parser<'_> {
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.i).map(|(_, t)| t)
     }
@@ -326,7 +370,7 @@ impl Parser {
         if self.peek() == Some(&Tok::LParen) {
             return self.group(depth + 1);
         }
-        self.test()
+        self.test(depth)
     }
 
     fn group(&mut self, depth: usize) -> Result<Filter, FilterError> {
@@ -336,7 +380,7 @@ impl Parser {
         Ok(f)
     }
 
-    fn test(&mut self) -> Result<Filter, FilterError> {
+    fn test(&mut self, depth: usize) -> Result<Filter, FilterError> {
         self.tests += 1;
         if self.tests > MAX_TESTS {
             return Err(FilterError::TooComplex);
@@ -346,65 +390,58 @@ impl Parser {
             _ => return Err(self.err("expected an attribute name")),
         };
         self.i += 1;
-        let target = self.target(&name)?;
+        if self.peek() == Some(&Tok::LBracket) && self.vocabulary.value_paths() {
+            if self.within.is_some() {
+                return Err(self.err("value paths do not nest"));
+            }
+            self.i += 1;
+            self.within = Some(name);
+            let inner = self.or(depth + 1);
+            self.within = None;
+            let inner = inner?;
+            self.expect(Tok::RBracket, "']'")?;
+            return Ok(inner);
+        }
+        let path = match &self.within {
+            Some(outer) => format!("{outer}.{name}"),
+            None => name,
+        };
         let op_word = match self.peek() {
             Some(Tok::Word(w)) => w.to_ascii_lowercase(),
-            _ => return Err(self.err(format!("expected an operator after '{name}'"))),
+            _ => return Err(self.err(format!("expected an operator after '{path}'"))),
         };
         self.i += 1;
-        let cond = match op_word.as_str() {
-            "pr" => Cond::Present,
+        let ask = match op_word.as_str() {
+            "pr" => Ask::Present,
             "in" => {
                 let lits = self.list()?;
                 if lits.is_empty() || lits.len() > MAX_IN_VALUES {
                     return Err(FilterError::TooComplex);
                 }
-                let values = lits.into_iter().map(|l| typed(&target, CmpOp::Eq, l)).collect::<Result<_, _>>()?;
-                Cond::In(values)
+                Ask::In(lits)
             }
             other => {
                 let op = CmpOp::parse(other).ok_or_else(|| FilterError::UnknownOperator(other.to_owned()))?;
-                let lit = self.literal()?;
-                check_op(&target, op)?;
-                Cond::Cmp(op, typed(&target, op, lit)?)
+                Ask::Cmp(op, self.literal()?)
             }
         };
-        Ok(Filter::Test { target, cond })
+        self.vocabulary.test(&path, ask)
     }
 
-    fn target(&self, name: &str) -> Result<Target, FilterError> {
-        if let Some(attr) = self.resource.attr(name) {
-            if attr.ty != AttrType::Json {
-                return Ok(Target::Attr(attr));
-            }
-        }
-        // `claims.a.b`: a path into a JSON attribute.
-        if let Some((head, rest)) = name.split_once('.') {
-            if self.resource.attr(head).is_some_and(|a| a.ty == AttrType::Json) {
-                let path: Vec<String> = rest.split('.').map(str::to_owned).collect();
-                if path.len() > MAX_CLAIM_PATH || path.iter().any(|p| p.is_empty()) {
-                    return Err(FilterError::UnknownAttribute(name.to_owned()));
-                }
-                return Ok(Target::Claim(path));
-            }
-        }
-        Err(FilterError::UnknownAttribute(name.to_owned()))
-    }
-
-    fn literal(&mut self) -> Result<Lit, FilterError> {
+    fn literal(&mut self) -> Result<Literal, FilterError> {
         let lit = match self.peek() {
-            Some(Tok::Str(s)) => Lit::Str(s.clone()),
-            Some(Tok::Num(n)) => Lit::Num(n.clone()),
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("true") => Lit::Bool(true),
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("false") => Lit::Bool(false),
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("null") => Lit::Null,
+            Some(Tok::Str(s)) => Literal::Str(s.clone()),
+            Some(Tok::Num(n)) => Literal::Num(n.clone()),
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("true") => Literal::Bool(true),
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("false") => Literal::Bool(false),
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("null") => Literal::Null,
             _ => return Err(self.err("expected a value (a \"string\", a number, true, false or null)")),
         };
         self.i += 1;
         Ok(lit)
     }
 
-    fn list(&mut self) -> Result<Vec<Lit>, FilterError> {
+    fn list(&mut self) -> Result<Vec<Literal>, FilterError> {
         let close = match self.peek() {
             Some(Tok::LBracket) => Tok::RBracket,
             Some(Tok::LParen) => Tok::RParen,
@@ -427,6 +464,39 @@ impl Parser {
     }
 }
 
+/// A catalogue attribute, or a path into the resource's JSON attribute (`claims.a.b`).
+fn catalogue_target(resource: Resource, name: &str) -> Result<Target, FilterError> {
+    if let Some(attr) = resource.attr(name) {
+        if attr.ty != AttrType::Json {
+            return Ok(Target::Attr(attr));
+        }
+    }
+    // `claims.a.b`: a path into a JSON attribute.
+    if let Some((head, rest)) = name.split_once('.') {
+        if resource.attr(head).is_some_and(|a| a.ty == AttrType::Json) {
+            let path: Vec<String> = rest.split('.').map(str::to_owned).collect();
+            if path.len() > MAX_CLAIM_PATH || path.iter().any(|p| p.is_empty()) {
+                return Err(FilterError::UnknownAttribute(name.to_owned()));
+            }
+            return Ok(Target::Claim(path));
+        }
+    }
+    Err(FilterError::UnknownAttribute(name.to_owned()))
+}
+
+/// The test `ask` makes of `target`, its literals typed as the target wants them.
+pub fn test(target: Target, ask: Ask) -> Result<Filter, FilterError> {
+    let cond = match ask {
+        Ask::Present => Cond::Present,
+        Ask::In(lits) => Cond::In(lits.into_iter().map(|l| typed(&target, CmpOp::Eq, l)).collect::<Result<_, _>>()?),
+        Ask::Cmp(op, lit) => {
+            check_op(&target, op)?;
+            Cond::Cmp(op, typed(&target, op, lit)?)
+        }
+    };
+    Ok(Filter::Test { target, cond })
+}
+
 /// One test of an attribute against values given as text (a query string's), typed as the
 /// attribute wants them: `IN` when there are several, the operator otherwise. For faces whose
 /// filters are parameters rather than the text form.
@@ -442,12 +512,12 @@ pub fn attr_test(resource: Resource, name: &str, op: CmpOp, values: &[&str]) -> 
     }
     let lit = |text: &str| match attr.ty {
         AttrType::Bool => match text.to_ascii_lowercase().as_str() {
-            "true" => Lit::Bool(true),
-            "false" => Lit::Bool(false),
-            _ => Lit::Str(text.to_owned()),
+            "true" => Literal::Bool(true),
+            "false" => Literal::Bool(false),
+            _ => Literal::Str(text.to_owned()),
         },
-        AttrType::Int => text.parse().map(Lit::Num).unwrap_or_else(|_| Lit::Str(text.to_owned())),
-        _ => Lit::Str(text.to_owned()),
+        AttrType::Int => text.parse().map(Literal::Num).unwrap_or_else(|_| Literal::Str(text.to_owned())),
+        _ => Literal::Str(text.to_owned()),
     };
     let mut typed_values = values.iter().map(|v| typed(&target, op, lit(v))).collect::<Result<Vec<_>, _>>()?;
     let cond = match typed_values.len() {
@@ -489,19 +559,21 @@ fn check_op(target: &Target, op: CmpOp) -> Result<(), FilterError> {
     }
 }
 
-fn typed(target: &Target, op: CmpOp, lit: Lit) -> Result<Value, FilterError> {
+fn typed(target: &Target, op: CmpOp, lit: Literal) -> Result<Value, FilterError> {
     let bad = |expected: &str| FilterError::BadValue { attr: name_of(target), expected: expected.to_owned() };
     // PostgreSQL stores no NUL in text, so no stored value holds one: say so rather than fail in SQL.
-    if matches!(&lit, Lit::Str(s) if s.contains('\0')) {
+    if matches!(&lit, Literal::Str(s) if s.contains('\0')) {
         return Err(bad("text without the NUL character"));
     }
     let ty = match target {
         Target::Attr(a) => a.ty,
         Target::Claim(_) => {
             return match lit {
-                Lit::Str(s) => Ok(Value::Json(serde_json::Value::String(s))),
-                Lit::Num(n) => Ok(Value::Json(serde_json::Value::Number(n))),
-                Lit::Bool(b) if !op.is_substring() && !op.is_ordering() => Ok(Value::Json(serde_json::Value::Bool(b))),
+                Literal::Str(s) => Ok(Value::Json(serde_json::Value::String(s))),
+                Literal::Num(n) => Ok(Value::Json(serde_json::Value::Number(n))),
+                Literal::Bool(b) if !op.is_substring() && !op.is_ordering() => {
+                    Ok(Value::Json(serde_json::Value::Bool(b)))
+                }
                 _ => Err(bad("a string, a number or a boolean (use 'pr' to test for presence)")),
             }
             .and_then(|v| match (&v, op.is_substring()) {
@@ -511,15 +583,15 @@ fn typed(target: &Target, op: CmpOp, lit: Lit) -> Result<Value, FilterError> {
         }
     };
     match (ty, lit) {
-        (AttrType::Text, Lit::Str(s)) => Ok(Value::Text(s)),
-        (AttrType::CaseInsensitive, Lit::Str(s)) => Ok(Value::Text(s.to_lowercase())),
-        (AttrType::Bool, Lit::Bool(b)) => Ok(Value::Bool(b)),
-        (AttrType::Int, Lit::Num(n)) => n.as_i64().map(Value::Int).ok_or_else(|| bad("an integer")),
-        (AttrType::Time, Lit::Str(s)) => DateTime::parse_from_rfc3339(&s)
+        (AttrType::Text, Literal::Str(s)) => Ok(Value::Text(s)),
+        (AttrType::CaseInsensitive, Literal::Str(s)) => Ok(Value::Text(s.to_lowercase())),
+        (AttrType::Bool, Literal::Bool(b)) => Ok(Value::Bool(b)),
+        (AttrType::Int, Literal::Num(n)) => n.as_i64().map(Value::Int).ok_or_else(|| bad("an integer")),
+        (AttrType::Time, Literal::Str(s)) => DateTime::parse_from_rfc3339(&s)
             .map(|t| Value::Time(t.with_timezone(&Utc)))
             .map_err(|_| bad("an RFC 3339 date-time string")),
-        (AttrType::Uuid, Lit::Str(s)) => Uuid::parse_str(&s).map(Value::Uuid).map_err(|_| bad("a UUID string")),
-        (AttrType::Enum(allowed), Lit::Str(s)) if allowed.contains(&s.as_str()) => Ok(Value::Text(s)),
+        (AttrType::Uuid, Literal::Str(s)) => Uuid::parse_str(&s).map(Value::Uuid).map_err(|_| bad("a UUID string")),
+        (AttrType::Enum(allowed), Literal::Str(s)) if allowed.contains(&s.as_str()) => Ok(Value::Text(s)),
         (AttrType::Enum(allowed), _) => Err(bad(&format!("one of {}", allowed.join(", ")))),
         (AttrType::Text | AttrType::CaseInsensitive, _) => Err(bad("a string")),
         (AttrType::Bool, _) => Err(bad("true or false")),

@@ -212,7 +212,7 @@ pub struct Group {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PrincipalKind {
@@ -222,7 +222,7 @@ pub enum PrincipalKind {
 str_enum!(PrincipalKind { User => "user", Group => "group" });
 
 /// A member of a group: a user or another group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MemberRef {
     pub kind: PrincipalKind,
     pub id: Uuid,

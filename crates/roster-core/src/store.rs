@@ -311,9 +311,17 @@ pub trait Store: Send + Sync + 'static {
         tenant: Uuid,
         group: Uuid,
         changes: &[(bool, MemberRef, Event)],
+        expected: ExpectedVersion,
         at: Time,
     ) -> StoreResult<()>;
-    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, event: &Event) -> StoreResult<()>;
+    async fn remove_member(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        member: MemberRef,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()>;
     /// Members of a group (direct, or through nested groups), as principals, filtered and paged.
     async fn list_members(
         &self,
@@ -554,9 +562,12 @@ pub trait Store: Send + Sync + 'static {
         cards: (&[Smartcard], bool),
         at: Time,
     ) -> StoreResult<Result<Vec<User>, usize>>;
-    /// For listings: the names of the live groups each of `users` is a direct member of, as
-    /// (user, group name) pairs ordered by user and name.
-    async fn direct_group_names(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, String)>>;
+    /// For listings: the live groups each of `users` is a direct member of, as (user, group id,
+    /// group name) triples ordered by user and name.
+    async fn direct_groups(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Uuid, String)>>;
+    /// For listings: the live direct members of each of `groups`, as (group, member) pairs,
+    /// users before groups.
+    async fn live_members(&self, tenant: Uuid, groups: &[Uuid]) -> StoreResult<Vec<(Uuid, MemberRef)>>;
     /// For listings: when each of `users` last bound a device key still in force.
     async fn newest_devices(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Time)>>;
 

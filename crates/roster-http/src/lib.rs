@@ -13,6 +13,7 @@ mod need;
 mod ops;
 mod pages;
 mod permissions;
+mod scim;
 mod slc_hub;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -59,6 +60,8 @@ pub struct AppState {
     openapi: Arc<String>,
     docs: Arc<String>,
     permissions: Arc<permissions::RoutePermissions>,
+    /// Largest request body accepted (SCIM publishes it as Bulk's maxPayloadSize).
+    max_body_bytes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +143,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         openapi: Arc::new(json),
         docs,
         permissions: Arc::new(route_permissions),
+        max_body_bytes: config.max_body_bytes,
     };
     let request_id = HeaderName::from_static(audit::REQUEST_ID);
     api.route_layer(middleware::from_fn_with_state(state.clone(), audit::record_refusals))
@@ -150,6 +154,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .nest_service("/compat/beyond-identity", beyond_identity::service(state.clone()))
         .nest_service("/compat/slc-hub", slc_hub::service(state.clone()))
         .nest_service("/compat/allthenticate", allthenticate::service(state.clone()))
+        .nest_service("/scim/v2", scim::service(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

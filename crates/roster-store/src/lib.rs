@@ -1136,6 +1136,9 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let added = add_edge(&mut x, tenant, group, member, at).await?;
+        if added {
+            touch_group(&mut x, tenant, group, None, at).await?;
+        }
         insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(added)
@@ -1146,10 +1149,12 @@ impl Store for SqlStore {
         tenant: Uuid,
         group: Uuid,
         changes: &[(bool, MemberRef, Event)],
+        expected: ExpectedVersion,
         at: Time,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        touch_group(&mut x, tenant, group, expected, at).await?;
         for (add, member, event) in changes {
             if *add {
                 add_edge(&mut x, tenant, group, *member, at).await?;
@@ -1161,12 +1166,20 @@ impl Store for SqlStore {
         tx.commit().await
     }
 
-    async fn remove_member(&self, tenant: Uuid, group: Uuid, member: MemberRef, event: &Event) -> StoreResult<()> {
+    async fn remove_member(
+        &self,
+        tenant: Uuid,
+        group: Uuid,
+        member: MemberRef,
+        at: Time,
+        event: &Event,
+    ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         if connectors::remove_edge(&mut x, tenant, group, member).await? == 0 {
             return Err(StoreError::NotFound("member"));
         }
+        touch_group(&mut x, tenant, group, None, at).await?;
         insert_event(&mut x, event).await?;
         tx.commit().await
     }
@@ -1525,8 +1538,12 @@ impl Store for SqlStore {
         self.add_invitations(tenant, invitations, groups, cards, at).await
     }
 
-    async fn direct_group_names(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, String)>> {
-        self.group_names_of(tenant, users).await
+    async fn direct_groups(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Uuid, String)>> {
+        self.groups_of(tenant, users).await
+    }
+
+    async fn live_members(&self, tenant: Uuid, groups: &[Uuid]) -> StoreResult<Vec<(Uuid, MemberRef)>> {
+        self.members_of(tenant, groups).await
     }
 
     async fn newest_devices(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Time)>> {
@@ -1560,6 +1577,19 @@ impl Store for SqlStore {
 
 /// Updates one row of users or groups if it is at the expected version, bumping version and
 /// modified time; answers the new row.
+/// A group's members are part of it: changing them makes a new version of the group (its ETag
+/// changes), checked against `expected` when the caller holds one.
+async fn touch_group(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    group: Uuid,
+    expected: ExpectedVersion,
+    at: Time,
+) -> StoreResult<()> {
+    let stmt = Query::update().table(Groups::Table).to_owned();
+    guarded_update(x, Resource::Group, stmt, tenant, group, expected, at).await.map(drop)
+}
+
 async fn guarded_update(
     x: &mut Exec<'_>,
     resource: Resource,

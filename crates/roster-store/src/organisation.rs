@@ -4,8 +4,8 @@
 use crate::events::insert_event;
 use crate::exec::{Backend, Exec};
 use crate::tables::{
-    self, AccessPolicies, ComputerUserNames, DeviceCredentials, GroupUsers, Groups, RoleAssignments, Sessions,
-    Smartcards, Tenants, Users,
+    self, AccessPolicies, ComputerUserNames, DeviceCredentials, GroupGroups, GroupUsers, Groups, RoleAssignments,
+    Sessions, Smartcards, Tenants, Users,
 };
 use crate::{add_edge, guarded_update, insert_row, insert_user_row, lock_tenant, next_numbers, SqlStore};
 use roster_core::mail::MessageKind;
@@ -333,12 +333,13 @@ impl SqlStore {
         Ok(Ok(users))
     }
 
-    pub(crate) async fn group_names_of(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, String)>> {
+    pub(crate) async fn groups_of(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Uuid, String)>> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
         let stmt = Query::select()
             .column((GroupUsers::Table, GroupUsers::UserId))
+            .column((Groups::Table, Groups::Id))
             .column((Groups::Table, Groups::Name))
             .from(GroupUsers::Table)
             .inner_join(
@@ -351,7 +352,51 @@ impl SqlStore {
             .order_by((GroupUsers::Table, GroupUsers::UserId), sea_query::Order::Asc)
             .order_by((Groups::Table, Groups::NameKey), sea_query::Order::Asc)
             .to_owned();
-        self.all(&stmt, |r| Ok((r.uuid("user_id")?, r.text("name")?))).await
+        self.all(&stmt, |r| Ok((r.uuid("user_id")?, r.uuid("id")?, r.text("name")?))).await
+    }
+
+    /// The direct members of each of `groups` (users first, then groups), as (group, member) pairs.
+    pub(crate) async fn members_of(&self, tenant: Uuid, groups: &[Uuid]) -> StoreResult<Vec<(Uuid, MemberRef)>> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users = Query::select()
+            .column((GroupUsers::Table, GroupUsers::GroupId))
+            .column((GroupUsers::Table, GroupUsers::UserId))
+            .from(GroupUsers::Table)
+            .inner_join(
+                Users::Table,
+                Expr::col((Users::Table, Users::Id)).equals((GroupUsers::Table, GroupUsers::UserId)),
+            )
+            .and_where(Expr::col((GroupUsers::Table, GroupUsers::TenantId)).eq(tenant))
+            .and_where(Expr::col((GroupUsers::Table, GroupUsers::GroupId)).is_in(groups.iter().copied()))
+            .and_where(Expr::col((Users::Table, Users::DeletedAt)).is_null())
+            .order_by((GroupUsers::Table, GroupUsers::GroupId), sea_query::Order::Asc)
+            .order_by((GroupUsers::Table, GroupUsers::UserId), sea_query::Order::Asc)
+            .to_owned();
+        let user = |r: &crate::exec::Row| {
+            Ok((r.uuid("group_id")?, MemberRef { kind: PrincipalKind::User, id: r.uuid("user_id")? }))
+        };
+        let mut out = self.all(&users, user).await?;
+        let children = Query::select()
+            .column((GroupGroups::Table, GroupGroups::ParentId))
+            .column((GroupGroups::Table, GroupGroups::ChildId))
+            .from(GroupGroups::Table)
+            .inner_join(
+                Groups::Table,
+                Expr::col((Groups::Table, Groups::Id)).equals((GroupGroups::Table, GroupGroups::ChildId)),
+            )
+            .and_where(Expr::col((GroupGroups::Table, GroupGroups::TenantId)).eq(tenant))
+            .and_where(Expr::col((GroupGroups::Table, GroupGroups::ParentId)).is_in(groups.iter().copied()))
+            .and_where(Expr::col((Groups::Table, Groups::DeletedAt)).is_null())
+            .order_by((GroupGroups::Table, GroupGroups::ParentId), sea_query::Order::Asc)
+            .order_by((GroupGroups::Table, GroupGroups::ChildId), sea_query::Order::Asc)
+            .to_owned();
+        let group = |r: &crate::exec::Row| {
+            Ok((r.uuid("parent_id")?, MemberRef { kind: PrincipalKind::Group, id: r.uuid("child_id")? }))
+        };
+        out.extend(self.all(&children, group).await?);
+        Ok(out)
     }
 
     pub(crate) async fn devices_bound(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Time)>> {

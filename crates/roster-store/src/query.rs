@@ -105,8 +105,8 @@ fn compare(e: SimpleExpr, op: CmpOp, v: &Value) -> SimpleExpr {
 /// so `not` means exactly "does not match".
 pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend, tenant: Uuid) -> SimpleExpr {
     match f {
-        Filter::And(parts) => fold(parts, resource, backend, tenant, SimpleExpr::and),
-        Filter::Or(parts) => fold(parts, resource, backend, tenant, SimpleExpr::or),
+        Filter::And(parts) => fold(parts, resource, backend, tenant, true, SimpleExpr::and),
+        Filter::Or(parts) => fold(parts, resource, backend, tenant, false, SimpleExpr::or),
         Filter::Not(inner) => filter_expr(inner, resource, backend, tenant).not(),
         Filter::Test { target: Target::Claim(path), cond } => claim_test(path, cond, backend, tenant),
         Filter::Test { target: Target::Attr(attr), cond } => {
@@ -136,10 +136,12 @@ fn fold(
     resource: Resource,
     backend: Backend,
     tenant: Uuid,
+    empty: bool,
     join: fn(SimpleExpr, SimpleExpr) -> SimpleExpr,
 ) -> SimpleExpr {
+    // An empty conjunction holds; an empty disjunction (`Filter::nothing`) does not.
     let mut it = parts.iter().map(|p| filter_expr(p, resource, backend, tenant));
-    let first = it.next().unwrap_or_else(|| Expr::val(true).into());
+    let first = it.next().unwrap_or_else(|| Expr::val(empty).into());
     it.fold(first, join)
 }
 

@@ -33,13 +33,13 @@ enum Shape {
 /// One page of users rendered as JSON array elements joined by commas.
 async fn render(d: &Directory, caller: &Caller, users: &[User], shape: Shape) -> Result<Vec<u8>, CoreError> {
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-    let names = d.direct_group_names(caller, &ids).await?;
+    let names = d.direct_groups(caller, &ids).await?;
     let devices: HashMap<Uuid, roster_core::model::Time> = match shape {
         Shape::User { .. } => d.newest_devices(caller, &ids).await?.into_iter().collect(),
         Shape::Invite => HashMap::new(),
     };
     let mut groups: HashMap<Uuid, Vec<[&str; 1]>> = HashMap::new();
-    for (user, name) in &names {
+    for (user, _, name) in &names {
         groups.entry(*user).or_default().push([name.as_str()]);
     }
     let mut out = Vec::with_capacity(users.len() * 400);

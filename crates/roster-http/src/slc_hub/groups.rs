@@ -325,7 +325,7 @@ pub async fn change_members(
         };
         resolved.push((add, resolve(d, &caller, n, c).await?));
     }
-    d.change_members(&caller, group, &resolved).await?;
+    d.change_members(&caller, group, &resolved, None).await?;
     Ok(axum::Json(serde_json::json!({ "msg": "Group members changed" })).into_response())
 }
 

@@ -28,6 +28,7 @@ mod passwords;
 mod principals;
 mod roles;
 mod schema;
+mod scim;
 mod secrets;
 mod slc_hub;
 mod tenancy;
