@@ -667,6 +667,57 @@ mod tests {
         assert_eq!(parse(&many, User), Err(FilterError::TooComplex));
     }
 
+    /// A face's own names: `given` for `given_name`, and value paths over `mail`.
+    struct Names;
+
+    impl Vocabulary for Names {
+        fn test(&self, path: &str, ask: Ask) -> Result<Filter, FilterError> {
+            let name = match path {
+                "given" => "given_name",
+                "mail.value" => "email",
+                "urn:x:dept" => return test(Target::Claim(vec!["dept".into()]), ask),
+                other => return Err(FilterError::UnknownAttribute(other.to_owned())),
+            };
+            test(attr(name), ask)
+        }
+        fn value_paths(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn vocabularies_name_attributes_and_value_paths() {
+        let f = parse_with(r#"given eq "Al" and mail[value ew "@x.org" or not (value pr)]"#, &Names).unwrap();
+        let Filter::And(parts) = f else { unreachable!("{f:?}") };
+        assert_eq!(
+            parts[0],
+            Filter::Test { target: attr("given_name"), cond: Cond::Cmp(CmpOp::Eq, Value::Text("Al".into())) }
+        );
+        let Filter::Or(inner) = &parts[1] else { unreachable!("{:?}", parts[1]) };
+        assert_eq!(
+            inner[0],
+            Filter::Test { target: attr("email"), cond: Cond::Cmp(CmpOp::Ew, Value::Text("@x.org".into())) }
+        );
+        assert_eq!(
+            parse_with(r#"urn:x:dept eq "ops""#, &Names),
+            Ok(Filter::Test {
+                target: Target::Claim(vec!["dept".into()]),
+                cond: Cond::Cmp(CmpOp::Eq, Value::Json("ops".into()))
+            })
+        );
+        // A name inside a value path is the outer name's sub-attribute; value paths do not nest.
+        assert_eq!(
+            parse_with(r#"mail[given eq "a"]"#, &Names),
+            Err(FilterError::UnknownAttribute("mail.given".into()))
+        );
+        assert!(matches!(parse_with("mail[mail[value pr]]", &Names), Err(FilterError::Syntax { .. })));
+        assert!(matches!(parse_with("mail[value pr", &Names), Err(FilterError::Syntax { .. })));
+        // The native vocabulary has no value paths: `[` there only opens an `in` list.
+        assert!(matches!(parse("email[value pr]", User), Err(FilterError::Syntax { .. })));
+        // The empty disjunction matches nothing and is what `nothing` makes.
+        assert_eq!(Filter::nothing(), Filter::Or(Vec::new()));
+    }
+
     proptest! {
         // Whatever the input, the parser answers Ok or Err: it never panics or overflows the stack.
         #[test]
