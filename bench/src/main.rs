@@ -125,6 +125,20 @@ enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// SCIM over many users: users made through `/Bulk` against `POST /api/v1/users`; a read by
+    /// id, a filtered sorted page and pages deep into the list by `startIndex`, against a native
+    /// read by id (the baseline) and the first page.
+    Scim {
+        /// Users to make (through SCIM Bulk, 500 a request).
+        #[arg(long, default_value_t = 20_000)]
+        users: usize,
+        /// The server's database, analyzed after seeding (as autovacuum would soon be).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// Directory users against local ones: sign-in by binding to OpenLDAP against a local
     /// argon2id sign-in (the baseline), and syncing a 1,200-member directory group against
     /// creating 1,200 users through the API.
@@ -674,6 +688,117 @@ async fn offset_paging(
     }))
 }
 
+/// SCIM: seeding through Bulk against native creation, then reads, filtered pages and deep
+/// `startIndex` pages, one client at a time.
+async fn scim(t: Arc<Target>, users: usize, database_url: Option<&str>, seconds: u64) -> Result<Value, Failure> {
+    const BATCH: usize = 500;
+    let phase = Duration::from_secs(seconds);
+    let secs = phase.as_secs_f64();
+    let native_create =
+        post_phase(&t, "/api/v1/users", 1, phase, |i| json!({"user_name": format!("native{i:07}")})).await?;
+    let seeded = Instant::now();
+    for start in (0..users).step_by(BATCH) {
+        let ops: Vec<Value> = (start..(start + BATCH).min(users))
+            .map(|i| json!({"method": "POST", "bulkId": format!("u{i}"), "path": "/Users",
+                            "data": {"userName": format!("user{i:06}"), "name": {"givenName": format!("G{i}")}, "title": "bench"}}))
+            .collect();
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
+        let answer = t.send(t.client.post(format!("{}/scim/v2/Bulk", t.url)).json(&body)).await?;
+        let failed = answer["Operations"].as_array().map_or(0, |o| o.iter().filter(|o| o["status"] != "201").count());
+        if failed > 0 {
+            return Err(format!("{failed} bulk creations failed: {answer}").into());
+        }
+    }
+    let bulk_seconds = seeded.elapsed().as_secs_f64();
+    analyze(database_url).await?;
+    // Exactness: a prefix held by exactly 100 users finds them, in order, with the total.
+    let probe = format!("{}/scim/v2/Users?filter=userName%20sw%20%22user0012%22&sortBy=userName&count=100", t.url);
+    let page = t.send(t.client.get(probe)).await?;
+    let first = page["Resources"][0]["userName"].as_str().unwrap_or_default().to_owned();
+    if page["totalResults"] != 100 || first != "user001200" {
+        return Err(format!("the filtered page starts at {first} of {}", page["totalResults"]).into());
+    }
+    let ids: Vec<String> = {
+        let mut out = Vec::new();
+        let mut start = 1;
+        while out.len() < 1000 {
+            let url = format!(
+                "{}/scim/v2/Users?filter=title%20eq%20%22bench%22&startIndex={start}&count=1000&attributes=id",
+                t.url
+            );
+            let page = t.send(t.client.get(url)).await?;
+            let got = page["Resources"].as_array().map(Vec::len).unwrap_or(0);
+            out.extend(
+                page["Resources"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_str().map(str::to_owned)),
+            );
+            if got == 0 {
+                break;
+            }
+            start += got;
+        }
+        out
+    };
+    let ids = Arc::new(ids);
+    let (key, base) = (t.key.clone(), t.url.clone());
+    let scim_read: MakeRequest = {
+        let (key, base, ids) = (key.clone(), base.clone(), Arc::clone(&ids));
+        Arc::new(move |c, i| c.get(format!("{base}/scim/v2/Users/{}", ids[i])).bearer_auth(&key))
+    };
+    let filtered: MakeRequest = {
+        let (key, base) = (key.clone(), base.clone());
+        Arc::new(move |c, i| {
+            c.get(format!("{base}/scim/v2/Users?filter=userName%20sw%20%22user{:04}%22&sortBy=userName&count=100", i))
+                .bearer_auth(&key)
+        })
+    };
+    let pages = users / 100;
+    let deep: MakeRequest = {
+        let (key, base) = (key.clone(), base.clone());
+        Arc::new(move |c, i| {
+            c.get(format!("{base}/scim/v2/Users?sortBy=userName&count=100&startIndex={}", i * 100 + 1))
+                .bearer_auth(&key)
+        })
+    };
+    let first_page: MakeRequest = Arc::new(move |c, _| {
+        c.get(format!("{base}/scim/v2/Users?sortBy=userName&count=100&startIndex=1")).bearer_auth(&key)
+    });
+    let native = request_phase(&t, 1, phase, ids.len(), read_by_id(&t, &ids)).await?;
+    let read = request_phase(&t, 1, phase, ids.len(), scim_read).await?;
+    let filter = request_phase(&t, 1, phase, users / 100, filtered).await?;
+    let first = request_phase(&t, 1, phase, 1, first_page).await?;
+    let random = request_phase(&t, 1, phase, pages, deep).await?;
+    let p99 = |t: &Tally| t.latency_us.value_at_quantile(0.99) as f64;
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let native_rate = native_create.ok as f64 / secs;
+    Ok(json!({
+        "scenario": "scim", "users": users, "seconds_per_phase": seconds,
+        "bulk_seconds": round(bulk_seconds), "bulk_users_per_second": round(users as f64 / bulk_seconds),
+        "native_create": native_create.report(secs),
+        "bulk_over_native_create_rate": round(users as f64 / bulk_seconds / native_rate.max(1.0)),
+        "native_read_by_id": native.report(secs), "scim_read_by_id": read.report(secs),
+        "filtered_page": filter.report(secs), "first_page": first.report(secs), "random_page": random.report(secs),
+        "read_p99_ratio": round(p99(&read) / p99(&native).max(1.0)),
+        "filtered_p99_ratio": round(p99(&filter) / p99(&native).max(1.0)),
+        "random_over_first_page_p99": round(p99(&random) / p99(&first).max(1.0)),
+    }))
+}
+
+fn scim_markdown(r: &Value) -> String {
+    let table = phase_table(&[
+        ("POST /api/v1/users (one client)", &r["native_create"]),
+        ("GET /api/v1/users/{id} (baseline)", &r["native_read_by_id"]),
+        ("GET /scim/v2/Users/{id}", &r["scim_read_by_id"]),
+        ("filter=userName sw, sorted, 100", &r["filtered_page"]),
+        ("first page of 100 by userName", &r["first_page"]),
+        ("random startIndex page of 100", &r["random_page"]),
+    ]);
+    format!(
+        "scim, {} users made through /Bulk in {} s ({} users/s, {} x native one-by-one creation); {} s per phase\n\n{table}\nSCIM read p99 / native read p99: {}; filtered page p99 / native read p99: {}; random page p99 / first page p99: {}\n",
+        r["users"], r["bulk_seconds"], r["bulk_users_per_second"], r["bulk_over_native_create_rate"], r["seconds_per_phase"],
+        r["read_p99_ratio"], r["filtered_p99_ratio"], r["random_over_first_page_p99"]
+    )
+}
+
 async fn user_list(
     t: Arc<Target>,
     users: usize,
@@ -1161,6 +1286,9 @@ async fn main() -> Result<(), Failure> {
         Scenario::OffsetPaging { users, database_url, seconds } => {
             offset_paging(target, users, database_url.as_deref(), seconds).await?
         }
+        Scenario::Scim { users, database_url, seconds } => {
+            scim(target, users, database_url.as_deref(), seconds).await?
+        }
         Scenario::UserList { users, database_url, seconds } => {
             user_list(target, users, database_url.as_deref(), seconds, cli.server_pid).await?
         }
@@ -1180,6 +1308,7 @@ async fn main() -> Result<(), Failure> {
             Some("claims-search") => claims_search_markdown(&result),
             Some("offset-paging") => offset_paging_markdown(&result),
             Some("user-list") => user_list_markdown(&result),
+            Some("scim") => scim_markdown(&result),
             _ => markdown(&result),
         };
         std::fs::write(path.with_extension("md"), table)?;

@@ -193,7 +193,7 @@ pub async fn replace(ctx: &Ctx<'_>, id: &str, body: &Value, expected: Option<i64
 
 fn is_members_path(path: &str) -> bool {
     let p = path.trim_start_matches(GROUP).trim_start_matches(':');
-    p.len() >= 7 && p[..7].eq_ignore_ascii_case("members")
+    p.get(..7).is_some_and(|head| head.eq_ignore_ascii_case("members"))
 }
 
 pub async fn patch(ctx: &Ctx<'_>, id: &str, body: &Value, expected: Option<i64>) -> Result<Doc, ScimError> {

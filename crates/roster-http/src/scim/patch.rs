@@ -383,3 +383,57 @@ fn tidy(container: &mut Doc, name: &str) {
         container.remove(name);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn paths_name_attributes_filters_and_extensions() {
+        let p = parse_path(Kind::User, r#"emails[type eq "work"].value"#).unwrap();
+        assert_eq!(
+            (p.attr.map(|a| a.name), p.sub.map(|a| a.name), p.filter.is_some()),
+            (Some("emails"), Some("value"), true)
+        );
+        let p =
+            parse_path(Kind::User, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value").unwrap();
+        assert_eq!(
+            (p.extension, p.attr.map(|a| a.name), p.sub.map(|a| a.name)),
+            (Some(schema::ENTERPRISE), Some("manager"), Some("value"))
+        );
+        let p = parse_path(Kind::User, "URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:NAME.GIVENNAME").unwrap();
+        assert_eq!((p.attr.map(|a| a.name), p.sub.map(|a| a.name)), (Some("name"), Some("givenName")));
+        for bad in ["nope", "name.nope", "userName[value pr]", "emails[value pr", "emails]x[", "emails[value pr]value"]
+        {
+            assert_eq!(parse_path(Kind::User, bad).map(|_| ()).unwrap_err().status, 400, "{bad}");
+        }
+    }
+
+    proptest! {
+        // Whatever the path, parsing answers Ok or a 400: it never panics.
+        #[test]
+        fn paths_never_panic(s in "\\PC{0,60}") {
+            for kind in [Kind::User, Kind::Group] {
+                if let Err(e) = parse_path(kind, &s) {
+                    prop_assert_eq!(e.status.as_u16(), 400);
+                }
+            }
+        }
+
+        // Whatever the operations, applying them to a document answers Ok or a 4xx.
+        #[test]
+        fn operations_never_panic(path in r#"(emails|members|name|urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)?(\.value|\[value eq "a"\]|\[type pr\]\.display)?"#,
+                                  op in prop_oneof![Just(Op::Add), Just(Op::Remove), Just(Op::Replace)],
+                                  value in prop_oneof![Just(Value::Null), Just(serde_json::json!("a")), Just(serde_json::json!([{"value": "a"}])), Just(serde_json::json!({"value": "b", "type": "work"}))]) {
+            for kind in [Kind::User, Kind::Group] {
+                let mut d = Doc::new();
+                d.insert("emails".into(), serde_json::json!([{"value": "a", "type": "work"}]));
+                let path = (!path.is_empty()).then(|| path.clone());
+                if let Err(e) = apply(kind, &mut d, &Operation { op, path, value: Some(value.clone()) }) {
+                    prop_assert!(e.status.is_client_error());
+                }
+            }
+        }
+    }
+}

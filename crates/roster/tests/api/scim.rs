@@ -518,6 +518,10 @@ both!(patch_paths_and_provider_forms, |srv: &TestServer| async move {
     scim_error(patch(srv, &gpath, self_member).await, 400, Some("invalidValue")).await;
     let d = expect(send(srv, Method::GET, &gpath, None).await, 200).await;
     assert_eq!(members(&d), [(a.clone(), "User".to_owned())]);
+    for odd in ["memberé", "members[value eq \"é\"", "urn:ietf:params:scim:schemas:core:2.0:Group:"] {
+        let resp = patch(srv, &gpath, json!([{"op": "remove", "path": odd}])).await;
+        assert_eq!(resp.status(), 400, "{odd}");
+    }
     let d = expect(patch(srv, &gpath, json!([{"op": "remove", "path": "members"}])).await, 200).await;
     assert!(d.get("members").is_none(), "{d}");
     // excludedAttributes=members leaves them out.
