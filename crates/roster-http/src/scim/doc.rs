@@ -53,6 +53,12 @@ pub fn check_single(a: &Attr, v: &Value, at: &str) -> Result<Option<Value>, Scim
             }
             Ok((!out.is_empty()).then_some(Value::Object(out)))
         }
+        // Entra sends a manager as its id alone: a scalar is the `value` of a complex attribute that has one.
+        (Ty::Complex, Value::String(_) | Value::Number(_) | Value::Bool(_))
+            if schema::find(a.sub, "value").is_some() =>
+        {
+            check_single(a, &serde_json::json!({ "value": v }), at)
+        }
         (Ty::Complex, _) => Err(wrong("an object")),
     }
 }

@@ -434,6 +434,10 @@ both!(patch_paths_and_provider_forms, |srv: &TestServer| async move {
     assert_eq!(d["emails"], json!([{"type": "work", "value": "pat@work.example", "primary": true}]));
     assert!(d.get("name").is_none(), "{d}");
     assert_eq!(d[ENTERPRISE], json!({"manager": {"value": "m-1"}}));
+    // Entra names a manager by its id alone.
+    let manager = json!([{"op": "Add", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": "m-2"}]);
+    let d = expect(patch(srv, &path, manager).await, 200).await;
+    assert_eq!(d[ENTERPRISE]["manager"], json!({"value": "m-2"}));
     // Refusals: read-only and unknown paths, a value of the wrong type, an unknown op, no operations.
     for (ops, scim_type) in [
         (json!([{"op": "add", "path": "groups", "value": [{"value": "x"}]}]), "mutability"),
