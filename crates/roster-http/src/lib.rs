@@ -155,6 +155,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .nest_service("/compat/slc-hub", slc_hub::service(state.clone()))
         .nest_service("/compat/allthenticate", allthenticate::service(state.clone()))
         .nest_service("/scim/v2", scim::service(state.clone()))
+        .route_service("/scim/{*other}", axum::routing::any(scim::other_version))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))

@@ -403,6 +403,11 @@ fn router() -> Router<AppState> {
         .method_not_allowed_fallback(errors::method_not_allowed)
 }
 
+/// Any other SCIM version under `/scim`: `invalidVers` (RFC 7644 section 3.13).
+pub async fn other_version() -> ScimError {
+    ScimError::bad("invalidVers", "Roster serves SCIM 2.0 only, at /scim/v2")
+}
+
 /// The face as a router to nest at `/scim/v2`.
 pub fn service(state: AppState) -> Router {
     let refusals = axum::middleware::from_fn_with_state(state.clone(), crate::audit::record_refusals);

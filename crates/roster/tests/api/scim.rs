@@ -98,6 +98,8 @@ both!(discovery_auth_and_envelopes, |srv: &TestServer| async move {
 
     // Envelopes: unknown paths and methods, bodies that are not JSON or not objects, too large.
     scim_error(scim(srv, Method::GET, "/Nope").send().await.unwrap(), 404, None).await;
+    let v1 = srv.req(Method::GET, "/scim/v1/Users").send().await.unwrap();
+    assert!(scim_error(v1, 400, Some("invalidVers")).await.contains("/scim/v2"));
     scim_error(scim(srv, Method::DELETE, "/Users").send().await.unwrap(), 405, None).await;
     let text = scim(srv, Method::POST, "/Users").header("content-type", "text/plain").body("x");
     scim_error(text.send().await.unwrap(), 415, None).await;
