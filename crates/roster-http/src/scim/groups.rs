@@ -154,7 +154,8 @@ async fn write(
 ) -> Result<Doc, ScimError> {
     let dir = ctx.directory();
     let mut version = expected;
-    if spec != current.spec {
+    let renamed = spec != current.spec;
+    if renamed {
         let g = dir.replace_group(ctx.caller, current.id, expected, spec).await?;
         version = expected.map(|_| g.version);
     }
@@ -165,7 +166,14 @@ async fn write(
             before.iter().filter(|m| !after_set.contains(m)).map(|m| (false, *m)).collect();
         changes.extend(after.iter().filter(|m| !before_set.contains(m)).map(|m| (true, *m)));
         if !changes.is_empty() {
-            dir.change_members(ctx.caller, current.id, &changes, version).await?;
+            if let Err(e) = dir.change_members(ctx.caller, current.id, &changes, version).await {
+                // The members are refused (a cycle, a concurrent change): put the attributes back,
+                // so the request changes nothing.
+                if renamed {
+                    dir.replace_group(ctx.caller, current.id, None, current.spec.clone()).await?;
+                }
+                return Err(e.into());
+            }
         }
     }
     get_fresh(ctx, current.id).await

@@ -205,11 +205,21 @@ async fn write<F>(ctx: &Ctx<'_>, current: &User, expected: Option<i64>, edit: F)
 where
     F: Fn(&UserSpec) -> Result<(UserSpec, Option<String>), ScimError> + Send + Sync,
 {
-    let (_, password) = edit(&current.spec)?;
-    if password.is_some() {
-        ctx.caller.require(Permission::CredentialsWrite)?;
-    }
+    let (planned, password) = edit(&current.spec)?;
     let dir = ctx.directory();
+    if let Some(p) = &password {
+        // The password is judged before anything is written, with the names the user will have and
+        // against its history, so a refused one leaves the user as it was.
+        ctx.caller.require(Permission::CredentialsWrite)?;
+        let names = (Some(planned.user_name.as_str()), planned.display_name.as_deref(), planned.email.as_deref());
+        let mut problems = dir.check_new_password(ctx.caller, names, p).await?;
+        if problems.is_empty() {
+            problems = dir.check_password(ctx.caller, current.id, p).await?;
+        }
+        if !problems.is_empty() {
+            return Err(roster_core::CoreError::Validation(problems).into());
+        }
+    }
     let refused = std::sync::Mutex::new(None);
     let edited = dir
         .edit_user(ctx.caller, current.id, expected, |spec| match edit(spec) {

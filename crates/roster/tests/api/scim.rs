@@ -185,6 +185,15 @@ both!(users_round_trip_into_core, |srv: &TestServer| async move {
     let strong = create_user(srv, json!({"userName": "strong", "password": PASSWORD})).await;
     assert!(strong.get("password").is_none());
     expect(login(srv, "strong", PASSWORD).await, 200).await;
+    // A refused password in a PATCH leaves the user as it was, the other changes included.
+    let ops = json!([{"op": "replace", "path": "displayName", "value": "Strong"}, {"op": "replace", "path": "password", "value": "short"}]);
+    let spath = format!("/Users/{}", id(&strong));
+    scim_error(patch(srv, &spath, ops).await, 400, Some("invalidValue")).await;
+    let after = expect(send(srv, Method::GET, &spath, None).await, 200).await;
+    assert_eq!((after.get("displayName"), &after["meta"]["version"]), (None, &strong["meta"]["version"]));
+    let ops = json!([{"op": "replace", "path": "password", "value": "a-new-long-passphrase-9"}]);
+    expect(patch(srv, &spath, ops).await, 200).await;
+    expect(login(srv, "strong", "a-new-long-passphrase-9").await, 200).await;
     // DELETE removes; the id is gone for every operation.
     let resp = send(srv, Method::DELETE, &format!("/Users/{}", id(&strong)), None).await;
     assert_eq!(resp.status(), 204);
@@ -520,10 +529,26 @@ both!(patch_paths_and_provider_forms, |srv: &TestServer| async move {
     )
     .await;
     assert!(detail.contains(&ghost), "{detail}");
-    let self_member = json!([{"op": "add", "path": "members", "value": [{"value": id(&g), "type": "Group"}]}]);
+    let self_member = json!([{"op": "add", "path": "members", "value": [{"value": id(&g), "type": "Group"}]},
+                             {"op": "replace", "path": "displayName", "value": "Renamed"}]);
     scim_error(patch(srv, &gpath, self_member).await, 400, Some("invalidValue")).await;
+    // A cycle through a nested group is refused too, and the rename with it.
+    expect(
+        patch(
+            srv,
+            &format!("/Groups/{inner}"),
+            json!([{"op": "add", "path": "members", "value": [{"value": id(&g)}]}]),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let cycle = json!([{"op": "replace", "path": "displayName", "value": "Renamed"},
+                       {"op": "add", "path": "members", "value": [{"value": inner}]}]);
+    scim_error(patch(srv, &gpath, cycle).await, 400, Some("invalidValue")).await;
     let d = expect(send(srv, Method::GET, &gpath, None).await, 200).await;
     assert_eq!(members(&d), [(a.clone(), "User".to_owned())]);
+    assert_eq!(d["displayName"], "Outer");
     for odd in ["memberé", "members[value eq \"é\"", "urn:ietf:params:scim:schemas:core:2.0:Group:"] {
         let resp = patch(srv, &gpath, json!([{"op": "remove", "path": odd}])).await;
         assert_eq!(resp.status(), 400, "{odd}");
