@@ -653,12 +653,15 @@ async fn offset_paging(
     .await?;
     analyze(database_url).await?;
     let seed_seconds = seeded.elapsed().as_secs_f64();
-    // The pages are right: the 100th page starts where the sort says, and the count is the total.
-    let url = format!("{}/compat/slc-hub/users?sort=userName&page[limit]=100&page[offset]=9900", t.url);
+    // The pages are right: the last of the first 100 pages starts where the sort says, and the
+    // count is the total.
+    let pages = (users / 100).clamp(1, 100);
+    let last = (pages - 1) * 100;
+    let url = format!("{}/compat/slc-hub/users?sort=userName&page[limit]=100&page[offset]={last}", t.url);
     let page = t.send(t.client.get(url)).await?;
     let first = page["data"][0]["userName"].as_str().unwrap_or_default().to_owned();
-    if page["totalCount"].as_u64() != Some(users as u64) || first != format!("user{:07}", 9900) {
-        return Err(format!("page 100 starts at {first} of {} users", page["totalCount"]).into());
+    if page["totalCount"].as_u64() != Some(users as u64) || first != format!("user{last:07}") {
+        return Err(format!("page {pages} starts at {first} of {} users", page["totalCount"]).into());
     }
     let phase = Duration::from_secs(seconds);
     let (key, base) = (t.key.clone(), t.url.clone());
@@ -675,7 +678,7 @@ async fn offset_paging(
         c.get(format!("{base}/compat/slc-hub/users?sort=userName&page[limit]=100&page[offset]=0")).bearer_auth(&key)
     });
     let by_id = request_phase(&t, 1, phase, users, read).await?;
-    let random = request_phase(&t, 1, phase, 100, pages).await?;
+    let random = request_phase(&t, 1, phase, (users / 100).clamp(1, 100), pages).await?;
     let first = request_phase(&t, 1, phase, 1, first_page).await?;
     let secs = phase.as_secs_f64();
     let p99 = |t: &Tally| t.latency_us.value_at_quantile(0.99) as f64;
