@@ -115,7 +115,7 @@ fn target(path: &str) -> Result<(Kind, Option<String>), ScimError> {
         Some(_) => return Err(ScimError::bad("invalidPath", format!("'{path}' is not a resource path"))),
         None => (p, None),
     };
-    let kind = [Kind::User, Kind::Group].into_iter().find(|k| k.endpoint().eq_ignore_ascii_case(head));
+    let kind = Kind::ALL.into_iter().find(|k| k.endpoint().eq_ignore_ascii_case(head));
     kind.map(|k| (k, id)).ok_or_else(|| ScimError::bad("invalidPath", format!("'{path}' names no resource type")))
 }
 

@@ -57,7 +57,6 @@ fn scim_name(field: &str) -> String {
         "email" => "emails",
         "claims" => "attributes kept as claims",
         "name" => "displayName",
-        "password" => "password",
         other => other,
     };
     name.to_owned()

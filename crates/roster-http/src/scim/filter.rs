@@ -2,7 +2,7 @@
 //! Users and Groups named as core attributes or claims paths, and the value filters of PATCH
 //! paths (`emails[type eq "work"]`) matched against one element in memory.
 
-use super::schema::{Kind, ENTERPRISE};
+use super::schema::{self, Kind, Ty, ENTERPRISE};
 use roster_core::filter::{self, Ask, CmpOp, Cond, Filter, FilterError, Literal, Target, Value, Vocabulary};
 use roster_core::model::UserStatus;
 use roster_core::schema::Resource;
@@ -27,40 +27,38 @@ fn unprefixed(kind: Kind, path: &str) -> String {
     lower
 }
 
-fn catalogue(resource: Resource, name: &str) -> Target {
-    // Every name passed here is in the catalogue; a missing one is a programming error caught by tests.
-    Target::Attr(resource.attr(name).unwrap_or(&resource.attrs()[0]))
+/// A core catalogue attribute; every name this module maps to is one (a unit test holds it to that).
+fn catalogue(resource: Resource, name: &str) -> Result<Target, FilterError> {
+    resource.attr(name).map(Target::Attr).ok_or_else(|| FilterError::UnknownAttribute(name.to_owned()))
 }
 
-/// The claims key a SCIM attribute kept as a claim is stored under (see `users::CLAIMED`).
+/// The claims path a SCIM attribute kept as a claim is stored under (see `users::CLAIMED`), read
+/// off the schema: a single-valued text attribute of the user kept as a claim, a part of `name`
+/// core has no field for, an enterprise attribute, or the manager's value.
 fn claim_path(path: &str) -> Option<Vec<String>> {
-    let key = |k: &str| k.to_owned();
-    let p: Vec<String> = match path {
-        "nickname" => vec![key("nickName")],
-        "profileurl" => vec![key("profileUrl")],
-        "title" => vec![key("title")],
-        "usertype" => vec![key("userType")],
-        "preferredlanguage" => vec![key("preferredLanguage")],
-        "locale" => vec![key("locale")],
-        "timezone" => vec![key("timezone")],
-        "name.formatted" => vec![key("name"), key("formatted")],
-        "name.middlename" => vec![key("name"), key("middleName")],
-        "name.honorificprefix" => vec![key("name"), key("honorificPrefix")],
-        "name.honorificsuffix" => vec![key("name"), key("honorificSuffix")],
-        "enterprise:employeenumber" => vec![key("employeeNumber")],
-        "enterprise:costcenter" => vec![key("costCenter")],
-        "enterprise:organization" => vec![key("organization")],
-        "enterprise:division" => vec![key("division")],
-        "enterprise:department" => vec![key("department")],
-        "enterprise:manager" | "enterprise:manager.value" => vec![key("manager"), key("value")],
-        _ => return None,
+    let (enterprise, rest) = match path.strip_prefix("enterprise:") {
+        Some(rest) => (true, rest),
+        None => (false, path),
     };
-    Some(p)
+    let attrs: &'static [schema::Attr] = if enterprise { &schema::ENTERPRISE_ATTRS } else { &schema::USER_ATTRS };
+    let (head, sub) = rest.split_once('.').map_or((rest, None), |(h, s)| (h, Some(s)));
+    let a = schema::find(attrs, head)?;
+    let claimed = enterprise || super::users::CLAIMED.contains(&a.name);
+    match (a.ty, sub) {
+        (Ty::String | Ty::Reference, None) if claimed && !a.multi => Some(vec![a.name.to_owned()]),
+        (Ty::Complex, None | Some("value")) if enterprise => Some(vec![a.name.to_owned(), "value".to_owned()]),
+        (Ty::Complex, Some(s)) if a.name == "name" => {
+            let sub = schema::find(a.sub, s)?;
+            let core_field = matches!(sub.name, "givenName" | "familyName");
+            (!core_field).then(|| vec![a.name.to_owned(), sub.name.to_owned()])
+        }
+        _ => None,
+    }
 }
 
 /// `id`: a value that is not a UUID names no resource, so it matches nothing (not a 400).
 fn id_test(resource: Resource, ask: Ask) -> Result<Filter, FilterError> {
-    match filter::test(catalogue(resource, "id"), ask.clone()) {
+    match filter::test(catalogue(resource, "id")?, ask.clone()) {
         Err(FilterError::BadValue { .. }) => match ask {
             Ask::Cmp(CmpOp::Ne, _) => Ok(Filter::Not(Box::new(Filter::nothing()))),
             _ => Ok(Filter::nothing()),
@@ -71,7 +69,7 @@ fn id_test(resource: Resource, ask: Ask) -> Result<Filter, FilterError> {
 
 /// `active`: true when the user's status is active.
 fn active_test(path: &str, ask: Ask) -> Result<Filter, FilterError> {
-    let status = catalogue(Resource::User, "status");
+    let status = catalogue(Resource::User, "status")?;
     let active = || Filter::Test {
         target: status.clone(),
         cond: Cond::Cmp(CmpOp::Eq, Value::Text(UserStatus::Active.as_str().into())),
@@ -141,7 +139,7 @@ impl Names {
             (Kind::User, "emails" | "emails.value") => (Resource::User, "email"),
             (Kind::User, "emails.primary") => {
                 // The user's email is its primary one: `primary eq true` asks that it has one.
-                let email = catalogue(Resource::User, "email");
+                let email = catalogue(Resource::User, "email")?;
                 let has = Filter::Test { target: email, cond: Cond::Present };
                 return match ask {
                     Ask::Cmp(CmpOp::Eq, Literal::Bool(true)) | Ask::Present => Ok(has),
@@ -163,7 +161,7 @@ impl Names {
             }
             (Kind::Group, _) => return Err(unfilterable(self.0, path)),
         };
-        filter::test(catalogue(resource, name), ask)
+        filter::test(catalogue(resource, name)?, ask)
     }
 }
 
@@ -211,17 +209,13 @@ pub fn matches(f: &Filter, element: &serde_json::Value) -> bool {
         Filter::Not(inner) => !matches(inner, element),
         Filter::Test { target: Target::Claim(path), cond } => {
             let found = path.iter().try_fold(element, |v, key| match v {
-                serde_json::Value::Object(o) => member(o, key),
+                serde_json::Value::Object(o) => super::schema::member(o, key),
                 _ => None,
             });
             test_value(found, cond)
         }
         Filter::Test { .. } => false,
     }
-}
-
-fn member<'a>(o: &'a Map<String, serde_json::Value>, key: &str) -> Option<&'a serde_json::Value> {
-    super::schema::member(o, key)
 }
 
 fn test_value(found: Option<&serde_json::Value>, cond: &Cond) -> bool {
@@ -288,4 +282,53 @@ pub fn described(f: &Filter) -> Option<Map<String, serde_json::Value>> {
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_filterable_name_maps_to_core() {
+        let user = [
+            "id",
+            "externalId",
+            "userName",
+            "displayName",
+            "name.givenName",
+            "name.familyName",
+            "emails",
+            "emails.value",
+            "emails.primary",
+            "active",
+            "meta.created",
+            "meta.lastModified",
+            "meta.resourceType",
+            "title",
+            "nickName",
+            "profileUrl",
+            "userType",
+            "preferredLanguage",
+            "locale",
+            "timezone",
+            "name.formatted",
+            "name.middleName",
+            "name.honorificPrefix",
+            "name.honorificSuffix",
+        ];
+        let enterprise =
+            ["employeeNumber", "costCenter", "organization", "division", "department", "manager", "manager.value"];
+        let paths = user.iter().map(|p| p.to_string()).chain(enterprise.iter().map(|p| format!("{ENTERPRISE}:{p}")));
+        for p in paths {
+            assert!(parse(Kind::User, &format!("{p} pr")).is_ok(), "{p}");
+        }
+        for p in ["id", "externalId", "displayName", "meta.created", "meta.lastModified"] {
+            assert!(parse(Kind::Group, &format!("{p} pr")).is_ok(), "{p}");
+        }
+        for p in ["phoneNumbers.value", "emails.type", "groups", "name", "addresses"] {
+            assert_eq!(parse(Kind::User, &format!("{p} pr")), Err(FilterError::NotFilterable(p.into())), "{p}");
+        }
+        assert_eq!(parse(Kind::Group, "members pr"), Err(FilterError::NotFilterable("members".into())));
+        assert_eq!(parse(Kind::User, "nick pr"), Err(FilterError::UnknownAttribute("nick".into())));
+    }
 }

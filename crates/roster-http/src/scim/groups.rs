@@ -211,22 +211,10 @@ pub async fn patch(ctx: &Ctx<'_>, id: &str, body: &Value, expected: Option<i64>)
     if expected.is_some_and(|v| v != current.version) {
         return Err(CoreError::VersionMismatch.into());
     }
-    // Split path-less values into one operation per attribute, so member operations stand apart.
+    // Path-less values as one operation per attribute, so member operations stand apart.
     let mut split: Vec<Operation> = Vec::with_capacity(ops.len());
     for op in ops {
-        match (&op.path, &op.value) {
-            (None, Some(Value::Object(fields))) => {
-                for (k, v) in fields {
-                    if !k.eq_ignore_ascii_case("schemas")
-                        && !k.eq_ignore_ascii_case("id")
-                        && !k.eq_ignore_ascii_case("meta")
-                    {
-                        split.push(Operation { op: op.op, path: Some(k.clone()), value: Some(v.clone()) });
-                    }
-                }
-            }
-            _ => split.push(op),
-        }
+        split.extend(patch::expand(Kind::Group, op)?);
     }
     let mut d = attributes(&current.spec);
     let mut members: Option<(Vec<MemberRef>, Vec<Value>)> = None;

@@ -79,7 +79,7 @@ impl Query {
                 "count" => q.count = number("count", &v)?.clamp(0, i64::from(MAX_LIMIT)) as u32,
                 "attributes" => q.attributes = names("attributes", &v)?,
                 "excludedattributes" => q.excluded = names("excludedAttributes", &v)?,
-                "schemas" => {}
+                // `schemas` and parameters SCIM does not define are not ours to refuse.
                 _ => {}
             }
         }
@@ -176,8 +176,7 @@ pub async fn page(
         }
         Kind::Group => {
             let p = dir.list_groups(ctx.caller, req).await?;
-            let members =
-                Projection { attributes: q.attributes.clone(), excluded: q.excluded.clone() }.wants("members");
+            let members = q.projection().wants("members");
             (groups::documents(ctx, &p.items, members).await?, p.total)
         }
     };
@@ -220,7 +219,7 @@ pub async fn query_all(ctx: &Ctx<'_>, q: &Query) -> Result<Value, ScimError> {
     ctx.caller.require(Permission::GroupsRead)?;
     let mut parsed = Vec::new();
     let mut first_error = None;
-    for kind in [Kind::User, Kind::Group] {
+    for kind in Kind::ALL {
         match parse_filter(kind, q) {
             Ok(f) => parsed.push((kind, f)),
             Err(e @ (FilterError::UnknownAttribute(_) | FilterError::NotFilterable(_))) => {

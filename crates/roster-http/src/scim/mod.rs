@@ -353,12 +353,12 @@ async fn service_provider_config(State(s): State<AppState>) -> Response {
 
 async fn resource_types(State(s): State<AppState>) -> Response {
     let base = base_url(&s);
-    let list: Vec<Value> = [Kind::User, Kind::Group].iter().map(|k| schema::resource_type(&base, *k)).collect();
+    let list: Vec<Value> = Kind::ALL.iter().map(|k| schema::resource_type(&base, *k)).collect();
     scim_json(StatusCode::OK, &listing::list_response(list.len() as u64, 1, list))
 }
 
 async fn resource_type(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response, ScimError> {
-    let kind = [Kind::User, Kind::Group].into_iter().find(|k| k.name().eq_ignore_ascii_case(&id));
+    let kind = Kind::ALL.into_iter().find(|k| k.name().eq_ignore_ascii_case(&id));
     let kind = kind.ok_or_else(|| ScimError::not_found("ResourceType", &id))?;
     Ok(scim_json(StatusCode::OK, &schema::resource_type(&base_url(&s), kind)))
 }

@@ -149,29 +149,41 @@ fn read_only(name: &str) -> ScimError {
     ScimError::bad("mutability", format!("{name} is read-only"))
 }
 
+/// An operation as operations with paths: a path-less one's value is an object of attributes (or
+/// of paths, as some providers send), an extension's object taken attribute by attribute.
+pub fn expand(kind: Kind, op: Operation) -> Result<Vec<Operation>, ScimError> {
+    if op.path.is_some() {
+        return Ok(vec![op]);
+    }
+    let Some(Value::Object(fields)) = op.value else {
+        return Err(ScimError::invalid_value("an operation without a path needs an object value"));
+    };
+    let mut out = Vec::with_capacity(fields.len());
+    for (k, v) in fields {
+        let one = |path: String, value: Value| Operation { op: op.op, path: Some(path), value: Some(value) };
+        if let Some((urn, "")) = doc::extension_of(kind, &k) {
+            let Value::Object(inner) = v else {
+                return Err(ScimError::invalid_value(format!("{urn} must be an object")));
+            };
+            // Some clients write the extension object with its own `schemas`.
+            out.extend(
+                inner
+                    .into_iter()
+                    .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+                    .map(|(k, v)| one(format!("{urn}:{k}"), v)),
+            );
+        } else if !["schemas", "meta", "id"].iter().any(|skip| k.eq_ignore_ascii_case(skip)) {
+            out.push(one(k, v));
+        }
+    }
+    Ok(out)
+}
+
 /// Applies one operation to a document.
 pub fn apply(kind: Kind, doc: &mut Doc, op: &Operation) -> Result<(), ScimError> {
     let Some(path) = &op.path else {
-        // No path: the value is an object of attributes (or paths, as some providers send).
-        let Some(Value::Object(fields)) = &op.value else {
-            return Err(ScimError::invalid_value("an operation without a path needs an object value"));
-        };
-        for (k, v) in fields {
-            if let Some((urn, "")) = doc::extension_of(kind, k) {
-                let Value::Object(inner) = v else {
-                    return Err(ScimError::invalid_value(format!("{urn} must be an object")));
-                };
-                // Some clients write the extension object with its own `schemas`.
-                for (k2, v2) in inner.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("schemas")) {
-                    let sub = Operation { op: op.op, path: Some(format!("{urn}:{k2}")), value: Some(v2.clone()) };
-                    apply(kind, doc, &sub)?;
-                }
-                continue;
-            }
-            if k.eq_ignore_ascii_case("schemas") || k.eq_ignore_ascii_case("meta") || k.eq_ignore_ascii_case("id") {
-                continue;
-            }
-            apply(kind, doc, &Operation { op: op.op, path: Some(k.clone()), value: Some(v.clone()) })?;
+        for one in expand(kind, op.clone())? {
+            apply(kind, doc, &one)?;
         }
         return Ok(());
     };
@@ -414,7 +426,7 @@ mod tests {
         // Whatever the path, parsing answers Ok or a 400: it never panics.
         #[test]
         fn paths_never_panic(s in "\\PC{0,60}") {
-            for kind in [Kind::User, Kind::Group] {
+            for kind in Kind::ALL {
                 if let Err(e) = parse_path(kind, &s) {
                     prop_assert_eq!(e.status.as_u16(), 400);
                 }
@@ -426,7 +438,7 @@ mod tests {
         fn operations_never_panic(path in r#"(emails|members|name|urn:ietf:params:scim:schemas:extension:enterprise:2.0:User)?(\.value|\[value eq "a"\]|\[type pr\]\.display)?"#,
                                   op in prop_oneof![Just(Op::Add), Just(Op::Remove), Just(Op::Replace)],
                                   value in prop_oneof![Just(Value::Null), Just(serde_json::json!("a")), Just(serde_json::json!([{"value": "a"}])), Just(serde_json::json!({"value": "b", "type": "work"}))]) {
-            for kind in [Kind::User, Kind::Group] {
+            for kind in Kind::ALL {
                 let mut d = Doc::new();
                 d.insert("emails".into(), serde_json::json!([{"value": "a", "type": "work"}]));
                 let path = (!path.is_empty()).then(|| path.clone());

@@ -221,6 +221,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 2] = [Kind::User, Kind::Group];
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::User => "User",

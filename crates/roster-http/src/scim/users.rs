@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 /// Core-schema attributes kept as claims, verbatim.
-const CLAIMED: [&str; 10] = [
+pub const CLAIMED: [&str; 10] = [
     "nickName",
     "profileUrl",
     "title",
@@ -220,21 +220,11 @@ where
             return Err(roster_core::CoreError::Validation(problems).into());
         }
     }
-    let refused = std::sync::Mutex::new(None);
-    let edited = dir
-        .edit_user(ctx.caller, current.id, expected, |spec| match edit(spec) {
-            Ok((spec, _)) => Ok(spec),
-            Err(e) => {
-                let detail = e.detail.clone();
-                *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                Err(roster_core::CoreError::Conflict(detail))
-            }
-        })
-        .await;
-    let mut user = match edited {
-        Ok(u) => u,
-        Err(e) => return Err(refused.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| e.into())),
-    };
+    // The edit was tried on the version read above, so its refusals were answered there; on a newer
+    // version written meanwhile it can only fail because that version no longer takes it.
+    let stale = |e: ScimError| roster_core::CoreError::Conflict(format!("the user changed meanwhile: {}", e.detail));
+    let mut user =
+        dir.edit_user(ctx.caller, current.id, expected, |spec| edit(spec).map(|(s, _)| s).map_err(stale)).await?;
     if let Some(p) = password {
         user = dir.set_password(ctx.caller, current.id, &p, false).await?;
     }
