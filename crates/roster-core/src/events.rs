@@ -52,6 +52,7 @@ pub enum EventType {
     UserCredentialsRetrieveStart,
     UserCredentialsRetrieveSuccess,
     UserCredentialsRetrieveFail,
+    Import,
 }
 str_enum!(EventType {
     TenantCreated => "TENANT_CREATED", UserChange => "USER_CHANGE", GroupChange => "GROUP_CHANGE",
@@ -60,7 +61,7 @@ str_enum!(EventType {
     CredentialChange => "CREDENTIAL_CHANGE", ApiKeyChange => "API_KEY_CHANGE", Impersonation => "IMPERSONATION",
     PolicyChange => "POLICY_CHANGE", OneTimeLink => "ONE_TIME_LINK", MessageDelivery => "MESSAGE_DELIVERY",
     MailTemplateChange => "MAIL_TEMPLATE_CHANGE", DirectoryConnectionChange => "DIRECTORY_CONNECTION_CHANGE",
-    SecretChange => "SECRET_CHANGE", SecretRead => "SECRET_READ",
+    SecretChange => "SECRET_CHANGE", SecretRead => "SECRET_READ", Import => "IMPORT",
     UserSearchStart => "USER_SEARCH_START", UserSearchSuccess => "USER_SEARCH_SUCCESS",
     UserSearchFail => "USER_SEARCH_FAIL", UserRetrieveListStart => "USER_RETRIEVE_LIST_START",
     UserRetrieveListSuccess => "USER_RETRIEVE_LIST_SUCCESS", UserRetrieveListFail => "USER_RETRIEVE_LIST_FAIL",
@@ -409,6 +410,15 @@ pub enum EventData {
         returned: Option<usize>,
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+    },
+    /// One transaction of a bulk import: how much it wrote, and the lines of the file it came from.
+    Import {
+        users: u64,
+        groups: u64,
+        memberships: u64,
+        passwords: u64,
+        first_line: u64,
+        last_line: u64,
     },
     /// A directory connection created, changed or removed (never its password).
     DirectoryConnectionChange {

@@ -17,6 +17,7 @@ pub mod enrollment;
 pub mod error;
 pub mod events;
 pub mod filter;
+pub mod import;
 pub mod lockout;
 pub mod mail;
 pub mod model;

@@ -65,6 +65,8 @@ pub trait PasswordHasher: Send + Sync + 'static {
     async fn hash(&self, password: &str) -> Result<String, crate::CoreError>;
     /// Whether the password matches the PHC string; a malformed string is no match.
     async fn verify(&self, password: &str, phc: &str) -> Result<bool, crate::CoreError>;
+    /// Whether a PHC string made elsewhere (an import's) is one this hasher can verify.
+    fn accepts(&self, phc: &str) -> bool;
 }
 
 const COMMON_LIST: &str = include_str!("../data/common-passwords.txt");

@@ -78,6 +78,18 @@ pub struct LogonFailures {
 
 /// Invited users to insert together: each with its creation event, the link mailed to it (None:
 /// no mail) and the events of its memberships and smartcards.
+/// One transaction of an import: new groups and their nesting, new users (with a password hash
+/// or none) and the users' memberships.
+#[derive(Debug, Default)]
+pub struct ImportBatch {
+    pub groups: Vec<(Uuid, GroupSpec)>,
+    /// (parent, child) edges between groups.
+    pub nested: Vec<(Uuid, Uuid)>,
+    pub users: Vec<(Uuid, UserSpec, Option<String>)>,
+    /// (group, user) edges.
+    pub members: Vec<(Uuid, Uuid)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewInvitation {
     pub id: Uuid,
@@ -562,6 +574,21 @@ pub trait Store: Send + Sync + 'static {
         cards: (&[Smartcard], bool),
         at: Time,
     ) -> StoreResult<Result<Vec<User>, usize>>;
+    /// Which of these unique values users of the tenant hold already (deleted users included),
+    /// as (field, value) pairs: user names and emails as lower-case keys, external ids as they
+    /// are, and ids (of any tenant, since ids are unique everywhere).
+    async fn taken_user_keys(
+        &self,
+        tenant: Uuid,
+        user_names: &[&str],
+        emails: &[&str],
+        external_ids: &[&str],
+        ids: &[Uuid],
+    ) -> StoreResult<Vec<(&'static str, String)>>;
+    /// Refreshes the planner's statistics, after bulk writes (autovacuum would, in time).
+    async fn analyze(&self) -> StoreResult<()>;
+    /// Writes one batch of an import and its event in one transaction.
+    async fn import(&self, tenant: Uuid, batch: &ImportBatch, at: Time, event: &Event) -> StoreResult<()>;
     /// For listings: the live groups each of `users` is a direct member of, as (user, group id,
     /// group name) triples ordered by user and name.
     async fn direct_groups(&self, tenant: Uuid, users: &[Uuid]) -> StoreResult<Vec<(Uuid, Uuid, String)>>;

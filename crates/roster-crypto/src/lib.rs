@@ -150,7 +150,27 @@ impl PasswordHasher for Argon2Hasher {
         })
         .await
     }
+
+    fn accepts(&self, phc: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(phc) else { return false };
+        let Ok(params) = Params::try_from(&parsed) else { return false };
+        parsed.algorithm == Algorithm::Argon2id.ident()
+            && parsed.version == Some(Version::V0x13 as u32)
+            && parsed.salt.is_some()
+            && parsed.hash.is_some_and(|h| h.len() >= 16)
+            // A sign-in verifies with the hash's own cost: bound it, so one imported hash cannot
+            // make every sign-in of its user take a gigabyte or a minute.
+            && params.m_cost() <= MAX_ACCEPTED_MEMORY_KIB
+            && params.t_cost() <= MAX_ACCEPTED_ITERATIONS
+            && params.p_cost() <= MAX_ACCEPTED_PARALLELISM
+    }
 }
+
+/// The highest costs of a hash made elsewhere that Roster takes (argon2's recommendations top
+/// out at 2 GiB with one pass; the common settings are 19-64 MiB).
+const MAX_ACCEPTED_MEMORY_KIB: u32 = 256 * 1024;
+const MAX_ACCEPTED_ITERATIONS: u32 = 16;
+const MAX_ACCEPTED_PARALLELISM: u32 = 16;
 
 #[cfg(test)]
 mod tests {
@@ -173,6 +193,29 @@ mod tests {
         assert!(!h.verify("correct horse", "not a phc string").await.unwrap());
         // A hash made with other parameters still verifies.
         assert!(cheap(1, 1).verify("correct horse", &a).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn accepts_argon2id_hashes_within_bounds_only() {
+        let h = cheap(1, 1);
+        let made = h.hash("correct horse").await.unwrap();
+        assert!(h.accepts(&made));
+        let (salt, hash) = made.rsplit_once('$').map(|(head, hash)| (head.rsplit_once('$').unwrap().1, hash)).unwrap();
+        let with = |head: &str| format!("{head}${salt}${hash}");
+        assert!(h.accepts(&with("$argon2id$v=19$m=65536,t=3,p=4")));
+        for refused in [
+            with("$argon2i$v=19$m=1024,t=1,p=1"),
+            with("$argon2d$v=19$m=1024,t=1,p=1"),
+            with("$argon2id$v=16$m=1024,t=1,p=1"),
+            with("$argon2id$v=19$m=4194304,t=1,p=1"),
+            with("$argon2id$v=19$m=1024,t=100,p=1"),
+            format!("$argon2id$v=19$m=1024,t=1,p=1${salt}"),
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW".into(),
+            "plain text".into(),
+            String::new(),
+        ] {
+            assert!(!h.accepts(&refused), "{refused}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@ mod connectors;
 mod credentials;
 mod events;
 mod exec;
+mod import;
 mod mail;
 mod organisation;
 mod query;
@@ -29,7 +30,8 @@ use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
 use roster_core::secrets::Secret;
 use roster_core::store::{
-    Departure, ExpectedVersion, LogonFailures, NewInvitation, PolicyKind, PoolStats, Store, StoreError, StoreResult,
+    Departure, ExpectedVersion, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats, Store, StoreError,
+    StoreResult,
 };
 use roster_core::token::{Refresh, Session, SigningKey};
 use roster_core::workstations::Smartcard;
@@ -164,15 +166,6 @@ impl SqlStore {
             Db::Sqlite { .. } => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
-    }
-
-    /// Refreshes the planner's statistics, as after a bulk load (autovacuum does it in time).
-    pub async fn analyze(&self) -> StoreResult<()> {
-        match &self.db {
-            Db::Sqlite { writer, .. } => sqlx::query("ANALYZE").execute(writer).await.map(drop),
-            Db::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(drop),
-        }
-        .map_err(db_error)
     }
 
     /// Tables and their columns, sorted: a test compares the two databases' schemas with it.
@@ -1525,6 +1518,33 @@ impl Store for SqlStore {
         event: &Event,
     ) -> StoreResult<User> {
         self.leave(tenant, user, departure, at, event).await
+    }
+
+    async fn taken_user_keys(
+        &self,
+        tenant: Uuid,
+        user_names: &[&str],
+        emails: &[&str],
+        external_ids: &[&str],
+        ids: &[Uuid],
+    ) -> StoreResult<Vec<(&'static str, String)>> {
+        self.taken_keys(tenant, user_names, emails, external_ids, ids).await
+    }
+
+    async fn import(&self, tenant: Uuid, batch: &ImportBatch, at: Time, event: &Event) -> StoreResult<()> {
+        self.write_import(tenant, batch, at, event).await
+    }
+
+    async fn analyze(&self) -> StoreResult<()> {
+        match &self.db {
+            // A bounded sample per index (as `PRAGMA optimize` takes), so a million rows take
+            // well under a second instead of a full scan per index.
+            Db::Sqlite { writer, .. } => {
+                sqlx::query("PRAGMA analysis_limit = 1000; ANALYZE").execute(writer).await.map(drop)
+            }
+            Db::Postgres(pool) => sqlx::query("ANALYZE").execute(pool).await.map(drop),
+        }
+        .map_err(db_error)
     }
 
     async fn insert_invitations(

@@ -1,5 +1,5 @@
 //! The command line: `roster serve | migrate | healthcheck | openapi | tenant | user | group | apikey |
-//! signing-key | events | directory`.
+//! signing-key | events | directory | import`.
 
 use crate::config::{Config, LogFormat};
 use crate::Error;
@@ -68,6 +68,20 @@ pub enum Command {
     /// LDAP and Active Directory connections of a tenant, and what comes from them.
     #[command(subcommand)]
     Directory(DirectoryCmd),
+    /// Import users and groups from an NDJSON or CSV file: every record is checked first, then
+    /// they are written in transactions of 1,000 users. Passwords come as argon2id PHC hashes.
+    Import {
+        #[command(flatten)]
+        t: TenantArg,
+        /// The file (read twice, so not standard input).
+        file: PathBuf,
+        /// The file's format (by default, `.csv` files are CSV and others NDJSON).
+        #[arg(long, value_enum)]
+        format: Option<crate::import::Format>,
+        /// Check the file and say what it would write, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -493,6 +507,17 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                     Ok(())
                 }
             }
+        }
+        Command::Import { t, file, format, dry_run } => {
+            let dir = crate::open(&config).await?;
+            let c = caller(&dir, &t.tenant).await?;
+            let started = std::time::Instant::now();
+            let format = format.unwrap_or_else(|| crate::import::Format::of(&file));
+            let summary = crate::import::run(dir.import(&c)?, &file, format, dry_run).await?;
+            let mut out = serde_json::to_value(summary).map_err(|e| Error::Other(e.to_string()))?;
+            out["dry_run"] = dry_run.into();
+            out["seconds"] = ((started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0).into();
+            print_json(&out)
         }
         Command::SigningKey(cmd) => signing_keys(&config, cmd).await,
         Command::Events(cmd) => events(&config, cmd).await,

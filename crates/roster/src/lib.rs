@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod import;
 
 use config::Config;
 use roster_core::Directory;

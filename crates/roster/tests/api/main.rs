@@ -15,6 +15,7 @@ mod directories;
 mod events;
 mod groups;
 mod impersonation;
+mod import;
 mod invitations;
 mod lockout;
 mod mail_templates;
