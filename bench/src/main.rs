@@ -3,9 +3,13 @@
 //!
 //! `bench/run` builds the server, starts it on a fresh database and calls this program.
 
+mod generate;
+mod scale;
+
 use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
 use rand::Rng;
+use roster_core::Store as _;
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,7 +21,7 @@ struct Cli {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
     /// An admin API key of the default tenant.
-    #[arg(long, env = "ROSTER_BENCH_KEY")]
+    #[arg(long, env = "ROSTER_BENCH_KEY", default_value = "", hide_env_values = true)]
     key: String,
     /// The server's process id, to report its memory.
     #[arg(long)]
@@ -31,6 +35,50 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Scenario {
+    /// Writes a synthetic organisation for `roster import` (NDJSON) and, beside it, each user's
+    /// id, user name and whether it has a password; needs no server.
+    Generate {
+        #[arg(long, default_value_t = 1_000_000)]
+        users: usize,
+        /// Every how manyth user gets a password hash (0: none).
+        #[arg(long, default_value_t = 1000)]
+        password_every: usize,
+        /// The NDJSON file to write.
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// The file of "id user_name has_password" lines to write.
+        #[arg(long)]
+        ids: std::path::PathBuf,
+    },
+    /// Over a directory made by `generate` and `roster import`: the ceiling (`GET /healthz`),
+    /// reads, filtered pages, the 1,000th cursor page, creations, patches, a 90/10 mix and
+    /// sign-ins, each a wrk phase.
+    Core {
+        /// The ids file `generate` wrote.
+        #[arg(long)]
+        ids: std::path::PathBuf,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 32)]
+        connections: u32,
+        /// Concurrent connections of the page phases (their latency is the figure, not a queue's).
+        #[arg(long, default_value_t = 4)]
+        page_connections: u32,
+        /// Responses per phase at most.
+        #[arg(long, default_value_t = 2_000_000)]
+        max_requests: u64,
+        /// Cores the server may use.
+        #[arg(long, default_value_t = 1)]
+        server_cores: u32,
+        /// The page of 100 users by user name reached by cursor and compared with the first.
+        #[arg(long, default_value_t = 1000)]
+        deep_page: usize,
+        /// Figures measured outside (the import, the start-up) as a JSON object, merged into the result.
+        #[arg(long)]
+        measured: Option<String>,
+        /// Length of each phase.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// `GET /api/v1/users/{id}` latency alone, then during a storm of concurrent password sign-ins.
     LoginStorm {
         /// Users to make (each gets a password) and to read.
@@ -351,7 +399,6 @@ const WORDS: &[&str] =
 /// Writes `n` events of the default tenant straight into the database, in large transactions.
 async fn seed_events(database_url: &str, n: usize) -> Result<(), Failure> {
     use roster_core::events::{EventData, EventType, Outcome};
-    use roster_core::Store;
     let store =
         roster_store::SqlStore::connect(&roster_store::StoreConfig { url: database_url.into(), max_connections: 2 })
             .await?;
@@ -1278,6 +1325,30 @@ async fn main() -> Result<(), Failure> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(512).timeout(Duration::from_secs(60)).build()?;
     let target = Arc::new(Target { client, url: cli.url.trim_end_matches('/').to_owned(), key: cli.key });
     let mut result = match cli.scenario {
+        Scenario::Generate { users, password_every, file, ids } => {
+            use roster_core::password::PasswordHasher as _;
+            let hasher = roster_crypto::Argon2Hasher::new(roster_crypto::HashConfig::default())?;
+            let hash = hasher.hash(PASSWORD).await?;
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file)?);
+            let mut id_out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&ids)?);
+            generate::write(users, password_every, &hash, &mut out, &mut id_out)?;
+            return Ok(());
+        }
+        Scenario::Core {
+            ids,
+            connections,
+            page_connections,
+            max_requests,
+            server_cores,
+            deep_page,
+            measured,
+            seconds,
+        } => {
+            let setup =
+                scale::Setup { ids, seconds, connections, page_connections, max_requests, server_cores, deep_page };
+            let measured = measured.map(|m| serde_json::from_str(&m)).transpose()?.unwrap_or(Value::Null);
+            scale::run(&target, setup, measured).await?
+        }
         Scenario::LoginStorm { users, readers, storm, seconds } => {
             login_storm(target, users, readers, storm, seconds).await?
         }
@@ -1312,6 +1383,7 @@ async fn main() -> Result<(), Failure> {
             Some("offset-paging") => offset_paging_markdown(&result),
             Some("user-list") => user_list_markdown(&result),
             Some("scim") => scim_markdown(&result),
+            Some("core") => scale::markdown(&result),
             _ => markdown(&result),
         };
         std::fs::write(path.with_extension("md"), table)?;
