@@ -70,7 +70,10 @@ pub struct LineError {
 
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: ", self.line)?;
+        // Line 0: the fault is the import's, not one record's (the store failed, the file is gone).
+        if self.line > 0 {
+            write!(f, "line {}: ", self.line)?;
+        }
         match &self.error {
             CoreError::Validation(fields) => {
                 let parts: Vec<String> = fields.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
@@ -306,8 +309,9 @@ impl Import<'_> {
         self.flush().await?;
         if self.done.users >= ANALYZE_AFTER {
             // Fresh statistics, so the first queries over the new users plan well.
-            self.dir.store.analyze().await.map_err(|e| at_line(self.lines.1)(e.into()))?;
+            self.dir.store.analyze().await.map_err(|e| at_line(0)(e.into()))?;
         }
+        self.dir.store.checkpoint().await.map_err(|e| at_line(0)(e.into()))?;
         Ok(self.done)
     }
 

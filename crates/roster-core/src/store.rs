@@ -587,6 +587,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<(&'static str, String)>>;
     /// Refreshes the planner's statistics, after bulk writes (autovacuum would, in time).
     async fn analyze(&self) -> StoreResult<()>;
+    /// Folds SQLite's write-ahead log back into the database and empties it (nothing on
+    /// PostgreSQL), so the next process to open the database after a bulk load need not read
+    /// hundreds of megabytes of log first.
+    async fn checkpoint(&self) -> StoreResult<()>;
     /// Writes one batch of an import and its event in one transaction.
     async fn import(&self, tenant: Uuid, batch: &ImportBatch, at: Time, event: &Event) -> StoreResult<()>;
     /// For listings: the live groups each of `users` is a direct member of, as (user, group id,

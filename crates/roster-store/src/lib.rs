@@ -1547,6 +1547,15 @@ impl Store for SqlStore {
         .map_err(db_error)
     }
 
+    async fn checkpoint(&self) -> StoreResult<()> {
+        match &self.db {
+            Db::Sqlite { writer, .. } => {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(writer).await.map(drop).map_err(db_error)
+            }
+            Db::Postgres(_) => Ok(()),
+        }
+    }
+
     async fn insert_invitations(
         &self,
         tenant: Uuid,
