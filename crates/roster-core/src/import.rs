@@ -97,6 +97,16 @@ pub struct Summary {
     pub batches: u64,
 }
 
+impl std::ops::AddAssign for Summary {
+    fn add_assign(&mut self, other: Summary) {
+        self.users += other.users;
+        self.groups += other.groups;
+        self.memberships += other.memberships;
+        self.passwords += other.passwords;
+        self.batches += other.batches;
+    }
+}
+
 /// A user's unique values, waiting to be looked up in the store.
 struct Keys {
     line: u64,
@@ -113,7 +123,7 @@ pub struct Import<'a> {
     /// Every unique value of the file: 128 bits of SHA-256 of (field, value), the field and the
     /// line. Sorted once at the end of the first pass, so a million users take 84 MB, not a
     /// hash map's three times that.
-    seen: Vec<([u8; 16], u8, u32)>,
+    seen: Vec<([u8; 16], Unique, u32)>,
     pending: Vec<Keys>,
     /// Groups the file defines, by name key: their line, id, spec and the groups they join.
     defined: BTreeMap<String, (u64, Uuid, ImportGroup)>,
@@ -121,7 +131,8 @@ pub struct Import<'a> {
     wanted: BTreeMap<String, u64>,
     /// Every group name the file uses, resolved to an id after checking.
     group_ids: HashMap<String, Uuid>,
-    checked: Option<Summary>,
+    /// What the first pass found.
+    planned: Summary,
     groups_written: bool,
     batch: ImportBatch,
     batch_size: usize,
@@ -129,11 +140,32 @@ pub struct Import<'a> {
     done: Summary,
 }
 
-/// The fields whose values must be unique, as `seen` numbers them.
-const UNIQUE: [&str; 6] = ["user_name", "email", "external_id", "id", "name", "group external_id"];
+/// The fields whose values must be unique within a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Unique {
+    UserName,
+    Email,
+    ExternalId,
+    Id,
+    GroupName,
+    GroupExternalId,
+}
 
-fn fingerprint(field: u8, key: &str) -> [u8; 16] {
-    let digest = Sha256::new().chain_update([field]).chain_update(key).finalize();
+impl Unique {
+    fn field(self) -> &'static str {
+        match self {
+            Unique::UserName => "user_name",
+            Unique::Email => "email",
+            Unique::ExternalId => "external_id",
+            Unique::Id => "id",
+            Unique::GroupName => "name",
+            Unique::GroupExternalId => "group external_id",
+        }
+    }
+}
+
+fn fingerprint(field: Unique, key: &str) -> [u8; 16] {
+    let digest = Sha256::new().chain_update([field as u8]).chain_update(key).finalize();
     let mut first = [0u8; 16];
     first.copy_from_slice(&digest[..16]);
     first
@@ -157,7 +189,7 @@ impl Directory {
             defined: BTreeMap::new(),
             wanted: BTreeMap::new(),
             group_ids: HashMap::new(),
-            checked: None,
+            planned: Summary::default(),
             groups_written: false,
             batch: ImportBatch::default(),
             batch_size: BATCH,
@@ -188,25 +220,24 @@ impl Import<'_> {
                 counted.memberships = user.groups.len() as u64;
                 counted.passwords = u64::from(user.password_hash.is_some());
                 self.join(line, &user.groups)?;
-                let email = user.spec.email.as_deref().map(str::to_lowercase);
-                let unique = [
-                    Some(user.spec.user_name.to_lowercase()),
-                    email.clone(),
-                    user.spec.external_id.clone(),
-                    user.id.map(|id| id.to_string()),
-                ];
-                for (field, key) in (0u8..).zip(unique) {
-                    if let Some(key) = key {
-                        self.use_once(line, field, &key)?;
-                    }
-                }
-                self.pending.push(Keys {
+                let keys = Keys {
                     line,
                     id: user.id,
                     user_name: user.spec.user_name.to_lowercase(),
-                    email,
+                    email: user.spec.email.as_deref().map(str::to_lowercase),
                     external_id: user.spec.external_id,
-                });
+                };
+                self.use_once(line, Unique::UserName, &keys.user_name)?;
+                if let Some(email) = &keys.email {
+                    self.use_once(line, Unique::Email, email)?;
+                }
+                if let Some(external) = &keys.external_id {
+                    self.use_once(line, Unique::ExternalId, external)?;
+                }
+                if let Some(id) = keys.id {
+                    self.use_once(line, Unique::Id, &id.to_string())?;
+                }
+                self.pending.push(keys);
                 if self.pending.len() >= LOOKUP {
                     self.look_up_pending().await?;
                 }
@@ -223,9 +254,9 @@ impl Import<'_> {
                     )));
                 }
                 let key = group.spec.name.to_lowercase();
-                self.use_once(line, 4, &key)?;
+                self.use_once(line, Unique::GroupName, &key)?;
                 if let Some(ext) = &group.spec.external_id {
-                    self.use_once(line, 5, ext)?;
+                    self.use_once(line, Unique::GroupExternalId, ext)?;
                 }
                 if group.groups.iter().any(|g| g.to_lowercase() == key) {
                     return Err(fail(CoreError::Cycle));
@@ -236,11 +267,7 @@ impl Import<'_> {
                 self.defined.insert(key, (line, Uuid::now_v7(), group));
             }
         }
-        let summary = self.checked.get_or_insert_with(Summary::default);
-        summary.users += counted.users;
-        summary.groups += counted.groups;
-        summary.memberships += counted.memberships;
-        summary.passwords += counted.passwords;
+        self.planned += counted;
         Ok(())
     }
 
@@ -273,7 +300,7 @@ impl Import<'_> {
             });
         }
         self.check_cycles()?;
-        Ok(self.checked.unwrap_or_default())
+        Ok(self.planned)
     }
 
     /// Second pass: queues one record (as the first pass saw it) and writes a batch when one is full.
@@ -320,7 +347,7 @@ impl Import<'_> {
         self.done
     }
 
-    fn use_once(&mut self, line: u64, field: u8, key: &str) -> Result<(), LineError> {
+    fn use_once(&mut self, line: u64, field: Unique, key: &str) -> Result<(), LineError> {
         let line32 = u32::try_from(line)
             .map_err(|_| at_line(line)(CoreError::invalid("file", format!("more than {} lines", u32::MAX))))?;
         self.seen.push((fingerprint(field, key), field, line32));
@@ -333,9 +360,8 @@ impl Import<'_> {
         let twice =
             self.seen.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[0].1, w[0].2.min(w[1].2), w[0].2.max(w[1].2)));
         if let Some((field, first, again)) = twice.min_by_key(|(_, _, again)| *again) {
-            let field = UNIQUE[usize::from(field)];
             return Err(at_line(u64::from(again))(CoreError::invalid(
-                field,
+                field.field(),
                 format!("is already used on line {first}"),
             )));
         }
@@ -464,11 +490,7 @@ impl Import<'_> {
             .import(self.caller.tenant_id, &batch, model::now(), &event)
             .await
             .map_err(|e| at_line(first)(e.into()))?;
-        self.done.users += users;
-        self.done.groups += groups;
-        self.done.memberships += memberships;
-        self.done.passwords += passwords;
-        self.done.batches += 1;
+        self.done += Summary { users, groups, memberships, passwords, batches: 1 };
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::exec::{Exec, Row};
 use crate::tables::Users;
-use roster_core::store::{StoreError, StoreResult};
+use roster_core::store::StoreResult;
 use sea_query::{Expr, Iden, Order, Query};
 use uuid::Uuid;
 
@@ -21,8 +21,6 @@ enum StoreTasks {
     Name,
 }
 
-/// Rows one INSERT carries (three parameters each, well under every database's limit).
-const INSERT_CHUNK: usize = 300;
 /// Users read at a time while rebuilding the index.
 const REBUILD_BATCH: u64 = 1000;
 
@@ -31,18 +29,17 @@ pub(crate) async fn index(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, claims: &s
     let clear =
         Query::delete().from_table(UserClaims::Table).and_where(Expr::col(UserClaims::UserId).eq(user)).to_owned();
     x.execute(&clear).await?;
-    let keys = roster_core::claims::index_keys(claims);
-    for chunk in keys.chunks(INSERT_CHUNK) {
-        let mut insert = Query::insert();
-        insert.into_table(UserClaims::Table).columns([UserClaims::TenantId, UserClaims::ClaimKey, UserClaims::UserId]);
-        for key in chunk {
-            insert
-                .values([tenant.into(), key.to_vec().into(), user.into()])
-                .map_err(|e| StoreError::Backend(e.to_string()))?;
-        }
-        x.execute(&insert).await?;
-    }
-    Ok(())
+    let rows = roster_core::claims::index_keys(claims).into_iter().map(|key| key_row(tenant, user, key)).collect();
+    crate::import::insert_rows(x, UserClaims::Table, rows).await
+}
+
+/// One row of the index: a key of a user's claims.
+pub(crate) fn key_row(tenant: Uuid, user: Uuid, key: [u8; 16]) -> Vec<(UserClaims, sea_query::SimpleExpr)> {
+    vec![
+        (UserClaims::TenantId, tenant.into()),
+        (UserClaims::ClaimKey, key.to_vec().into()),
+        (UserClaims::UserId, user.into()),
+    ]
 }
 
 /// Runs the one-time work migrations left behind; several processes may start at once, and the

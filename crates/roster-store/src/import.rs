@@ -5,11 +5,11 @@ use crate::claims::UserClaims;
 use crate::events::insert_event;
 use crate::exec::{Backend, Exec};
 use crate::tables::{self, GroupGroups, GroupUsers, Groups, Tenants, UserPasswords, Users};
-use crate::{group_values, lifecycle_values, next_numbers, user_values, SqlStore};
+use crate::{claims, new_group_values, new_user_values, next_numbers, SqlStore};
 use roster_core::events::Event;
-use roster_core::model::{Time, UserSpec};
+use roster_core::model::Time;
 use roster_core::store::{ImportBatch, StoreError, StoreResult};
-use sea_query::{Expr, Iden, InsertStatement, Query, SimpleExpr};
+use sea_query::{Expr, Iden, Query, SimpleExpr};
 use uuid::Uuid;
 
 /// Values bound per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
@@ -17,30 +17,25 @@ const MAX_BINDS: usize = 8_000;
 /// Values looked up per statement.
 const LOOKUP_CHUNK: usize = 500;
 
-/// Inserts `rows` (each the same columns) a statement per [`MAX_BINDS`] values. (The rows come
-/// collected: an iterator of closures held across an await would not be `Send`.)
-async fn insert_rows<C: Iden + Copy + 'static>(
+/// Inserts `rows` (each the same columns, in the same order) a statement per [`MAX_BINDS`]
+/// values. (The rows come collected: an iterator of closures held across an await would not be
+/// `Send`.)
+pub(crate) async fn insert_rows<C: Iden + Copy + 'static>(
     x: &mut Exec<'_>,
     table: C,
-    columns: &[C],
-    rows: Vec<Vec<SimpleExpr>>,
+    rows: Vec<Vec<(C, SimpleExpr)>>,
 ) -> StoreResult<()> {
+    let Some(first) = rows.first() else { return Ok(()) };
+    let columns: Vec<C> = first.iter().map(|(c, _)| *c).collect();
     let per_statement = (MAX_BINDS / columns.len().max(1)).max(1);
-    let mut stmt: Option<InsertStatement> = None;
-    let mut in_stmt = 0;
-    for row in rows {
-        let s = stmt.get_or_insert_with(|| Query::insert().into_table(table).columns(columns.to_vec()).to_owned());
-        s.values(row).map_err(|e| StoreError::Backend(e.to_string()))?;
-        in_stmt += 1;
-        if in_stmt == per_statement {
-            if let Some(full) = stmt.take() {
-                x.execute(&full).await?;
-            }
-            in_stmt = 0;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut stmt = Query::insert();
+        stmt.into_table(table).columns(columns.clone());
+        for row in rows.by_ref().take(per_statement) {
+            stmt.values(row.into_iter().map(|(_, v)| v)).map_err(|e| StoreError::Backend(e.to_string()))?;
         }
-    }
-    if let Some(rest) = stmt {
-        x.execute(&rest).await?;
+        x.execute(&stmt).await?;
     }
     Ok(())
 }
@@ -69,27 +64,25 @@ impl SqlStore {
         if !batch.groups.is_empty() {
             let n = batch.groups.len() as i64;
             let first = next_numbers(&mut x, tenant, Tenants::GroupSeq, n).await? - n + 1;
-            let mut columns = vec![Groups::Id, Groups::TenantId, Groups::Number, Groups::System];
-            columns.extend([Groups::CreatedAt, Groups::ModifiedAt, Groups::Version]);
-            columns.extend(group_values(&Default::default()).into_iter().map(|(c, _)| c));
-            let rows: Vec<_> = batch
-                .groups
-                .iter()
-                .enumerate()
-                .map(|(i, (id, spec))| {
-                    let mut row: Vec<SimpleExpr> =
-                        vec![(*id).into(), tenant.into(), (first + i as i64).into(), false.into()];
-                    row.extend([ms.into(), ms.into(), 1i64.into()]);
-                    row.extend(group_values(spec).into_iter().map(|(_, v)| v));
-                    row
-                })
+            let rows = (first..)
+                .zip(&batch.groups)
+                .map(|(number, (id, spec))| new_group_values(tenant, (*id, number), spec, false, at))
                 .collect();
-            insert_rows(&mut x, Groups::Table, &columns, rows).await?;
+            insert_rows(&mut x, Groups::Table, rows).await?;
         }
-        let edge = [GroupGroups::TenantId, GroupGroups::ParentId, GroupGroups::ChildId, GroupGroups::CreatedAt];
-        let rows: Vec<_> =
-            batch.nested.iter().map(|(p, c)| vec![tenant.into(), (*p).into(), (*c).into(), ms.into()]).collect();
-        insert_rows(&mut x, GroupGroups::Table, &edge, rows).await?;
+        let rows = batch
+            .nested
+            .iter()
+            .map(|(parent, child)| {
+                vec![
+                    (GroupGroups::TenantId, tenant.into()),
+                    (GroupGroups::ParentId, (*parent).into()),
+                    (GroupGroups::ChildId, (*child).into()),
+                    (GroupGroups::CreatedAt, ms.into()),
+                ]
+            })
+            .collect();
+        insert_rows(&mut x, GroupGroups::Table, rows).await?;
         if !batch.users.is_empty() {
             self.write_users(&mut x, tenant, batch, at).await?;
         }
@@ -116,60 +109,55 @@ impl SqlStore {
         let ms = tables::millis(at);
         let n = batch.users.len() as i64;
         let first = next_numbers(x, tenant, Tenants::UserSeq, n).await? - n + 1;
-        let user_row = |spec: &UserSpec| {
-            let mut row = user_values(spec);
-            row.extend(lifecycle_values(spec, at, false));
-            row
-        };
-        let mut columns = vec![Users::Id, Users::TenantId, Users::Number, Users::CreatedAt, Users::ModifiedAt];
-        columns.extend([Users::Version, Users::PasswordChangedAt]);
-        columns.extend(user_row(&Default::default()).into_iter().map(|(c, _)| c));
-        let rows: Vec<_> = batch
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, (id, spec, hash))| {
-                let mut row: Vec<SimpleExpr> = vec![(*id).into(), tenant.into(), (first + i as i64).into(), ms.into()];
-                row.extend([ms.into(), 1i64.into(), hash.as_ref().map(|_| ms).into()]);
-                row.extend(user_row(spec).into_iter().map(|(_, v)| v));
+        let rows = (first..)
+            .zip(&batch.users)
+            .map(|(number, (id, spec, hash))| {
+                let mut row = new_user_values(tenant, (*id, number), spec, at);
+                row.push((Users::PasswordChangedAt, hash.as_ref().map(|_| ms).into()));
                 row
             })
             .collect();
-        insert_rows(x, Users::Table, &columns, rows).await?;
+        insert_rows(x, Users::Table, rows).await?;
 
-        let claims = [UserClaims::TenantId, UserClaims::ClaimKey, UserClaims::UserId];
-        let rows: Vec<_> = batch
+        let rows = batch
             .users
             .iter()
             .flat_map(|(id, spec, _)| {
                 roster_core::claims::index_keys(&spec.claims)
                     .into_iter()
-                    .map(move |key| vec![tenant.into(), key.to_vec().into(), (*id).into()])
+                    .map(move |key| claims::key_row(tenant, *id, key))
             })
             .collect();
-        insert_rows(x, UserClaims::Table, &claims, rows).await?;
+        insert_rows(x, UserClaims::Table, rows).await?;
 
-        let passwords = [
-            UserPasswords::Id,
-            UserPasswords::TenantId,
-            UserPasswords::UserId,
-            UserPasswords::Hash,
-            UserPasswords::CreatedAt,
-        ];
-        let rows: Vec<_> = batch
+        let rows = batch
             .users
             .iter()
             .filter_map(|(id, _, hash)| {
-                let hash = hash.as_ref()?;
-                Some(vec![Uuid::now_v7().into(), tenant.into(), (*id).into(), hash.clone().into(), ms.into()])
+                Some(vec![
+                    (UserPasswords::Id, Uuid::now_v7().into()),
+                    (UserPasswords::TenantId, tenant.into()),
+                    (UserPasswords::UserId, (*id).into()),
+                    (UserPasswords::Hash, hash.as_ref()?.clone().into()),
+                    (UserPasswords::CreatedAt, ms.into()),
+                ])
             })
             .collect();
-        insert_rows(x, UserPasswords::Table, &passwords, rows).await?;
+        insert_rows(x, UserPasswords::Table, rows).await?;
 
-        let edge = [GroupUsers::TenantId, GroupUsers::GroupId, GroupUsers::UserId, GroupUsers::CreatedAt];
-        let rows: Vec<_> =
-            batch.members.iter().map(|(g, u)| vec![tenant.into(), (*g).into(), (*u).into(), ms.into()]).collect();
-        insert_rows(x, GroupUsers::Table, &edge, rows).await
+        let rows = batch
+            .members
+            .iter()
+            .map(|(group, user)| {
+                vec![
+                    (GroupUsers::TenantId, tenant.into()),
+                    (GroupUsers::GroupId, (*group).into()),
+                    (GroupUsers::UserId, (*user).into()),
+                    (GroupUsers::CreatedAt, ms.into()),
+                ]
+            })
+            .collect();
+        insert_rows(x, GroupUsers::Table, rows).await
     }
 
     pub(crate) async fn taken_keys(

@@ -313,6 +313,23 @@ pub(crate) async fn insert_user_row(
     at: Time,
     invitation_expires: Option<Time>,
 ) -> StoreResult<Row> {
+    let mut row = new_user_values(tenant, (id, number), spec, at);
+    if let Some(t) = invitation_expires {
+        row.push((Users::InvitationExpiresAt, tables::millis(t).into()));
+    }
+    let stmt = insert_row(Users::Table, row)?.returning_all().to_owned();
+    let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
+    claims::index(x, tenant, id, &spec.claims).await?;
+    Ok(row)
+}
+
+/// The columns of a new user's row and their values (a single insert's, or an import's).
+pub(crate) fn new_user_values(
+    tenant: Uuid,
+    (id, number): (Uuid, i64),
+    spec: &UserSpec,
+    at: Time,
+) -> Vec<(Users, sea_query::SimpleExpr)> {
     let mut row: Vec<(Users, sea_query::SimpleExpr)> = vec![
         (Users::Id, id.into()),
         (Users::TenantId, tenant.into()),
@@ -323,13 +340,28 @@ pub(crate) async fn insert_user_row(
     ];
     row.extend(user_values(spec));
     row.extend(lifecycle_values(spec, at, false));
-    if let Some(t) = invitation_expires {
-        row.push((Users::InvitationExpiresAt, tables::millis(t).into()));
-    }
-    let stmt = insert_row(Users::Table, row)?.returning_all().to_owned();
-    let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("user"))?;
-    claims::index(x, tenant, id, &spec.claims).await?;
-    Ok(row)
+    row
+}
+
+/// The columns of a new group's row and their values.
+pub(crate) fn new_group_values(
+    tenant: Uuid,
+    (id, number): (Uuid, i64),
+    spec: &GroupSpec,
+    system: bool,
+    at: Time,
+) -> Vec<(Groups, sea_query::SimpleExpr)> {
+    let mut row: Vec<(Groups, sea_query::SimpleExpr)> = vec![
+        (Groups::Id, id.into()),
+        (Groups::TenantId, tenant.into()),
+        (Groups::Number, number.into()),
+        (Groups::System, system.into()),
+        (Groups::CreatedAt, tables::millis(at).into()),
+        (Groups::ModifiedAt, tables::millis(at).into()),
+        (Groups::Version, 1i64.into()),
+    ];
+    row.extend(group_values(spec));
+    row
 }
 
 /// Takes the next per-tenant number for users or groups. The row lock this update takes also
@@ -1048,29 +1080,9 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let number = next_number(&mut x, tenant, Tenants::GroupSeq).await?;
-        let mut cols = vec![
-            Groups::Id,
-            Groups::TenantId,
-            Groups::Number,
-            Groups::System,
-            Groups::CreatedAt,
-            Groups::ModifiedAt,
-            Groups::Version,
-        ];
-        let mut vals: Vec<sea_query::SimpleExpr> = vec![
-            id.into(),
-            tenant.into(),
-            number.into(),
-            system.into(),
-            tables::millis(at).into(),
-            tables::millis(at).into(),
-            1i64.into(),
-        ];
-        for (c, v) in group_values(spec) {
-            cols.push(c);
-            vals.push(v);
-        }
-        let stmt = insert_row(Groups::Table, cols.into_iter().zip(vals))?.returning_all().to_owned();
+        let stmt = insert_row(Groups::Table, new_group_values(tenant, (id, number), spec, system, at))?
+            .returning_all()
+            .to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("group"))?;
         let group = tables::group(&row)?;
         insert_event(&mut x, event).await?;
