@@ -103,6 +103,11 @@ impl Permissions {
         other.0 & !self.0 == 0
     }
 
+    /// The permissions of `self` that are not in `other`.
+    pub const fn minus(self, other: Permissions) -> Permissions {
+        Permissions(self.0 & !other.0)
+    }
+
     pub fn iter(self) -> impl Iterator<Item = Permission> {
         Permission::ALL.into_iter().filter(move |p| self.contains(*p))
     }

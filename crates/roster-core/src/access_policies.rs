@@ -2,6 +2,8 @@
 //! from) that users are assigned, numbered per tenant for faces with integer ids. Every tenant
 //! has a default policy, which applies to users assigned none.
 
+use crate::access::Permission;
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::events::{self, EventData, EventType, Outcome, RequestMeta};
@@ -159,6 +161,8 @@ impl Directory {
         policy: Option<Uuid>,
     ) -> Result<User, CoreError> {
         let u = self.user(caller, user).await?;
+        // A policy decides where and how its user may sign in: a change to that user.
+        self.authorize(caller, Action::ChangeUser(Permission::PoliciesWrite, user)).await?;
         if policy.is_some() && u.spec.guest {
             return Err(crate::StoreError::Guest.into());
         }

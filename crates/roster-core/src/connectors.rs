@@ -2,6 +2,8 @@
 //! directory accounts and signing in by binding as them, and groups whose members follow a
 //! directory group. The directory itself is reached through the [`Connector`] port.
 
+use crate::access::Permission;
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::events::{self, EventData, EventType, GroupData, RequestMeta};
@@ -643,6 +645,7 @@ impl Directory {
     /// an account that was disabled is enabled again.
     pub async fn refresh_directory_user(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
         let user = self.user(caller, id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
         let (conn, dn) = self.source_of(caller.tenant_id, &user).await?;
         let account = match self.find_account(&conn, &dn).await {
             Ok(a) => Some(a),
@@ -763,6 +766,8 @@ impl Directory {
         source: Option<(Uuid, String)>,
     ) -> Result<(Group, Option<SyncReport>), CoreError> {
         let g = self.group(caller, group).await?;
+        // Linking lets the directory decide who holds what the group confers.
+        self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, group)).await?;
         if g.system {
             return Err(CoreError::Conflict("system groups cannot be changed".into()));
         }
@@ -828,6 +833,7 @@ impl Directory {
     /// deactivated (or reactivated). Every change is one event, all written in one transaction.
     pub async fn sync_group(&self, caller: &Caller, group: Uuid) -> Result<SyncReport, CoreError> {
         let g = self.group(caller, group).await?;
+        self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, group)).await?;
         let source = g
             .source
             .clone()

@@ -1,6 +1,8 @@
 //! Passwords as directory operations: the tenant's policy, checking a candidate password, and
 //! setting one (by an administrator, optionally to be changed at the next sign-in).
 
+use crate::access::Permission;
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::events::{EventData, EventType};
@@ -68,7 +70,19 @@ impl Directory {
         password: &str,
     ) -> Result<Vec<FieldError>, CoreError> {
         let user = self.user(caller, user_id).await?;
-        let policy = self.password_policy(caller).await?;
+        let own = caller.user_id == Some(user_id) && caller.actor.is_none();
+        let action = if own {
+            Action::ChangeSelf(Permission::PasswordChange)
+        } else {
+            Action::ChangeUser(Permission::CredentialsWrite, user_id)
+        };
+        self.authorize(caller, action).await?;
+        let mut policy = self.password_policy(caller).await?;
+        // Another user's history says something about its current and past passwords: only the
+        // user itself is told that a candidate is one of them.
+        if !own {
+            policy.history = 0;
+        }
         self.password_problems(&policy, &user, password).await
     }
 
@@ -132,6 +146,8 @@ impl Directory {
         password: &str,
         must_change: bool,
     ) -> Result<User, CoreError> {
+        self.authorize(caller, Action::Use(Permission::UsersWrite)).await?;
+        self.authorize(caller, Action::Use(Permission::CredentialsWrite)).await?;
         crate::connectors::check_directory_edit(&crate::model::UserSpec::default(), &mut spec)?;
         crate::validate::user(&mut spec, None)?;
         let id = Uuid::now_v7();
@@ -171,7 +187,7 @@ impl Directory {
             .await?)
     }
 
-    /// Sets a user's password after checking it against the policy and history.
+    /// Sets another user's password after checking it against the policy and history.
     pub async fn set_password(
         &self,
         caller: &Caller,
@@ -180,14 +196,28 @@ impl Directory {
         must_change: bool,
     ) -> Result<User, CoreError> {
         let user = self.user(caller, user_id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::CredentialsWrite, user_id)).await?;
+        self.write_password(caller, &user, password, must_change).await
+    }
+
+    /// Writes a user's password once it passes the policy and history, for a caller already
+    /// allowed to (or a user who has just proven its current password).
+    pub(crate) async fn write_password(
+        &self,
+        caller: &Caller,
+        user: &User,
+        password: &str,
+        must_change: bool,
+    ) -> Result<User, CoreError> {
+        let user_id = user.id;
         if user.deleted.is_some() {
             return Err(CoreError::Conflict("the user is deleted; restore it before setting its password".into()));
         }
-        let hash = self.checked_hash(&user, password).await?;
+        let hash = self.checked_hash(user, password).await?;
         let action = if caller.user_id == Some(user_id) { "CHANGE" } else { "SET" };
         let event = caller.event(
             EventType::CredentialChange,
-            EventData::CredentialChange { user: (&user).into(), credential: "password", action, device: None },
+            EventData::CredentialChange { user: user.into(), credential: "password", action, device: None },
         );
         Ok(self
             .store
@@ -197,16 +227,36 @@ impl Directory {
 
     /// A signed-in user changes its own password, proving the current one. Every session of the
     /// user ends, this one included: the user signs in again with the new password.
+    ///
+    /// The current password is proven as at a sign-in: a wrong one counts towards the lockout
+    /// (a stolen access token is no licence to guess), and a locked account proves nothing.
     pub async fn change_own_password(&self, caller: &Caller, current: &str, new: &str) -> Result<(), CoreError> {
+        self.authorize(caller, Action::ChangeSelf(Permission::PasswordChange)).await?;
         let uid = caller.user_id.ok_or(CoreError::NotFound { what: "user" })?;
+        let user = self.user(caller, uid).await?;
         let hash = self.store.password_hashes(caller.tenant_id, uid, 1).await?.into_iter().next();
         let proven = match hash {
             Some(h) if current.len() <= crate::password::MAX_BYTES => self.hasher.verify(current, &h).await?,
             _ => false,
         };
+        let refused = || CoreError::invalid("current_password", "is not the current password");
         if !proven {
-            return Err(CoreError::invalid("current_password", "is not the current password"));
+            let login = &user.spec.user_name;
+            let failure = crate::sessions::sign_in_event(
+                user.tenant_id,
+                &caller.request,
+                caller.who.clone(),
+                Some(&user),
+                login,
+                "password",
+                "wrong current password",
+            );
+            self.logon_failed(&user, &caller.request, failure).await?;
+            return Err(refused());
         }
-        self.set_password(caller, uid, new, false).await.map(|_| ())
+        if user.locked_at(model::now()) {
+            return Err(refused());
+        }
+        self.write_password(caller, &user, new, false).await.map(|_| ())
     }
 }

@@ -1,6 +1,8 @@
 //! Device credentials: public keys (Ed25519 or P-256) bound to a user through a binding link,
 //! and passwordless sign-in by signing a single-use, short-lived server challenge with one.
 
+use crate::access::Permission;
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
 use crate::events::{EventActor, EventData, EventType, RequestMeta};
@@ -116,11 +118,18 @@ impl Directory {
 
     /// Revokes one of the signed-in user's device credentials.
     pub async fn revoke_my_device(&self, caller: &Caller, device: Uuid) -> Result<(), CoreError> {
-        self.revoke_device(caller, self.me(caller).await?.id, device).await
+        self.authorize(caller, Action::ChangeSelf(Permission::SelfService)).await?;
+        self.end_device(caller, self.me(caller).await?.id, device).await
     }
 
     /// Revokes a device credential: it signs nobody in any more.
     pub async fn revoke_device(&self, caller: &Caller, user_id: Uuid, device: Uuid) -> Result<(), CoreError> {
+        self.user(caller, user_id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::CredentialsWrite, user_id)).await?;
+        self.end_device(caller, user_id, device).await
+    }
+
+    async fn end_device(&self, caller: &Caller, user_id: Uuid, device: Uuid) -> Result<(), CoreError> {
         let user = self.user(caller, user_id).await?;
         let key = self.store.device_credential(caller.tenant_id, device).await?.filter(|d| d.user_id == user_id);
         let event = caller.event(

@@ -2,6 +2,7 @@
 
 use crate::access::{self, Permission, Permissions};
 use crate::apikey;
+use crate::authz::Action;
 use crate::error::CoreError;
 use crate::events::{
     self, ActorType, Event, EventActor, EventData, EventType, GroupData, KeyData, Outcome, PrincipalData, RequestMeta,
@@ -16,7 +17,7 @@ use crate::model::{
 use crate::page::{self, After, ListQuery, Page, Rows, Sort};
 use crate::password::PasswordHasher;
 use crate::schema::AttrType;
-use crate::store::{Departure, ExpectedVersion, Store};
+use crate::store::{Departure, ExpectedVersion, Guard, Store};
 use crate::token::{TokenService, TokenSettings};
 use crate::validate;
 use std::sync::Arc;
@@ -470,34 +471,32 @@ impl Directory {
         if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
             errors.push(crate::FieldError::new("name", "a key name is 1 to 128 printable characters"));
         }
-        let granted = match access::role(role) {
-            Some(r) => r.permissions,
-            None => {
-                let names: Vec<&str> = access::ROLES.iter().map(|r| r.name).collect();
-                errors.push(crate::FieldError::new("role", format!("unknown role; one of {}", names.join(", "))));
-                Permissions::NONE
-            }
-        };
+        if let Err(CoreError::Validation(mut e)) = crate::authz::known_role(role) {
+            errors.append(&mut e);
+        }
         if expires.is_some_and(|e| e <= model::now()) {
             errors.push(crate::FieldError::new("expires", "must be in the future"));
         }
         if !errors.is_empty() {
             return Err(CoreError::Validation(errors));
         }
-        if !caller.permissions.covers(granted) {
-            return Err(CoreError::Forbidden);
-        }
+        self.authorize(caller, Action::Grant(Permission::KeysManage, &[role])).await?;
         let secret = apikey::generate_as(format);
         let key = self.insert_key(caller, name, role, expires, &secret).await?;
         Ok((key, secret))
     }
 
     pub async fn api_keys(&self, caller: &Caller) -> Result<Vec<ApiKey>, CoreError> {
+        self.authorize(caller, Action::Use(Permission::KeysManage)).await?;
         Ok(self.store.list_api_keys(caller.tenant_id).await?)
     }
 
+    /// Revokes a key: taking its role away, so only whoever may grant that role does it.
     pub async fn revoke_api_key(&self, caller: &Caller, id: Uuid) -> Result<(), CoreError> {
         let key = self.store.api_key(caller.tenant_id, id).await?.ok_or(CoreError::NotFound { what: "api key" })?;
+        // A role unknown to this version grants nothing, so taking it away needs no right to grant.
+        let roles: &[&str] = if access::role(&key.role).is_some() { &[key.role.as_str()] } else { &[] };
+        self.authorize(caller, Action::Grant(Permission::KeysManage, roles)).await?;
         let event =
             caller.event(EventType::ApiKeyChange, EventData::ApiKeyChange { key: key_data(&key), action: "REVOKE" });
         Ok(self.store.revoke_api_key(caller.tenant_id, id, model::now(), &event).await?)
@@ -595,6 +594,7 @@ impl Directory {
         id: Uuid,
         mut spec: UserSpec,
     ) -> Result<User, CoreError> {
+        self.authorize(caller, Action::Use(Permission::UsersWrite)).await?;
         crate::connectors::check_directory_edit(&UserSpec::default(), &mut spec)?;
         validate::user(&mut spec, None)?;
         let event = self.creation_event(caller, id, &spec);
@@ -709,6 +709,8 @@ impl Directory {
     where
         F: Fn(&UserSpec) -> Result<UserSpec, CoreError> + Send + Sync,
     {
+        self.user(caller, id).await?;
+        let allowed = self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
         for _ in 0..EDIT_RETRIES {
             let current = self.user(caller, id).await?;
             if current.deleted.is_some() {
@@ -733,7 +735,21 @@ impl Directory {
                     changes: events::diff(&current.spec, &spec),
                 },
             );
-            match self.store.update_user(caller.tenant_id, id, Some(current.version), &spec, model::now(), &event).await
+            // Leaving the active state is what could leave the tenant without a super-admin.
+            let leaves = current.spec.status == UserStatus::Active && spec.status != UserStatus::Active;
+            let keep = allowed.keep_holder.filter(|_| leaves);
+            let at = model::now();
+            match self
+                .store
+                .update_user(
+                    caller.tenant_id,
+                    id,
+                    Guard { expected: Some(current.version), keep_holder: keep },
+                    &spec,
+                    at,
+                    &event,
+                )
+                .await
             {
                 Err(crate::StoreError::VersionMismatch) if expected.is_none() => continue,
                 Ok(user) => {
@@ -785,6 +801,7 @@ impl Directory {
     /// links. The tenant's last SUPER is not removed.
     pub async fn remove_from_organisation(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
         let user = self.live_user(caller, id).await?;
+        let allowed = self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
         let me = MemberRef { kind: PrincipalKind::User, id };
         let query = ListQuery {
             filter: None,
@@ -805,9 +822,7 @@ impl Directory {
             }
             None => None,
         };
-        let rank = access::Rank::of(self.user_access(caller.tenant_id, id).await?.1);
-        let keep_holder = (rank == access::Rank::Super).then_some(SUPER_ROLE);
-        let departure = Departure { groups, policy, keep_holder };
+        let departure = Departure { groups, policy, keep_holder: allowed.keep_holder };
         let event = self.user_event(caller, id, "DELETE").await?;
         Ok(self.store.remove_from_organisation(caller.tenant_id, id, &departure, model::now(), &event).await?)
     }
@@ -819,18 +834,31 @@ impl Directory {
         expected: ExpectedVersion,
     ) -> Result<User, CoreError> {
         let event = self.user_event(caller, id, "DELETE").await?;
+        let allowed = self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
         let now = model::now();
-        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, Some(now), now, &event).await?)
+        let keep = allowed.keep_holder;
+        Ok(self
+            .store
+            .mark_user_deleted(caller.tenant_id, id, Guard { expected, keep_holder: keep }, Some(now), now, &event)
+            .await?)
     }
 
     pub async fn restore_user(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<User, CoreError> {
         let event = self.user_event(caller, id, "RESTORE").await?;
-        Ok(self.store.mark_user_deleted(caller.tenant_id, id, expected, None, model::now(), &event).await?)
+        self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
+        Ok(self
+            .store
+            .mark_user_deleted(caller.tenant_id, id, Guard { expected, keep_holder: None }, None, model::now(), &event)
+            .await?)
     }
 
     pub async fn delete_user(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<(), CoreError> {
         let event = self.user_event(caller, id, "PURGE").await?;
-        Ok(self.store.delete_user(caller.tenant_id, id, expected, &event).await?)
+        let allowed = self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
+        Ok(self
+            .store
+            .delete_user(caller.tenant_id, id, Guard { expected, keep_holder: allowed.keep_holder }, &event)
+            .await?)
     }
 
     /// A USER_CHANGE event naming the user as it is now.
@@ -845,6 +873,7 @@ impl Directory {
     // --- groups -----------------------------------------------------------------------------
 
     pub async fn create_group(&self, caller: &Caller, mut spec: GroupSpec) -> Result<Group, CoreError> {
+        self.authorize(caller, Action::Use(Permission::GroupsWrite)).await?;
         validate::group(&mut spec)?;
         let id = Uuid::now_v7();
         let event = caller.event(
@@ -925,6 +954,8 @@ impl Directory {
     where
         F: Fn(&GroupSpec) -> Result<GroupSpec, CoreError> + Send + Sync,
     {
+        // A group's attributes confer no power; its members and roles are changed elsewhere.
+        self.authorize(caller, Action::Use(Permission::GroupsWrite)).await?;
         for _ in 0..EDIT_RETRIES {
             let current = self.changeable_group(caller, id).await?;
             if current.deleted.is_some() {
@@ -965,8 +996,13 @@ impl Directory {
         expected: ExpectedVersion,
     ) -> Result<Group, CoreError> {
         let event = self.group_event(caller, id, "DELETE").await?;
+        let allowed = self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, id)).await?;
         let now = model::now();
-        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, Some(now), now, &event).await?)
+        let keep = allowed.keep_holder;
+        Ok(self
+            .store
+            .mark_group_deleted(caller.tenant_id, id, Guard { expected, keep_holder: keep }, Some(now), now, &event)
+            .await?)
     }
 
     pub async fn restore_group(
@@ -976,12 +1012,20 @@ impl Directory {
         expected: ExpectedVersion,
     ) -> Result<Group, CoreError> {
         let event = self.group_event(caller, id, "RESTORE").await?;
-        Ok(self.store.mark_group_deleted(caller.tenant_id, id, expected, None, model::now(), &event).await?)
+        self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, id)).await?;
+        Ok(self
+            .store
+            .mark_group_deleted(caller.tenant_id, id, Guard { expected, keep_holder: None }, None, model::now(), &event)
+            .await?)
     }
 
     pub async fn delete_group(&self, caller: &Caller, id: Uuid, expected: ExpectedVersion) -> Result<(), CoreError> {
         let event = self.group_event(caller, id, "PURGE").await?;
-        Ok(self.store.delete_group(caller.tenant_id, id, expected, &event).await?)
+        let allowed = self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, id)).await?;
+        Ok(self
+            .store
+            .delete_group(caller.tenant_id, id, Guard { expected, keep_holder: allowed.keep_holder }, &event)
+            .await?)
     }
 
     /// A GROUP_CHANGE event naming a changeable group as it is now.
@@ -1007,6 +1051,7 @@ impl Directory {
         if member.kind == PrincipalKind::Group && member.id == group {
             return Err(CoreError::Cycle);
         }
+        self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, group)).await?;
         let event = membership_event(caller, &g, member, "ADD");
         Ok(self.store.add_member(caller.tenant_id, group, member, model::now(), &event).await?)
     }
@@ -1035,11 +1080,13 @@ impl Directory {
         if changes.iter().any(|(add, m)| *add && m.kind == PrincipalKind::Group && m.id == group) {
             return Err(CoreError::Cycle);
         }
+        let allowed = self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, group)).await?;
+        let keep = allowed.keep_holder.filter(|_| changes.iter().any(|(add, _)| !*add));
         let changes: Vec<(bool, MemberRef, Event)> = changes
             .iter()
             .map(|(add, m)| (*add, *m, membership_event(caller, &g, *m, if *add { "ADD" } else { "REMOVE" })))
             .collect();
-        Ok(self.store.change_members(caller.tenant_id, group, &changes, expected, model::now()).await?)
+        Ok(self.store.change_members(caller.tenant_id, group, &changes, expected, model::now(), keep).await?)
     }
 
     pub async fn remove_member(&self, caller: &Caller, group: Uuid, member: MemberRef) -> Result<(), CoreError> {
@@ -1047,8 +1094,10 @@ impl Directory {
         if g.source.is_some() {
             return Err(CoreError::Conflict(DIRECTORY_MEMBERS.into()));
         }
+        let allowed = self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, group)).await?;
         let event = membership_event(caller, &g, member, "REMOVE");
-        Ok(self.store.remove_member(caller.tenant_id, group, member, model::now(), &event).await?)
+        let keep = allowed.keep_holder;
+        Ok(self.store.remove_member(caller.tenant_id, group, member, model::now(), &event, keep).await?)
     }
 
     pub async fn list_members(

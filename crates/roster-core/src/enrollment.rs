@@ -4,7 +4,9 @@
 //! expiring and revocable; issuing one writes the token, the message that carries it and the
 //! event in the transaction of the change that caused it.
 
+use crate::access::Permission;
 use crate::apikey;
+use crate::authz::Action;
 use crate::devices::{self, DeviceCredential};
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
@@ -188,6 +190,10 @@ impl Directory {
         send: bool,
     ) -> Result<Vec<User>, CoreError> {
         const MAX_INVITATIONS: usize = 100;
+        self.authorize(caller, Action::Use(Permission::UsersWrite)).await?;
+        for group in groups {
+            self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, *group)).await?;
+        }
         if emails.is_empty() || emails.len() > MAX_INVITATIONS {
             return Err(CoreError::invalid("emails", format!("1 to {MAX_INVITATIONS} addresses")));
         }
@@ -283,6 +289,7 @@ impl Directory {
         mut spec: UserSpec,
         purpose: MessageKind,
     ) -> Result<User, CoreError> {
+        self.authorize(caller, Action::Use(Permission::UsersWrite)).await?;
         validate::user(&mut spec, None)?;
         self.insert_user_with_link(caller, spec, purpose).await
     }
@@ -312,6 +319,7 @@ impl Directory {
     /// Sends a pending invitation again, with a fresh link; the earlier one stops working.
     pub async fn resend_invitation(&self, caller: &Caller, user_id: Uuid) -> Result<Time, CoreError> {
         let user = self.invited_user(caller, user_id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, user_id)).await?;
         self.send_link(caller, &user, MessageKind::Invitation, "RESEND").await
     }
 
@@ -323,6 +331,7 @@ impl Directory {
     /// Revokes a user's live links of a purpose; NotFound("link") when it had none.
     pub async fn revoke_links(&self, caller: &Caller, user_id: Uuid, purpose: MessageKind) -> Result<(), CoreError> {
         let user = self.user(caller, user_id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, user_id)).await?;
         let event = caller.event(
             EventType::OneTimeLink,
             EventData::OneTimeLink(LinkData {
@@ -419,6 +428,7 @@ impl Directory {
     /// lost device); the earlier unused links stop working.
     pub async fn send_binding_link(&self, caller: &Caller, user_id: Uuid) -> Result<Time, CoreError> {
         let user = self.user(caller, user_id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::CredentialsWrite, user_id)).await?;
         if may_sign_in(&user).is_err() {
             return Err(CoreError::Conflict(format!(
                 "the user is {}; only active users can bind a device",

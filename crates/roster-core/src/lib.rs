@@ -7,6 +7,7 @@ pub mod access;
 pub mod access_policies;
 pub mod apikey;
 pub mod audit;
+pub mod authz;
 pub mod claim_users;
 pub mod claims;
 pub mod connectors;

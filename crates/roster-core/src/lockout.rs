@@ -1,6 +1,8 @@
 //! Sign-in lockout: too many failed sign-ins lock an account for a while, and past a second
 //! threshold deactivate it; an administrator can clear the failures (which lifts only the lock).
 
+use crate::access::Permission;
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::events::{Change, Changes, Event, EventData, EventType, RequestMeta};
@@ -73,6 +75,7 @@ impl Directory {
     /// deactivated for too many failures stays deactivated: reactivating is a separate decision.
     pub async fn clear_logon_failures(&self, caller: &Caller, id: Uuid) -> Result<User, CoreError> {
         let user = self.user(caller, id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
         let event = caller.event(
             EventType::UserChange,
             EventData::UserChange { user: (&user).into(), action: "CLEAR_LOGON_FAILURES", changes: Changes::new() },
@@ -94,9 +97,15 @@ impl Directory {
         let window_start = now - chrono::Duration::seconds(i64::from(policy.window_seconds));
         let failures = self.store.record_logon_failure(user.tenant_id, user.id, now, window_start, &failure).await?;
         let system = Caller::system(user.tenant_id, request);
+        // The tenant's last super-admin is never deactivated: guesses at its password lock it instead.
+        let last_holder = || async {
+            let allowed = self.authorize(&system, Action::ChangeUser(Permission::UsersWrite, user.id)).await?;
+            Ok::<_, CoreError>(allowed.keep_holder.is_some())
+        };
         if policy.deactivate_after > 0
             && failures.total >= i64::from(policy.deactivate_after)
             && user.spec.status == UserStatus::Active
+            && !last_holder().await?
         {
             tracing::warn!(user = %user.id, failures = failures.total, "deactivating after too many failed sign-ins");
             // Only an active user is deactivated: a manual reason set meanwhile is not overwritten.

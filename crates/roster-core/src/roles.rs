@@ -2,6 +2,7 @@
 //! permissions) a user holds directly and through every group it belongs to.
 
 use crate::access::{self, Permission, Permissions, Rank, Role};
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
 use crate::events::{Event, EventData, EventType};
@@ -18,18 +19,12 @@ pub struct RoleSet {
     pub effective: Vec<String>,
 }
 
-/// The built-in role a caller may hand out or take away, or why not.
-fn grantable(caller: &Caller, name: &str) -> Result<&'static Role, CoreError> {
-    let Some(role) = access::role(name) else {
-        let names: Vec<&str> = access::ROLES.iter().map(|r| r.name).collect();
-        return Err(CoreError::invalid("role", format!("unknown role; one of {}", names.join(", "))));
-    };
-    if !caller.permissions.covers(role.permissions)
-        || (role.is_administrative() && !caller.permissions.contains(Permission::TenantAdmin))
-    {
-        return Err(CoreError::Forbidden);
+/// The permission that changing a principal's roles needs before the grant itself is judged.
+fn write_permission(p: MemberRef) -> Permission {
+    match p.kind {
+        PrincipalKind::User => Permission::UsersWrite,
+        PrincipalKind::Group => Permission::GroupsWrite,
     }
-    Ok(role)
 }
 
 fn role_event(caller: &Caller, principal: MemberRef, role: &Role, action: &'static str) -> Event {
@@ -49,17 +44,19 @@ impl Directory {
 
     /// Gives a user or group a role; answers false when it held it already.
     pub async fn assign_role(&self, caller: &Caller, to: MemberRef, role: &str) -> Result<bool, CoreError> {
-        let role = grantable(caller, role)?;
+        let role = crate::authz::known_role(role)?;
+        self.authorize(caller, Action::Grant(write_permission(to), &[role.name])).await?;
         self.principal_exists(caller, to).await?;
         let event = role_event(caller, to, role, "ASSIGN");
         Ok(self.store.assign_role(caller.tenant_id, to, role.name, model::now(), &event).await?)
     }
 
     pub async fn unassign_role(&self, caller: &Caller, from: MemberRef, role: &str) -> Result<(), CoreError> {
-        let role = grantable(caller, role)?;
+        let role = crate::authz::known_role(role)?;
+        let allowed = self.authorize(caller, Action::Grant(write_permission(from), &[role.name])).await?;
         self.principal_exists(caller, from).await?;
         let event = role_event(caller, from, role, "UNASSIGN");
-        Ok(self.store.unassign_role(caller.tenant_id, from, role.name, &event).await?)
+        Ok(self.store.unassign_role(caller.tenant_id, from, role.name, &event, allowed.keep_holder).await?)
     }
 
     pub async fn roles_of(&self, caller: &Caller, of: MemberRef) -> Result<RoleSet, CoreError> {
@@ -83,6 +80,8 @@ impl Directory {
     /// keeps its rank; a rank held through a group is changed on the group, not here.
     pub async fn set_rank(&self, caller: &Caller, user: Uuid, rank: Rank) -> Result<Rank, CoreError> {
         let u = self.live_user(caller, user).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, user)).await?;
+        self.authorize(caller, Action::Grant(Permission::UsersWrite, &[rank.role()])).await?;
         let current = Rank::of(self.user_access(caller.tenant_id, user).await?.1);
         if (rank != Rank::Regular || current != Rank::Regular) && !caller.permissions.contains(Permission::TenantAdmin)
         {

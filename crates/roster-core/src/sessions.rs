@@ -2,8 +2,9 @@
 //! rotation, impersonation, sign-out, and turning an access token back into a caller (with
 //! revocation checked on every use).
 
-use crate::access::Permission;
+use crate::access::{Permission, Permissions};
 use crate::apikey;
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
 use crate::events::{Event, EventActor, EventData, EventType, Outcome, RequestMeta};
@@ -61,7 +62,7 @@ impl Directory {
         if user.failed_logons > 0 {
             self.store.clear_logon_failures(user.tenant_id, user.id, None).await?;
         }
-        self.set_password(&self.user_caller(&user, request), user.id, new, false).await.map(drop)
+        self.write_password(&self.user_caller(&user, request), &user, new, false).await.map(drop)
     }
 
     /// Proves a local user's password (a directory user's is proven by its directory). Unknown
@@ -311,6 +312,7 @@ impl Directory {
     /// once. Tokens issued with an earlier secret stop working.
     pub async fn rotate_client_secret(&self, caller: &Caller, id: Uuid) -> Result<(User, String), CoreError> {
         let user = self.user(caller, id).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::CredentialsWrite, id)).await?;
         if user.spec.kind != UserKind::Application {
             return Err(CoreError::Conflict("only application users (kind application) have client secrets".into()));
         }
@@ -347,12 +349,9 @@ impl Directory {
             return Err(CoreError::invalid("user_id", "a user cannot impersonate itself"));
         }
         let user = self.user(caller, target).await?;
+        self.authorize(caller, Action::Impersonate(target)).await?;
         may_sign_in(&user)
             .map_err(|_| CoreError::Conflict("the user cannot sign in, so cannot be impersonated".into()))?;
-        let (_, held) = self.user_access(user.tenant_id, user.id).await?;
-        if !caller.permissions.covers(held) {
-            return Err(CoreError::Forbidden);
-        }
         let sub = match actor.kind {
             ActorKind::User => self.subject(&self.user(caller, actor.id).await?),
             ActorKind::ApiKey => format!("api-key:{}", actor.id),
@@ -457,6 +456,9 @@ impl Directory {
         } else {
             self.user_access(claims.tid, claims.uid).await?
         };
+        if let Some(actor) = session.actor {
+            self.actor_still_covers(claims.tid, actor, permissions).await?;
+        }
         Ok(Caller {
             session_id: Some(claims.sid),
             roles,
@@ -464,6 +466,32 @@ impl Directory {
             actor: session.actor,
             ..self.user_caller(&user, &RequestMeta::default())
         })
+    }
+
+    /// An impersonation session holds only while the one who really acts could still open it:
+    /// the key is neither revoked nor expired, or the user may still sign in, and either still
+    /// holds `impersonate` and every power of the impersonated user. Asked on every use, from
+    /// the database, so revoking or weakening the actor ends the session at once on every process.
+    async fn actor_still_covers(&self, tenant: Uuid, actor: Actor, held: Permissions) -> Result<(), CoreError> {
+        let powers = match actor.kind {
+            ActorKind::ApiKey => {
+                let key = self.store.api_key(tenant, actor.id).await?.ok_or(CoreError::Unauthenticated)?;
+                if key.revoked.is_some() || key.expires.is_some_and(|e| e <= model::now()) {
+                    return Err(CoreError::Unauthenticated);
+                }
+                crate::access::role(&key.role).map(|r| r.permissions).unwrap_or_default()
+            }
+            ActorKind::User => {
+                let user = self.store.user(tenant, actor.id).await?.ok_or(CoreError::Unauthenticated)?;
+                may_sign_in(&user).map_err(|_| CoreError::Unauthenticated)?;
+                self.user_access(tenant, actor.id).await?.1
+            }
+        };
+        let acting = Caller { permissions: powers, ..Caller::operator(tenant) };
+        if !acting.permissions.contains(Permission::Impersonate) || !crate::authz::covers_powers(&acting, held) {
+            return Err(CoreError::Unauthenticated);
+        }
+        Ok(())
     }
 
     /// A user as a caller with no permissions, for the events of its own sign-in.

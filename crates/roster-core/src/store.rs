@@ -112,6 +112,15 @@ pub struct Departure {
 /// A write guarded by optimistic concurrency: `None` writes whatever the current version is.
 pub type ExpectedVersion = Option<i64>;
 
+/// What a guarded write of a user or group must find and leave: the version it expects, and a
+/// role that some active user must still hold once it is done (LastHolder otherwise, checked in
+/// the write's own transaction; a role nobody held before is not kept).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Guard {
+    pub expected: ExpectedVersion,
+    pub keep_holder: Option<&'static str>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Answers when the database is reachable.
@@ -176,7 +185,17 @@ pub trait Store: Send + Sync + 'static {
     /// Assigns a role to a user or group; answers false when it held the role already.
     async fn assign_role(&self, tenant: Uuid, to: MemberRef, role: &str, at: Time, event: &Event) -> StoreResult<bool>;
     /// NotFound("role assignment") when the principal did not hold the role directly.
-    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str, event: &Event) -> StoreResult<()>;
+    ///
+    /// Here and in every write that takes `keep_holder`: LastHolder when that role is held by
+    /// no active, live user once the write is done, checked in the write's own transaction.
+    async fn unassign_role(
+        &self,
+        tenant: Uuid,
+        from: MemberRef,
+        role: &str,
+        event: &Event,
+        keep_holder: Option<&'static str>,
+    ) -> StoreResult<()>;
     /// The roles of a principal, sorted: its own, and with `Indirect` also those of every live
     /// group it belongs to, directly or through nested live groups.
     async fn roles(&self, tenant: Uuid, of: MemberRef, depth: Depth) -> StoreResult<Vec<String>>;
@@ -255,7 +274,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: Uuid,
         id: Uuid,
-        expected: ExpectedVersion,
+        guard: Guard,
         spec: &UserSpec,
         at: Time,
         event: &Event,
@@ -266,14 +285,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: Uuid,
         id: Uuid,
-        expected: ExpectedVersion,
+        guard: Guard,
         deleted: Option<Time>,
         at: Time,
         event: &Event,
     ) -> StoreResult<User>;
     /// Removes a user, its memberships and its shares of secrets for good; refuses (InUse) a user
     /// who is the only owner of a secret, in the same transaction.
-    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()>;
+    async fn delete_user(&self, tenant: Uuid, id: Uuid, guard: Guard, event: &Event) -> StoreResult<()>;
 
     async fn insert_group(
         &self,
@@ -299,12 +318,12 @@ pub trait Store: Send + Sync + 'static {
         &self,
         tenant: Uuid,
         id: Uuid,
-        expected: ExpectedVersion,
+        guard: Guard,
         deleted: Option<Time>,
         at: Time,
         event: &Event,
     ) -> StoreResult<Group>;
-    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()>;
+    async fn delete_group(&self, tenant: Uuid, id: Uuid, guard: Guard, event: &Event) -> StoreResult<()>;
 
     /// Adds a direct member; answers false when it was one already. Refuses a group edge that
     /// would close a cycle (`StoreError::Cycle`), atomically with the insert.
@@ -325,6 +344,7 @@ pub trait Store: Send + Sync + 'static {
         changes: &[(bool, MemberRef, Event)],
         expected: ExpectedVersion,
         at: Time,
+        keep_holder: Option<&'static str>,
     ) -> StoreResult<()>;
     async fn remove_member(
         &self,
@@ -333,6 +353,7 @@ pub trait Store: Send + Sync + 'static {
         member: MemberRef,
         at: Time,
         event: &Event,
+        keep_holder: Option<&'static str>,
     ) -> StoreResult<()>;
     /// Members of a group (direct, or through nested groups), as principals, filtered and paged.
     async fn list_members(

@@ -1,6 +1,8 @@
 //! What users sign in to workstations with: computer user names (each one user's in a tenant,
 //! compared in any case) and smartcards (a number and an optional label).
 
+use crate::access::Permission;
+use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::{CoreError, FieldError};
 use crate::events::{self, EventData, EventType};
@@ -100,6 +102,7 @@ impl Directory {
     ) -> Result<Vec<String>, CoreError> {
         check_names("computer_user_names", &mut names)?;
         let u = self.live_user(caller, user).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, user)).await?;
         let before = self.store.computer_user_names(caller.tenant_id, user).await?;
         let mut changes = events::Changes::new();
         changes.insert(
@@ -128,6 +131,7 @@ impl Directory {
     ) -> Result<Vec<Smartcard>, CoreError> {
         check_cards("smartcards", &mut cards, allow_duplicates)?;
         let u = self.live_user(caller, user).await?;
+        self.authorize(caller, Action::ChangeUser(Permission::CredentialsWrite, user)).await?;
         // The trail counts the cards; their numbers may be PINs and stay out of it.
         let event = caller.event(
             EventType::CredentialChange,

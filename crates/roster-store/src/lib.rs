@@ -30,8 +30,8 @@ use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
 use roster_core::secrets::Secret;
 use roster_core::store::{
-    Departure, ExpectedVersion, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats, Store, StoreError,
-    StoreResult,
+    Departure, ExpectedVersion, Guard, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats, Store,
+    StoreError, StoreResult,
 };
 use roster_core::token::{Refresh, Session, SigningKey};
 use roster_core::workstations::Smartcard;
@@ -848,14 +848,29 @@ impl Store for SqlStore {
         Ok(self.write_with(&stmt, event, None).await? > 0)
     }
 
-    async fn unassign_role(&self, tenant: Uuid, from: MemberRef, role: &str, event: &Event) -> StoreResult<()> {
+    async fn unassign_role(
+        &self,
+        tenant: Uuid,
+        from: MemberRef,
+        role: &str,
+        event: &Event,
+        keep_holder: Option<&'static str>,
+    ) -> StoreResult<()> {
         let stmt = Query::delete()
             .from_table(RoleAssignments::Table)
             .and_where(Expr::col(RoleAssignments::TenantId).eq(tenant))
             .and_where(assignee(from))
             .and_where(Expr::col(RoleAssignments::Role).eq(role))
             .to_owned();
-        self.write_with(&stmt, event, Some("role assignment")).await.map(drop)
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let keep_holder = organisation::holder_guard(&mut x, tenant, keep_holder).await?;
+        if x.execute(&stmt).await? == 0 {
+            return Err(StoreError::NotFound("role assignment"));
+        }
+        organisation::ensure_holder(&mut x, tenant, keep_holder).await?;
+        insert_event(&mut x, event).await?;
+        tx.commit().await
     }
 
     async fn roles(&self, tenant: Uuid, of: MemberRef, depth: Depth) -> StoreResult<Vec<String>> {
@@ -1023,7 +1038,7 @@ impl Store for SqlStore {
         &self,
         tenant: Uuid,
         id: Uuid,
-        expected: ExpectedVersion,
+        guard: Guard,
         spec: &UserSpec,
         at: Time,
         event: &Event,
@@ -1032,7 +1047,9 @@ impl Store for SqlStore {
         stmt.table(Users::Table).values(user_values(spec)).values(lifecycle_values(spec, at, true));
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
-        let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, expected, at).await?;
+        let keep_holder = organisation::holder_guard(&mut x, tenant, guard.keep_holder).await?;
+        let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, guard.expected, at).await?;
+        organisation::ensure_holder(&mut x, tenant, keep_holder).await?;
         // Read back before committing: a row that does not read is not written.
         let user = tables::user(&row)?;
         claims::index(&mut x, tenant, id, &spec.claims).await?;
@@ -1045,7 +1062,7 @@ impl Store for SqlStore {
         &self,
         tenant: Uuid,
         id: Uuid,
-        expected: ExpectedVersion,
+        guard: Guard,
         deleted: Option<Time>,
         at: Time,
         event: &Event,
@@ -1054,18 +1071,20 @@ impl Store for SqlStore {
         stmt.table(Users::Table).value(Users::DeletedAt, deleted.map(tables::millis));
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        let keep_holder = organisation::holder_guard(&mut x, tenant, guard.keep_holder).await?;
         if deleted.is_some() {
             secrets::ensure_not_sole_owner(&mut x, tenant, id).await?;
         }
-        let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, expected, at).await?;
+        let row = guarded_update(&mut x, Resource::User, stmt, tenant, id, guard.expected, at).await?;
+        organisation::ensure_holder(&mut x, tenant, keep_holder).await?;
         let user = tables::user(&row)?;
         insert_event(&mut x, event).await?;
         tx.commit().await?;
         Ok(user)
     }
 
-    async fn delete_user(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()> {
-        self.guarded_delete(Resource::User, tenant, id, expected, event).await
+    async fn delete_user(&self, tenant: Uuid, id: Uuid, guard: Guard, event: &Event) -> StoreResult<()> {
+        self.guarded_delete(Resource::User, tenant, id, guard, event).await
     }
 
     async fn insert_group(
@@ -1116,18 +1135,26 @@ impl Store for SqlStore {
         &self,
         tenant: Uuid,
         id: Uuid,
-        expected: ExpectedVersion,
+        guard: Guard,
         deleted: Option<Time>,
         at: Time,
         event: &Event,
     ) -> StoreResult<Group> {
         let mut stmt = Query::update();
         stmt.table(Groups::Table).value(Groups::DeletedAt, deleted.map(tables::millis));
-        self.update_one(Resource::Group, stmt, tenant, id, expected, at, event).await.and_then(|r| tables::group(&r))
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let keep_holder = organisation::holder_guard(&mut x, tenant, guard.keep_holder).await?;
+        let row = guarded_update(&mut x, Resource::Group, stmt, tenant, id, guard.expected, at).await?;
+        organisation::ensure_holder(&mut x, tenant, keep_holder).await?;
+        insert_event(&mut x, event).await?;
+        let group = tables::group(&row)?;
+        tx.commit().await?;
+        Ok(group)
     }
 
-    async fn delete_group(&self, tenant: Uuid, id: Uuid, expected: ExpectedVersion, event: &Event) -> StoreResult<()> {
-        self.guarded_delete(Resource::Group, tenant, id, expected, event).await
+    async fn delete_group(&self, tenant: Uuid, id: Uuid, guard: Guard, event: &Event) -> StoreResult<()> {
+        self.guarded_delete(Resource::Group, tenant, id, guard, event).await
     }
 
     async fn add_member(
@@ -1140,6 +1167,7 @@ impl Store for SqlStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        lock_edges(&mut x, tenant).await?;
         let added = add_edge(&mut x, tenant, group, member, at).await?;
         if added {
             touch_group(&mut x, tenant, group, None, at).await?;
@@ -1156,9 +1184,12 @@ impl Store for SqlStore {
         changes: &[(bool, MemberRef, Event)],
         expected: ExpectedVersion,
         at: Time,
+        keep_holder: Option<&'static str>,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        lock_edges(&mut x, tenant).await?;
+        let keep_holder = organisation::holder_guard(&mut x, tenant, keep_holder).await?;
         touch_group(&mut x, tenant, group, expected, at).await?;
         for (add, member, event) in changes {
             if *add {
@@ -1168,6 +1199,7 @@ impl Store for SqlStore {
             }
             insert_event(&mut x, event).await?;
         }
+        organisation::ensure_holder(&mut x, tenant, keep_holder).await?;
         tx.commit().await
     }
 
@@ -1178,13 +1210,17 @@ impl Store for SqlStore {
         member: MemberRef,
         at: Time,
         event: &Event,
+        keep_holder: Option<&'static str>,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        lock_edges(&mut x, tenant).await?;
+        let keep_holder = organisation::holder_guard(&mut x, tenant, keep_holder).await?;
         if connectors::remove_edge(&mut x, tenant, group, member).await? == 0 {
             return Err(StoreError::NotFound("member"));
         }
         touch_group(&mut x, tenant, group, None, at).await?;
+        organisation::ensure_holder(&mut x, tenant, keep_holder).await?;
         insert_event(&mut x, event).await?;
         tx.commit().await
     }
@@ -1714,7 +1750,7 @@ impl SqlStore {
         resource: Resource,
         tenant: Uuid,
         id: Uuid,
-        expected: ExpectedVersion,
+        guard: Guard,
         event: &Event,
     ) -> StoreResult<()> {
         let (base, what, table): (_, _, sea_query::DynIden) = match resource {
@@ -1724,30 +1760,42 @@ impl SqlStore {
         let col = |n: &str| Expr::col(sea_query::Alias::new(n));
         let mut stmt = Query::delete();
         stmt.from_table(table).and_where(col("tenant_id").eq(tenant)).and_where(col("id").eq(id));
-        if let Some(v) = expected {
+        if let Some(v) = guard.expected {
             stmt.and_where(col("version").eq(v));
         }
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        let keep_holder = organisation::holder_guard(&mut x, tenant, guard.keep_holder).await?;
         if resource == Resource::User {
             secrets::ensure_not_sole_owner(&mut x, tenant, id).await?;
         }
         if x.execute(&stmt).await? == 0 {
             return Err(missing_or_stale(&mut x, by_id(base, id), what).await);
         }
+        organisation::ensure_holder(&mut x, tenant, keep_holder).await?;
         insert_event(&mut x, event).await?;
         tx.commit().await
     }
 }
 
+/// Every change of group edges takes the tenant's edge lock first, before any row of theirs, so
+/// two such changes never wait on each other in opposite orders (PostgreSQL; SQLite has one writer).
+async fn lock_edges(x: &mut Exec<'_>, tenant: Uuid) -> StoreResult<()> {
+    if x.backend() == Backend::Postgres {
+        lock_tenant(x, tenant).await?;
+    }
+    Ok(())
+}
+
 /// Locks the tenant's row until the transaction ends (PostgreSQL), serialising checks that
-/// must see each other's writes.
+/// must see each other's writes. `FOR NO KEY UPDATE`: such lockers exclude each other, but
+/// inserts that merely reference the tenant (taking `FOR KEY SHARE`) go on.
 pub(crate) async fn lock_tenant(x: &mut Exec<'_>, tenant: Uuid) -> StoreResult<()> {
     let lock = Query::select()
         .column(Tenants::Id)
         .from(Tenants::Table)
         .and_where(Expr::col(Tenants::Id).eq(tenant))
-        .lock(sea_query::LockType::Update)
+        .lock(sea_query::LockType::NoKeyUpdate)
         .to_owned();
     x.fetch_optional(&lock).await.map(drop)
 }

@@ -89,14 +89,14 @@ async fn write_cards(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, cards: &[Smartc
     replace_rows(x, T::Table, (T::TenantId, T::UserId), (tenant, user), columns, rows).await
 }
 
-/// Whether a live user of the tenant holds `role`, itself or through live groups.
+/// Whether an active, live user holds `role`, directly or through live groups (nested).
 async fn some_user_holds(x: &mut Exec<'_>, tenant: Uuid, role: &str) -> StoreResult<bool> {
     let sql = "EXISTS (WITH RECURSIVE down(gid) AS (\
          SELECT ra.group_id FROM role_assignments ra JOIN \"groups\" g ON g.id = ra.group_id \
          WHERE ra.tenant_id = ? AND ra.role = ? AND g.deleted_at IS NULL \
          UNION SELECT gg.child_id FROM group_groups gg JOIN down ON gg.parent_id = down.gid \
          JOIN \"groups\" g ON g.id = gg.child_id WHERE g.deleted_at IS NULL) \
-         SELECT 1 FROM users u WHERE u.tenant_id = ? AND u.deleted_at IS NULL AND (\
+         SELECT 1 FROM users u WHERE u.tenant_id = ? AND u.deleted_at IS NULL AND u.status = 'active' AND (\
          u.id IN (SELECT ra.user_id FROM role_assignments ra WHERE ra.tenant_id = ? AND ra.role = ? AND ra.user_id IS NOT NULL) \
          OR u.id IN (SELECT gu.user_id FROM group_users gu JOIN down ON gu.group_id = down.gid)))";
     let values = vec![tenant.into(), role.into(), tenant.into(), tenant.into(), role.into()];
@@ -109,11 +109,36 @@ async fn some_user_holds(x: &mut Exec<'_>, tenant: Uuid, role: &str) -> StoreRes
 
 /// Locks the tenant on PostgreSQL when a check-then-write must not interleave with another
 /// (SQLite has one writer, which serialises them already).
-async fn serialise(x: &mut Exec<'_>, tenant: Uuid, needed: bool) -> StoreResult<()> {
+pub(crate) async fn serialise(x: &mut Exec<'_>, tenant: Uuid, needed: bool) -> StoreResult<()> {
     if needed && x.backend() == Backend::Postgres {
         lock_tenant(x, tenant).await?;
     }
     Ok(())
+}
+
+/// Before a write that may take `keep_holder` away from its last holder: takes the tenant lock
+/// (PostgreSQL) and answers the role to check once written, which is none when no active user
+/// holds it now (such a write removes no holder; there is none to keep).
+pub(crate) async fn holder_guard(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    keep_holder: Option<&'static str>,
+) -> StoreResult<Option<&'static str>> {
+    let Some(role) = keep_holder else { return Ok(None) };
+    serialise(x, tenant, true).await?;
+    Ok(some_user_holds(x, tenant, role).await?.then_some(role))
+}
+
+/// Refuses (LastHolder) to go on when `keep_holder` names a role no active user holds any more.
+pub(crate) async fn ensure_holder(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    keep_holder: Option<&'static str>,
+) -> StoreResult<()> {
+    match keep_holder {
+        Some(role) if !some_user_holds(x, tenant, role).await? => Err(StoreError::LastHolder(role)),
+        _ => Ok(()),
+    }
 }
 
 impl SqlStore {
@@ -185,7 +210,7 @@ impl SqlStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
-        serialise(&mut x, tenant, keep_holder.is_some()).await?;
+        let keep_holder = holder_guard(&mut x, tenant, keep_holder).await?;
         let clear = Query::delete()
             .from_table(RoleAssignments::Table)
             .and_where(Expr::col(RoleAssignments::TenantId).eq(tenant))
@@ -206,11 +231,7 @@ impl SqlStore {
             )?;
             x.execute(&add).await?;
         }
-        if let Some(kept) = keep_holder {
-            if !some_user_holds(&mut x, tenant, kept).await? {
-                return Err(StoreError::LastHolder(kept));
-            }
-        }
+        ensure_holder(&mut x, tenant, keep_holder).await?;
         for e in events {
             insert_event(&mut x, e).await?;
         }
@@ -227,7 +248,7 @@ impl SqlStore {
     ) -> StoreResult<User> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
-        serialise(&mut x, tenant, departure.keep_holder.is_some()).await?;
+        let keep_holder = holder_guard(&mut x, tenant, departure.keep_holder).await?;
         crate::secrets::ensure_not_sole_owner(&mut x, tenant, user).await?;
         let mut stmt = Query::update();
         stmt.table(Users::Table)
@@ -284,11 +305,7 @@ impl SqlStore {
         for purpose in [MessageKind::Invitation, MessageKind::DeviceBinding, MessageKind::PasswordReset] {
             crate::mail::revoke_tokens(&mut x, tenant, user, purpose, at).await?;
         }
-        if let Some(kept) = departure.keep_holder {
-            if !some_user_holds(&mut x, tenant, kept).await? {
-                return Err(StoreError::LastHolder(kept));
-            }
-        }
+        ensure_holder(&mut x, tenant, keep_holder).await?;
         let user = tables::user(&row)?;
         tx.commit().await?;
         Ok(user)

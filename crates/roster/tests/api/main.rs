@@ -12,6 +12,7 @@ mod beyondtrust;
 mod cli;
 mod devices;
 mod directories;
+mod escalation;
 mod events;
 mod groups;
 mod impersonation;
