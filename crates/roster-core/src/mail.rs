@@ -140,6 +140,13 @@ impl MailTemplate {
         let one = |env: &mut minijinja::Environment<'_>, name: &'static str, text: &str| {
             env.add_template_owned(name, text.to_owned()).map_err(|e| (name, e.to_string()))?;
             let t = env.get_template(name).map_err(|e| (name, e.to_string()))?;
+            if name == "subject" {
+                let used = t.undeclared_variables(false);
+                if let Some(secret) = ["link", "token"].into_iter().find(|v| used.contains(*v)) {
+                    return Err((name, format!("must not use {secret}: links and tokens go in the body only")));
+                }
+                return t.render(ctx.headline()).map_err(|e| (name, e.to_string()));
+            }
             t.render(ctx.value()).map_err(|e| (name, e.to_string()))
         };
         let subject = one(&mut env, "subject", &self.subject)?;
@@ -178,10 +185,20 @@ impl Context<'_> {
     fn value(&self) -> minijinja::Value {
         use minijinja::Value;
         minijinja::context! {
-            tenant => self.tenant,
-            user => Value::from_serialize(&self.user),
             link => Value::from_safe_string(self.link.to_owned()),
             token => self.token,
+            ..self.headline()
+        }
+    }
+
+    /// The values a subject sees: everything but the link and its token. A subject is shown
+    /// where a body is not (the outbox's delivery state, mail logs, a relay's queue listing),
+    /// so nothing that opens an account may reach it, whatever the template does.
+    fn headline(&self) -> minijinja::Value {
+        use minijinja::Value;
+        minijinja::context! {
+            tenant => self.tenant,
+            user => Value::from_serialize(&self.user),
             expires => self.expires,
             base_url => Value::from_safe_string(self.base_url.to_owned()),
         }
@@ -539,6 +556,28 @@ mod tests {
             Err(CoreError::Validation(e)) if e[0].field == "text"),
             "runs out of fuel"
         );
+        // A link or its token never reaches a subject, however the template reaches for it.
+        for subject in ["Reset: {{ link }}", "{{ token | upper }}", "{% set t = token %}{{ t }}"] {
+            let refused = bad(subject, "{{ link }}");
+            assert!(
+                matches!(&refused, Err(CoreError::Validation(e)) if e[0].field == "subject"),
+                "{subject}: {refused:?}"
+            );
+        }
+        assert!(bad("Hello {{ user.user_name }}, until {{ expires }}", "{{ link }}").is_ok());
+        // The subject is rendered without them: even a dump of everything it sees holds neither.
+        let dump = MailTemplate { subject: "{{ debug() }}".into(), text: "{{ link }}".into(), html: None };
+        let sample = |ctx: &Context<'_>| dump.render(ctx).map(|r| r.subject);
+        let ctx = Context {
+            tenant: "t",
+            user: ContextUser { user_name: "u", display_name: None, given_name: None, family_name: None, email: None },
+            link: "https://id.example.com/reset?token=SECRET-TOKEN",
+            token: "SECRET-TOKEN",
+            expires: "2030-01-01T00:00:00Z",
+            base_url: "https://id.example.com",
+        };
+        let subject = sample(&ctx).unwrap();
+        assert!(subject.contains("u") && !subject.contains("SECRET-TOKEN"), "{subject}");
     }
 
     #[test]

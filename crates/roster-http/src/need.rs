@@ -2,8 +2,8 @@
 //! key) and the permission a route needs, named by a type so an extractor can demand it.
 
 use crate::AppState;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue};
 use roster_core::access::Permission;
 use roster_core::{Caller, CoreError};
 
@@ -58,11 +58,27 @@ impl Need for EventsRead {
     const PERMISSION: Permission = Permission::EventsRead;
 }
 
+/// The request's one value of header `name`, if it has one. Two are refused (a validation error,
+/// a 400 in every face's format): which credential would act depends on which a proxy, a log or
+/// Roster reads, so neither is believed.
+pub fn single<'h>(headers: &'h HeaderMap, name: &header::HeaderName) -> Result<Option<&'h HeaderValue>, CoreError> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(CoreError::invalid(name.as_str(), "is given more than once; send one credential"));
+    }
+    Ok(first)
+}
+
+/// The request's one `Authorization` header, if any (see [`single`]).
+pub fn authorization(headers: &HeaderMap) -> Result<Option<&HeaderValue>, CoreError> {
+    single(headers, &header::AUTHORIZATION)
+}
+
 /// The caller of `Authorization: Bearer <credential>`: a user's access token (a JWT) or a tenant
 /// API key. Leaves the caller where the refusal recorder finds it.
 pub async fn bearer_caller(parts: &Parts, state: &AppState) -> Result<Caller, CoreError> {
-    let value =
-        parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or(CoreError::Unauthenticated)?;
+    let value = authorization(&parts.headers)?.and_then(|v| v.to_str().ok()).ok_or(CoreError::Unauthenticated)?;
     let (scheme, token) = value.split_once(' ').ok_or(CoreError::Unauthenticated)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(CoreError::Unauthenticated);

@@ -156,7 +156,7 @@ impl MailTransport for FileOutbox {
         }
         tokio::fs::rename(&partial, &path).await.map_err(io)?;
         // The link is a credential: the log says where the message is, not what it says.
-        tracing::info!(to = %m.recipient, subject = %m.subject, file = %path.display(), "no SMTP server is configured; the message is in the file outbox");
+        tracing::info!(to = %m.recipient, kind = ?m.kind, file = %path.display(), "no SMTP server is configured; the message is in the file outbox");
         Ok(())
     }
 

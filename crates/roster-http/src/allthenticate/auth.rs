@@ -10,6 +10,8 @@ use axum::http::request::Parts;
 use roster_core::{Caller, CoreError};
 use std::marker::PhantomData;
 
+static API_KEY: axum::http::HeaderName = axum::http::HeaderName::from_static("x-api-key");
+
 /// The authenticated caller, holding the permission `N`.
 pub struct Key<N: Need>(pub Caller, pub PhantomData<N>);
 
@@ -17,7 +19,14 @@ impl<N: Need> FromRequestParts<AppState> for Key<N> {
     type Rejection = AtError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let caller = match parts.headers.get("x-api-key") {
+        let x_api_key = crate::need::single(&parts.headers, &API_KEY)?;
+        // Two credentials are one too many, even when they agree: refused like two headers.
+        if x_api_key.is_some() && crate::need::authorization(&parts.headers)?.is_some() {
+            return Err(
+                CoreError::invalid("authorization", "send the key as X-API-Key or as a bearer, not both").into()
+            );
+        }
+        let caller = match x_api_key {
             Some(v) => {
                 let key = v.to_str().map_err(|_| CoreError::Unauthenticated)?.trim();
                 let caller =

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roster_core::access::Permission;
-use roster_core::Caller;
+use roster_core::{Caller, CoreError};
 use std::marker::PhantomData;
 
 pub const COOKIE: &str = "ASP.NET_SessionId";
@@ -39,17 +39,24 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value.trim())
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+/// The bearer token of the one `Authorization` header (two are refused).
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, BtError> {
+    let Some(value) = crate::need::authorization(headers)?.and_then(|v| v.to_str().ok()) else { return Ok(None) };
+    Ok(value.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")).map(|(_, t)| t.trim()))
 }
 
 impl<N: Need> FromRequestParts<AppState> for Session<N> {
     type Rejection = BtError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = cookie(&parts.headers).or_else(|| bearer(&parts.headers)).ok_or_else(BtError::unauthorized)?;
+        let token = match (cookie(&parts.headers), bearer(&parts.headers)?) {
+            (Some(c), Some(b)) if c != b => {
+                return Err(CoreError::invalid("authorization", "the session cookie and the bearer token differ").into())
+            }
+            (Some(c), _) => c,
+            (None, Some(b)) => b,
+            (None, None) => return Err(BtError::unauthorized()),
+        };
         let caller = state.directory.authenticate_token(token).await?.serving(crate::audit::request_meta(parts));
         // Refusals of a known caller go to the audit trail, as on every face.
         crate::audit::CallerSlot::set(parts, &caller);
@@ -104,7 +111,7 @@ pub async fn sign_app_in(State(s): State<AppState>, req: axum::extract::Request)
     let (parts, _) = req.into_parts();
     let headers = &parts.headers;
     let meta = crate::audit::request_meta(&parts);
-    let value = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(BtError::unauthorized)?;
+    let value = crate::need::authorization(headers)?.and_then(|v| v.to_str().ok()).ok_or_else(BtError::unauthorized)?;
     let token = if let Some(ps) = parse_ps_auth(value) {
         let key = s.directory.authenticate_api_key(ps.key).await?.serving(meta.clone());
         // Sessions here are a user's: the key says which user it runs as.
@@ -113,7 +120,7 @@ pub async fn sign_app_in(State(s): State<AppState>, req: axum::extract::Request)
         // `DOMAIN\name` names a directory user by its account name.
         let login = runas.rsplit_once('\\').map_or(runas, |(_, name)| name);
         s.directory.sign_in_as(&key, login, ps.password, &meta).await?.access_token
-    } else if let Some(t) = bearer(headers) {
+    } else if let Some(t) = bearer(headers)? {
         t.to_owned()
     } else {
         return Err(BtError::unauthorized());

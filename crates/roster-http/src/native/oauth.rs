@@ -140,7 +140,9 @@ fn parameters(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>,
 
 /// `client_secret_basic`: both halves are form-urlencoded before joining (RFC 6749 section 2.3.1).
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = crate::need::authorization(headers)
+        .map_err(|_| OAuthError::invalid_request("the Authorization header is given more than once"))?;
+    let Some(value) = value else { return Ok(None) };
     let bad = || {
         OAuthError::new(
             StatusCode::UNAUTHORIZED,

@@ -747,14 +747,14 @@ pub struct PasswordReset {
     pub password: String,
 }
 
-/// An outbox message's delivery state (its bodies, which carry a link, are never shown).
+/// An outbox message's delivery state. Neither its bodies (which carry a link) nor its subject
+/// (written by a template, so shown nowhere a link must not be) are part of it.
 #[derive(Serialize, ToSchema)]
 pub struct OutboxMessage {
     pub id: Uuid,
     pub kind: roster_core::mail::MessageKind,
     pub user_id: Option<Uuid>,
     pub recipient: String,
-    pub subject: String,
     pub message_id: String,
     pub created: DateTime<Utc>,
     pub attempts: u32,
@@ -771,7 +771,6 @@ impl From<roster_core::mail::OutboxMessage> for OutboxMessage {
             kind: m.kind,
             user_id: m.user_id,
             recipient: m.recipient,
-            subject: m.subject,
             message_id: m.message_id,
             created: m.created,
             attempts: m.attempts,

@@ -356,3 +356,80 @@ both!(parallel_member_changes_from_several_faces_all_land, |srv: &TestServer| as
     let listed = expect(srv.get(&format!("/api/v1/groups/{group}/members?limit=100")).await, 200).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 50, "{listed}");
 });
+
+both!(two_credentials_are_refused_on_every_face, |srv: &TestServer| async move {
+    let admin = roster_testkit::ADMIN_KEY;
+    let bearer = format!("Bearer {admin}");
+    let other = format!("Bearer {}", key(srv, "reader").await);
+    let routes = [
+        "/api/v1/users",
+        "/scim/v2/Users",
+        "/compat/slc-hub/users",
+        "/compat/mattr/v1/users",
+        "/compat/beyond-identity/v1/events?ordering=asc",
+        "/compat/allthenticate/multipleusers",
+    ];
+    for path in routes {
+        let one = srv.client.get(srv.url(path)).header("authorization", &bearer).send().await.unwrap();
+        assert_eq!(one.status(), 200, "{path} with one credential");
+        for second in [&bearer, &other] {
+            let two = srv.client.get(srv.url(path)).header("authorization", &bearer).header("authorization", second);
+            let r = two.send().await.unwrap();
+            assert_eq!(r.status(), 400, "{path} with two Authorization headers");
+            let body = r.text().await.unwrap();
+            assert!(body.to_lowercase().contains("authorization"), "{path}: the answer names the header: {body}");
+        }
+    }
+    // Allthenticate's own header beside a bearer; BeyondTrust's sign-in; the OAuth token endpoint.
+    let both = srv
+        .client
+        .get(srv.url(&format!("{AT}/multipleusers")))
+        .header("x-api-key", admin)
+        .header("authorization", &bearer);
+    assert_eq!(both.send().await.unwrap().status(), 400);
+    let long = expect(
+        srv.post("/api/v1/api-keys", &json!({"name": "bt", "role": "super-admin", "format": "long"})).await,
+        201,
+    )
+    .await;
+    person(srv, "ann").await;
+    let ps = format!("PS-Auth key={}; runas=ann;", long["secret"].as_str().unwrap());
+    let sign_in = || srv.client.post(srv.url(&format!("{BT}/Auth/SignAppin"))).header("authorization", &ps);
+    assert_eq!(sign_in().send().await.unwrap().status(), 200);
+    assert_eq!(sign_in().header("authorization", &ps).send().await.unwrap().status(), 400);
+    let grant = srv
+        .client
+        .post(srv.url("/api/v1/oauth/token"))
+        .header("authorization", "Basic YTpi")
+        .header("authorization", "Basic YzpkCg==");
+    let r = grant
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
+});
+
+both!(link_tokens_stay_in_the_message_body, |srv: &TestServer| async move {
+    // A subject may not carry the link or its token, however it is written.
+    for subject in ["Reset {{ link }}", "{{ token }}", "{{ token | upper }}", "{% set t = link %}{{ t }}"] {
+        let bad =
+            srv.put("/api/v1/mail-templates/password_reset", &json!({"subject": subject, "text": "{{ link }}"})).await;
+        let p = expect_problem(bad, 400, "validation").await;
+        assert_eq!(p["errors"][0]["field"], "subject", "{subject}: {p}");
+    }
+    // The outbox's admin view shows delivery state only: no subject, no body, no link.
+    expect(srv.post("/api/v1/invitations", &json!({"email": "newcomer@example.com"})).await, 201).await;
+    let events = expect(srv.get("/api/v1/events?event_type=USER_CHANGE").await, 200).await;
+    let invite = events["events"].as_array().unwrap().iter().find(|e| e["data"]["action"] == "INVITE").unwrap();
+    let message = invite["data"]["link"]["message"].as_str().unwrap().to_owned();
+    let view = expect(srv.get(&format!("/api/v1/outbox/{message}")).await, 200).await;
+    let fields: Vec<&str> = view.as_object().unwrap().keys().map(String::as_str).collect();
+    for hidden in ["subject", "text", "html", "link", "token"] {
+        assert!(!fields.contains(&hidden), "{hidden} in {view}");
+    }
+    let mail = srv.wait_for_mail(1).await.pop().unwrap();
+    assert!(!view.to_string().contains(&mail.token()), "{view}");
+});
