@@ -203,7 +203,7 @@ impl SortKey for User {
     fn sort_key(&self, attr: &str) -> Value {
         match attr {
             "number" => Value::Int(self.number),
-            "user_name" => ci_text(&self.spec.user_name),
+            "user_name" => Value::Text(crate::names::login_key(&self.spec.user_name)),
             "email" => Value::Text(self.spec.email.as_deref().unwrap_or_default().to_lowercase()),
             "display_name" => opt_text(self.spec.display_name.as_deref()),
             "given_name" => opt_text(self.spec.given_name.as_deref()),

@@ -237,7 +237,7 @@ impl Directory {
                 CoreError::Validation(errs) => CoreError::Validation(errs.into_iter().map(at).collect()),
                 other => other,
             })?;
-            if !seen.insert(spec.user_name.to_lowercase()) {
+            if !seen.insert(crate::names::login_key(&spec.user_name)) {
                 return Err(CoreError::invalid(format!("emails[{i}]"), "the address is in the list twice"));
             }
             let id = Uuid::now_v7();
@@ -372,7 +372,7 @@ impl Directory {
     ) -> Result<bool, CoreError> {
         let (t, user) = self.live_link(token, MessageKind::Invitation, request).await?;
         let name = validate::user_name(user_name)?;
-        Ok(match self.store.user_by_login(t.tenant_id, &name.to_lowercase()).await? {
+        Ok(match self.store.user_by_login(t.tenant_id, &crate::names::login_key(name)).await? {
             Some(other) => other.id == user.id,
             None => true,
         })
@@ -501,7 +501,7 @@ impl Directory {
             return Ok(());
         }
         let Some(tenant) = self.store.tenant_by_name(tenant).await? else { return Ok(()) };
-        let user = self.store.user_by_login(tenant.id, &login.trim().to_lowercase()).await?;
+        let user = self.store.user_by_login(tenant.id, &crate::names::login_key(login)).await?;
         let why_not = match &user {
             None => Some("no such user"),
             Some(u) if may_sign_in(u).is_err() => Some("the user may not sign in"),

@@ -223,7 +223,7 @@ impl Import<'_> {
                 let keys = Keys {
                     line,
                     id: user.id,
-                    user_name: user.spec.user_name.to_lowercase(),
+                    user_name: crate::names::login_key(&user.spec.user_name),
                     email: user.spec.email.as_deref().map(str::to_lowercase),
                     external_id: user.spec.external_id,
                 };

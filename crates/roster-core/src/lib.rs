@@ -22,6 +22,7 @@ pub mod import;
 pub mod lockout;
 pub mod mail;
 pub mod model;
+pub mod names;
 pub mod page;
 pub mod password;
 pub mod roles;

@@ -85,7 +85,7 @@ impl Directory {
             self.store.tenant_by_name(tenant).await?
         };
         let user = match &tenant {
-            Some(t) => self.store.user_by_login(t.id, &login.trim().to_lowercase()).await?,
+            Some(t) => self.store.user_by_login(t.id, &crate::names::login_key(login)).await?,
             None => None,
         };
         if let (Some(t), Some(u)) = (&tenant, &user) {
@@ -425,7 +425,7 @@ impl Directory {
             None => {
                 let user = self
                     .store
-                    .user_by_login(key.tenant_id, &login.trim().to_lowercase())
+                    .user_by_login(key.tenant_id, &crate::names::login_key(login))
                     .await?
                     .filter(|u| u.deleted.is_none())
                     .ok_or(CoreError::Unauthenticated)?;

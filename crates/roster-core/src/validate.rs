@@ -25,6 +25,17 @@ impl Checker {
         self.text(field, Some(value), NAME_MAX);
     }
 
+    /// A user name: a required name that is also one under RFC 8265 (see `names`).
+    fn user_name(&mut self, field: &str, value: &str) {
+        let before = self.0.len();
+        self.required_name(field, value);
+        if self.0.len() == before {
+            if let Err(problem) = crate::names::user_name_key(value) {
+                self.fail(field, problem);
+            }
+        }
+    }
+
     fn text(&mut self, field: &str, value: Option<&str>, max: usize) {
         let Some(v) = value else { return };
         if v.chars().count() > max {
@@ -115,7 +126,7 @@ pub(crate) fn user(spec: &mut UserSpec, was: Option<UserStatus>) -> Result<(), C
     }
 
     let mut c = Checker(Vec::new());
-    c.required_name("user_name", &spec.user_name);
+    c.user_name("user_name", &spec.user_name);
     c.text("external_id", spec.external_id.as_deref(), NAME_MAX);
     c.text("display_name", spec.display_name.as_deref(), NAME_MAX);
     c.text("given_name", spec.given_name.as_deref(), NAME_MAX);
@@ -171,7 +182,7 @@ impl Checker {
 /// Checks a user name on its own, answering it as it would be stored.
 pub(crate) fn user_name(name: &str) -> Result<&str, CoreError> {
     let mut c = Checker(Vec::new());
-    c.required_name("user_name", name);
+    c.user_name("user_name", name);
     c.done().map(|()| name)
 }
 

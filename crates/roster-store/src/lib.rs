@@ -388,7 +388,7 @@ fn user_values(spec: &UserSpec) -> Vec<(Users, sea_query::SimpleExpr)> {
     vec![
         (Users::ExternalId, spec.external_id.clone().into()),
         (Users::UserName, spec.user_name.clone().into()),
-        (Users::UserNameKey, spec.user_name.to_lowercase().into()),
+        (Users::UserNameKey, roster_core::names::login_key(&spec.user_name).into()),
         (Users::DisplayName, spec.display_name.clone().into()),
         (Users::GivenName, spec.given_name.clone().into()),
         (Users::FamilyName, spec.family_name.clone().into()),

@@ -229,3 +229,26 @@ both!(activation_and_email_confirmation_are_stamped_once, |srv: &TestServer| asy
     let invited = expect(srv.post("/api/v1/invitations", &json!({"email": "inv@example.com"})).await, 201).await;
     assert_eq!(invited["activated"], Value::Null);
 });
+
+both!(lookalike_user_names_are_one_name_or_none, |srv: &TestServer| async move {
+    srv.user(json!({"user_name": "admin"})).await;
+    // Width and case are mapped away (RFC 8265, UsernameCaseMapped): the same name is taken.
+    for twin in ["ａｄｍｉｎ", "ADMIN", "Ａdmin"] {
+        expect_problem(srv.post("/api/v1/users", &json!({"user_name": twin})).await, 409, "conflict.unique").await;
+    }
+    // Invisible and direction-changing characters make no name at all.
+    for bad in ["\u{202e}admin", "admin\u{200b}", "\u{feff}admin", "ad\u{00ad}min"] {
+        let p = expect_problem(srv.post("/api/v1/users", &json!({"user_name": bad})).await, 400, "validation").await;
+        assert_eq!(p["errors"][0]["field"], "user_name", "{bad:?}: {p}");
+    }
+    // SCIM, a face like any other, is told the same.
+    let scim = srv.req(reqwest::Method::POST, "/scim/v2/Users").header("content-type", "application/scim+json");
+    let r = scim.body(json!({"userName": "ａｄｍｉｎ"}).to_string()).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    // The fullwidth form signs in as the one user, and names with spaces and accents are fine.
+    let zoe = srv.user(json!({"user_name": "Zoë Quinn"})).await;
+    let id = zoe["id"].as_str().unwrap();
+    expect(srv.post(&format!("/api/v1/users/{id}/password"), &json!({"password": PASSWORD})).await, 204).await;
+    expect(login(srv, "ZOË QUINN", PASSWORD).await, 200).await;
+    expect(login(srv, "Zoe\u{308} Quinn", PASSWORD).await, 200).await;
+});
