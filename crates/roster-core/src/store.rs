@@ -215,6 +215,8 @@ pub trait Store: Send + Sync + 'static {
     /// Every signing key, newest first.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKey>>;
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
+    /// Replaces a key's stored private half (sealing one written before keys were sealed).
+    async fn reseal_signing_key(&self, kid: &str, private_key: &[u8]) -> StoreResult<()>;
     /// Marks every live key but `keep` retired: they verify but no longer sign.
     async fn retire_signing_keys(&self, keep: &str, at: Time) -> StoreResult<u64>;
     /// Removes keys retired before `before`; tokens they signed stop verifying.

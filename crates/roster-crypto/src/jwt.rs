@@ -1,10 +1,12 @@
 //! ES256 access tokens: keys kept in the store (so every process of a deployment signs and
-//! verifies alike), the newest signs, all verify, and the public halves are published as JWKS.
+//! verifies alike), their private halves sealed under the server's secret key, the newest
+//! signs, all verify, and the public halves are published as JWKS.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use p256::pkcs8::EncodePrivateKey;
+use roster_core::connectors::Sealer;
 use roster_core::model;
 use roster_core::store::Store;
 use roster_core::token::{AccessClaims, SigningKey, TokenService, TokenSettings};
@@ -30,6 +32,7 @@ struct Keys {
 
 pub struct JwtService {
     store: Arc<dyn Store>,
+    sealer: Arc<dyn Sealer>,
     settings: TokenSettings,
     keys: RwLock<Keys>,
 }
@@ -44,10 +47,31 @@ fn internal(e: impl std::fmt::Display) -> CoreError {
     CoreError::Internal(format!("token keys: {e}"))
 }
 
-/// A new P-256 key: PKCS#8 DER of the private half, and the public half as a JWK.
-pub fn generate_key() -> Result<SigningKey, CoreError> {
+/// What a private key is sealed for: its own key id, so one key's sealed half cannot stand in
+/// for another's.
+fn seal_context(kid: &str) -> Vec<u8> {
+    format!("roster signing key {kid}").into_bytes()
+}
+
+/// A stored private half that is PKCS#8 DER as it is (a key written before keys were sealed):
+/// DER starts with a SEQUENCE tag, a sealed value with its format version.
+fn is_plain_der(stored: &[u8]) -> bool {
+    stored.first() == Some(&0x30)
+}
+
+/// The PKCS#8 DER of a stored key's private half.
+fn private_der(key: &SigningKey, sealer: &dyn Sealer) -> Result<Vec<u8>, CoreError> {
+    if is_plain_der(&key.private_key) {
+        return Ok(key.private_key.clone());
+    }
+    sealer.open(&key.private_key, &seal_context(&key.kid)).map_err(|e| internal(format!("key {}: {e}", key.kid)))
+}
+
+/// A new P-256 key: PKCS#8 DER of the private half sealed under `sealer`, and the public half
+/// as a JWK.
+pub fn generate_key(sealer: &dyn Sealer) -> Result<SigningKey, CoreError> {
     let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
-    let der = secret.to_pkcs8_der().map_err(internal)?.as_bytes().to_vec();
+    let der = secret.to_pkcs8_der().map_err(internal)?;
     let point = p256::EncodedPoint::from(secret.public_key());
     let (Some(x), Some(y)) = (point.x(), point.y()) else { return Err(internal("public key has no coordinates")) };
     let (x, y) = (URL_SAFE_NO_PAD.encode(x), URL_SAFE_NO_PAD.encode(y));
@@ -56,10 +80,11 @@ pub fn generate_key() -> Result<SigningKey, CoreError> {
     let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
     let jwk =
         serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig", "alg": ALGORITHM});
+    let private_key = sealer.seal(der.as_bytes(), &seal_context(&kid));
     Ok(SigningKey {
         kid,
         algorithm: ALGORITHM.into(),
-        private_key: der,
+        private_key,
         public_jwk: jwk,
         created: model::now(),
         retired: None,
@@ -68,14 +93,14 @@ pub fn generate_key() -> Result<SigningKey, CoreError> {
 
 /// Makes a new signing key and retires the others (they still verify the tokens they signed).
 /// Answers the new key's id. Running processes sign with it within five minutes.
-pub async fn rotate(store: &dyn Store) -> Result<String, CoreError> {
-    let key = generate_key()?;
+pub async fn rotate(store: &dyn Store, sealer: &dyn Sealer) -> Result<String, CoreError> {
+    let key = generate_key(sealer)?;
     store.insert_signing_key(&key).await?;
     store.retire_signing_keys(&key.kid, model::now()).await?;
     Ok(key.kid)
 }
 
-fn load(keys: &[SigningKey]) -> Result<Keys, CoreError> {
+fn load(keys: &[SigningKey], sealer: &dyn Sealer) -> Result<Keys, CoreError> {
     let mut verifying = HashMap::new();
     let mut published = Vec::new();
     let mut signing = None;
@@ -85,27 +110,36 @@ fn load(keys: &[SigningKey]) -> Result<Keys, CoreError> {
         published.push(k.public_jwk.clone());
         // Keys come newest first: the newest live one signs.
         if signing.is_none() && k.retired.is_none() {
-            signing = Some((k.kid.clone(), EncodingKey::from_ec_der(&k.private_key)));
+            signing = Some((k.kid.clone(), EncodingKey::from_ec_der(&private_der(k, sealer)?)));
         }
     }
     Ok(Keys { signing, verifying, jwks: serde_json::json!({ "keys": published }), loaded: Instant::now() })
 }
 
 impl JwtService {
-    /// Loads the keys, making the first one when the store has none.
-    pub async fn start(store: Arc<dyn Store>, settings: TokenSettings) -> Result<JwtService, CoreError> {
+    /// Loads the keys, making the first one when the store has none, and seals any private
+    /// half still stored as it is.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        sealer: Arc<dyn Sealer>,
+        settings: TokenSettings,
+    ) -> Result<JwtService, CoreError> {
         let mut stored = store.signing_keys().await?;
-        if !stored.iter().any(|k| k.algorithm == ALGORITHM && k.retired.is_none()) {
-            let key = generate_key()?;
-            store.insert_signing_key(&key).await?;
-            stored = store.signing_keys().await?;
+        for key in stored.iter().filter(|k| is_plain_der(&k.private_key)) {
+            let sealed = sealer.seal(&key.private_key, &seal_context(&key.kid));
+            store.reseal_signing_key(&key.kid, &sealed).await?;
         }
-        let keys = load(&stored)?;
-        Ok(JwtService { store, settings, keys: RwLock::new(keys) })
+        if !stored.iter().any(|k| k.algorithm == ALGORITHM && k.retired.is_none()) {
+            let key = generate_key(sealer.as_ref())?;
+            store.insert_signing_key(&key).await?;
+        }
+        stored = store.signing_keys().await?;
+        let keys = load(&stored, sealer.as_ref())?;
+        Ok(JwtService { store, sealer, settings, keys: RwLock::new(keys) })
     }
 
     async fn reload(&self) -> Result<(), CoreError> {
-        let fresh = load(&self.store.signing_keys().await?)?;
+        let fresh = load(&self.store.signing_keys().await?, self.sealer.as_ref())?;
         *self.keys.write().map_err(internal)? = fresh;
         Ok(())
     }

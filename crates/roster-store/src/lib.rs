@@ -579,6 +579,15 @@ impl Store for SqlStore {
         self.write(&stmt).await.map(|_| ())
     }
 
+    async fn reseal_signing_key(&self, kid: &str, private_key: &[u8]) -> StoreResult<()> {
+        let stmt = Query::update()
+            .table(SigningKeys::Table)
+            .value(SigningKeys::PrivateKey, private_key.to_vec())
+            .and_where(Expr::col(SigningKeys::Kid).eq(kid))
+            .to_owned();
+        self.write(&stmt).await.map(drop)
+    }
+
     async fn retire_signing_keys(&self, keep: &str, at: Time) -> StoreResult<u64> {
         let stmt = Query::update()
             .table(SigningKeys::Table)

@@ -633,7 +633,7 @@ async fn signing_keys(config: &Config, cmd: SigningKeyCmd) -> Result<(), Error> 
     let store = dir.store().as_ref();
     match cmd {
         SigningKeyCmd::Rotate => {
-            let kid = roster_crypto::rotate_signing_key(store).await?;
+            let kid = roster_crypto::rotate_signing_key(store, &crate::secret_key(config)?).await?;
             eprintln!("new signing key {kid}; running servers sign with it within five minutes");
             Ok(())
         }

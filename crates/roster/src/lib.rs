@@ -46,13 +46,19 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
     .map_err(Error::Other)?;
     let store: Arc<dyn roster_core::Store> = Arc::new(store);
     let settings = config.token_settings();
-    let tokens = JwtService::start(store.clone(), settings.clone()).await?;
-    let key_file = config.secret_key_file.clone().unwrap_or_else(|| config.data_dir.join("secret.key"));
-    let secret_key = SecretKey::load_or_create(&key_file).map_err(Error::Other)?;
+    let secret_key = Arc::new(secret_key(config)?);
+    let tokens = JwtService::start(store.clone(), secret_key.clone(), settings.clone()).await?;
     Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings)
         .with_read_events(config.read_events)
         .with_mail(config.mail_settings())
-        .with_directories(Arc::new(LdapConnector), Arc::new(secret_key)))
+        .with_directories(Arc::new(LdapConnector), secret_key))
+}
+
+/// The server's secret key (made on first use), which seals bind passwords, shared secrets and
+/// the private halves of signing keys.
+pub fn secret_key(config: &Config) -> Result<SecretKey, Error> {
+    let key_file = config.secret_key_file.clone().unwrap_or_else(|| config.data_dir.join("secret.key"));
+    SecretKey::load_or_create(&key_file).map_err(Error::Other)
 }
 
 /// Runs the scheduled syncs of directory-backed groups as they fall due. Every process of a

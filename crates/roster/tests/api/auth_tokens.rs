@@ -194,3 +194,47 @@ async fn the_subject_can_be_the_user_id() {
     assert_eq!(claims["sub"], id.as_str());
     srv.stop().await;
 }
+
+/// Seals nothing: makes a key the way keys were stored before they were sealed.
+struct Plain;
+impl roster_core::connectors::Sealer for Plain {
+    fn seal(&self, plain: &[u8], _: &[u8]) -> Vec<u8> {
+        plain.to_vec()
+    }
+    fn open(&self, sealed: &[u8], _: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(sealed.to_vec())
+    }
+}
+
+both!(signing_keys_are_sealed_at_rest, |srv: &TestServer| async move {
+    let store = srv.directory.store().clone();
+    // The key the server made is stored sealed: format version 1, key id, nonce, then the
+    // ciphertext of the PKCS#8 document (DER would begin with 0x30).
+    let stored = store.signing_keys().await.unwrap();
+    assert!(!stored.is_empty());
+    for k in &stored {
+        assert_eq!(k.private_key[0], 1, "{}", k.kid);
+    }
+    // A key written in the clear (by an older version) is sealed when a server starts, and signs.
+    let legacy = roster_crypto::generate_key(&Plain).unwrap();
+    assert_eq!(legacy.private_key[0], 0x30);
+    store.insert_signing_key(&legacy).await.unwrap();
+    store.retire_signing_keys(&legacy.kid, roster_core::model::now()).await.unwrap();
+    let secret = std::sync::Arc::new(roster_crypto::SecretKey::generate());
+    let settings = roster_core::token::TokenSettings::default();
+    let service = roster_crypto::JwtService::start(store.clone(), secret, settings.clone()).await.unwrap();
+    let resealed = store.signing_keys().await.unwrap().into_iter().find(|k| k.kid == legacy.kid).unwrap();
+    assert_eq!(resealed.private_key[0], 1);
+    assert_ne!(resealed.private_key, legacy.private_key);
+    use roster_core::token::TokenService;
+    let now = chrono::Utc::now().timestamp();
+    let claims: roster_core::token::AccessClaims = serde_json::from_value(json!({
+        "iss": settings.issuer, "aud": settings.audience, "sub": "ann", "exp": now + 60, "iat": now,
+        "jti": "j1", "tenant": "default", "uid": uuid::Uuid::nil(), "tid": uuid::Uuid::nil(),
+        "sid": uuid::Uuid::nil(), "roles": []
+    }))
+    .unwrap();
+    let token = service.sign(&claims).await.unwrap();
+    assert_eq!(jwt_part(&token, 0)["kid"], legacy.kid.as_str(), "the resealed key signs");
+    assert_eq!(service.verify(&token).await.unwrap().sub, "ann");
+});
