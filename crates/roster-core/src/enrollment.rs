@@ -116,7 +116,8 @@ impl Directory {
         let expires = now + chrono::Duration::seconds(self.mail.ttl_seconds(purpose));
         let template = self.template_for(tenant_id, purpose).await?;
         let message =
-            mail::compose(&self.mail, &template, &tenant.name, (tenant_id, user_id, spec), purpose, &token, expires)?;
+            mail::compose(&self.mail, &template, &tenant.name, (tenant_id, user_id, spec), purpose, &token, expires)?
+                .sealed(self.sealer()?);
         let event = action.map(|action| {
             caller.event(
                 EventType::OneTimeLink,

@@ -232,6 +232,51 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
 }
 
+/// How a sealed body is stored in the outbox: this prefix, then the sealed bytes in base64url.
+/// A body without it was written in the clear (by an older version) and is sent as it is.
+const SEALED_BODY: &str = "sealed:v1:";
+
+/// What a body is sealed for: its message and part, so no sealed body opens as another.
+fn body_context(id: Uuid, part: &str) -> Vec<u8> {
+    format!("roster outbox {id} {part}").into_bytes()
+}
+
+impl OutboxMessage {
+    /// The message with its bodies (which carry a one-time link) sealed for storage.
+    pub(crate) fn sealed(mut self, sealer: &dyn crate::connectors::Sealer) -> OutboxMessage {
+        use base64::Engine;
+        let id = self.id;
+        let seal = |part: &str, body: &mut Option<String>| {
+            if let Some(plain) = body.take() {
+                let sealed = sealer.seal(plain.as_bytes(), &body_context(id, part));
+                let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed);
+                *body = Some(format!("{SEALED_BODY}{text}"));
+            }
+        };
+        seal("text", &mut self.text);
+        seal("html", &mut self.html);
+        self
+    }
+
+    /// The message with its stored bodies opened for sending.
+    pub(crate) fn opened(mut self, sealer: &dyn crate::connectors::Sealer) -> Result<OutboxMessage, String> {
+        use base64::Engine;
+        let id = self.id;
+        let open = |part: &str, body: &mut Option<String>| -> Result<(), String> {
+            let Some(sealed) = body.as_deref().and_then(|b| b.strip_prefix(SEALED_BODY)) else { return Ok(()) };
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(sealed)
+                .map_err(|_| format!("the stored {part} body is damaged"))?;
+            let plain = sealer.open(&bytes, &body_context(id, part))?;
+            *body = Some(String::from_utf8(plain).map_err(|_| format!("the stored {part} body is not text"))?);
+            Ok(())
+        };
+        open("text", &mut self.text)?;
+        open("html", &mut self.html)?;
+        Ok(self)
+    }
+}
+
 /// How a delivery attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
@@ -446,7 +491,12 @@ impl Directory {
             let now = model::now();
             let lease = now + chrono::Duration::seconds(self.mail.lease_seconds.max(1));
             let Some(m) = self.store.claim_message(now, lease).await? else { break };
-            let result = transport.send(&m).await;
+            // A body that does not open here (another process's secret key) waits for a process
+            // that has the right one, as any temporary failure would.
+            let result = match m.clone().opened(self.sealer()?) {
+                Ok(open) => transport.send(&open).await,
+                Err(message) => Err(SendError { permanent: false, message }),
+            };
             let at = model::now();
             let attempt = match &result {
                 Ok(()) => Attempt::Sent,
@@ -538,6 +588,33 @@ mod tests {
         let link = "https://id.example.com:8443/api/v1/invitation?token=tok";
         assert_eq!(m.html, Some(format!("<a href=\"{link}\">{link}</a>")));
         assert!(m.message_id.ends_with("@id.example.com>"), "{}", m.message_id);
+
+        // Stored, the bodies are sealed for this message; sent, they are as composed.
+        let sealed = m.clone().sealed(&XorSealer);
+        for body in [&sealed.text, &sealed.html] {
+            let body = body.as_deref().unwrap();
+            assert!(body.starts_with(SEALED_BODY) && !body.contains("token=tok"), "{body}");
+        }
+        assert_eq!(sealed.clone().opened(&XorSealer).unwrap(), m);
+        let elsewhere = OutboxMessage { id: Uuid::now_v7(), ..sealed };
+        assert!(elsewhere.opened(&XorSealer).is_err(), "a sealed body opens for its own message only");
+        // A body stored in the clear by an older version is sent as it is.
+        assert_eq!(m.clone().opened(&XorSealer).unwrap(), m);
+    }
+
+    /// A stand-in for the server's sealer: XOR under the context, refusing another context.
+    struct XorSealer;
+    impl crate::connectors::Sealer for XorSealer {
+        fn seal(&self, plain: &[u8], context: &[u8]) -> Vec<u8> {
+            let mut out = context.to_vec();
+            out.push(0);
+            out.extend(plain.iter().map(|b| b ^ 0x5a));
+            out
+        }
+        fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, String> {
+            let body = sealed.strip_prefix(context).and_then(|r| r.strip_prefix(&[0])).ok_or("another record")?;
+            Ok(body.iter().map(|b| b ^ 0x5a).collect())
+        }
     }
 
     #[test]
