@@ -51,6 +51,8 @@ pub struct Dispatch {
     pub token: OneTimeToken,
     pub message: OutboxMessage,
     pub event: Option<Event>,
+    /// The hourly shares the message must fit in, checked where it is queued.
+    pub share: crate::mail::MailShare,
 }
 
 /// The change a redeemed token makes, in the transaction that marks it used.
@@ -142,7 +144,9 @@ impl Directory {
             used: None,
             revoked: None,
         };
-        Ok(Dispatch { token, message, event })
+        let share =
+            crate::mail::MailShare { per_user: self.mail.per_user_per_hour, per_tenant: self.mail.per_tenant_per_hour };
+        Ok(Dispatch { token, message, event, share })
     }
 
     /// Issues a fresh link of a purpose to an existing user (the earlier live ones stop working).
@@ -153,7 +157,7 @@ impl Directory {
         purpose: MessageKind,
         action: &'static str,
     ) -> Result<Time, CoreError> {
-        self.check_mail_rate(caller.tenant_id, Some(user.id)).await?;
+        self.check_mail_rate(caller.tenant_id, Some(user.id), 1).await?;
         let d = self.prepare(caller, (user.id, &user.spec), purpose, Some(action)).await?;
         self.store.dispatch(&d).await?;
         Ok(d.token.expires)
@@ -220,7 +224,7 @@ impl Directory {
             members_of.push(group);
         }
         if send {
-            self.check_mail_rate(caller.tenant_id, None).await?;
+            self.check_mail_rate(caller.tenant_id, None, emails.len()).await?;
         }
         let mut seen = std::collections::HashSet::new();
         let mut invitations = Vec::with_capacity(emails.len());
@@ -304,7 +308,7 @@ impl Directory {
         if spec.email.is_none() {
             return Err(CoreError::invalid("email", "the link is sent by email; the user needs an address"));
         }
-        self.check_mail_rate(caller.tenant_id, None).await?;
+        self.check_mail_rate(caller.tenant_id, None, 1).await?;
         let id = Uuid::now_v7();
         // One change, one event: the creation names the link it sent.
         let dispatch = self.prepare(caller, (id, &spec), purpose, None).await?;

@@ -113,6 +113,7 @@ impl From<StoreError> for CoreError {
                 "the tenant must keep at least one user with the {role} role; give it to another user first"
             )),
             StoreError::Cursor => CoreError::Cursor,
+            StoreError::MailShare(what) => CoreError::RateLimited { what, retry_after_seconds: 3600 },
             StoreError::InUse(what) => CoreError::Conflict(what),
             StoreError::Backend(m) => CoreError::Internal(m),
         }

@@ -232,6 +232,15 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
 }
 
+/// How many messages a user, and a tenant, may be sent in an hour. The store checks them in the
+/// transaction that queues a message, counting it and every other queued that hour, so neither
+/// concurrent requests nor one request sending many get past them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailShare {
+    pub per_user: u32,
+    pub per_tenant: u32,
+}
+
 /// How a sealed body is stored in the outbox: this prefix, then the sealed bytes in base64url.
 /// A body without it was written in the clear (by an older version) and is sent as it is.
 const SEALED_BODY: &str = "sealed:v1:";
@@ -465,16 +474,24 @@ impl Directory {
         Ok(self.store.mail_template(tenant, kind).await?.unwrap_or_else(|| MailTemplate::default_for(kind)))
     }
 
-    /// Refuses a message when the user or the tenant had its hourly share already.
-    pub(crate) async fn check_mail_rate(&self, tenant: Uuid, user: Option<Uuid>) -> Result<(), CoreError> {
+    /// Refuses `count` messages (to `user`, when one is named) when they would take the user or
+    /// the tenant past its hourly share. Every message counts, so one request that sends many
+    /// is held to the same share as many requests.
+    pub(crate) async fn check_mail_rate(
+        &self,
+        tenant: Uuid,
+        user: Option<Uuid>,
+        count: usize,
+    ) -> Result<(), CoreError> {
         let since = model::now() - chrono::Duration::hours(1);
         let s = &self.mail;
         let caps = (s.per_user_per_hour, s.per_tenant_per_hour);
         let (per_user, per_tenant) = self.store.messages_since(tenant, user, since, caps).await?;
-        if user.is_some() && per_user >= u64::from(s.per_user_per_hour) {
+        let count = count as u64;
+        if user.is_some() && per_user + count > u64::from(s.per_user_per_hour) {
             return Err(CoreError::RateLimited { retry_after_seconds: 3600, what: "messages to this user" });
         }
-        if per_tenant >= u64::from(s.per_tenant_per_hour) {
+        if per_tenant + count > u64::from(s.per_tenant_per_hour) {
             return Err(CoreError::RateLimited { retry_after_seconds: 3600, what: "messages from this tenant" });
         }
         Ok(())

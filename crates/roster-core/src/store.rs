@@ -34,6 +34,10 @@ pub enum StoreError {
     LastHolder(&'static str),
     #[error("bad cursor")]
     Cursor,
+    /// Queueing the message would take the user or the tenant past its hourly share of mail;
+    /// names which.
+    #[error("too many {0}")]
+    MailShare(&'static str),
     /// A record others depend on cannot be removed; names what depends on it.
     #[error("{0}")]
     InUse(String),

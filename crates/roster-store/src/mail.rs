@@ -56,6 +56,10 @@ async fn set_invitation_expiry(x: &mut Exec<'_>, tenant: Uuid, user: Uuid, to: O
 /// its row).
 pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch, fresh: bool) -> StoreResult<()> {
     let t = &d.token;
+    // Counting the hour's messages and adding one must not interleave with another's.
+    if x.backend() == crate::exec::Backend::Postgres {
+        crate::lock_tenant(x, t.tenant_id).await?;
+    }
     if !fresh {
         revoke_tokens(x, t.tenant_id, t.user_id, t.purpose, t.created).await?;
     }
@@ -93,6 +97,16 @@ pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch, fresh: bool) 
         ],
     )?;
     x.execute(&message).await?;
+    let since = m.created - chrono::Duration::hours(1);
+    let caps = (d.share.per_user, d.share.per_tenant);
+    // One past the share is enough to tell: the counts stop there.
+    let (per_user, per_tenant) = count_recent(x, m.tenant_id, m.user_id, since, (caps.0 + 1, caps.1 + 1)).await?;
+    if m.user_id.is_some() && per_user > u64::from(caps.0) {
+        return Err(StoreError::MailShare("messages to this user"));
+    }
+    if per_tenant > u64::from(caps.1) {
+        return Err(StoreError::MailShare("messages from this tenant"));
+    }
     match &d.event {
         Some(e) => insert_event(x, e).await,
         None => Ok(()),
@@ -263,30 +277,8 @@ impl SqlStore {
         since: Time,
         caps: (u32, u32),
     ) -> StoreResult<(u64, u64)> {
-        let count = |cond: sea_query::SimpleExpr, cap: u32| {
-            let recent = Query::select()
-                .expr(Expr::val(1))
-                .from(Outbox::Table)
-                .and_where(cond)
-                .and_where(Expr::col(Outbox::CreatedAt).gte(tables::millis(since)))
-                .limit(u64::from(cap))
-                .to_owned();
-            Query::select()
-                .expr_as(Expr::cust("count(*)"), sea_query::Alias::new("n"))
-                .from_subquery(recent, sea_query::Alias::new("recent"))
-                .to_owned()
-        };
         let mut conn = self.read().await?;
-        let mut x = conn.exec();
-        let n = |r: Option<crate::exec::Row>| -> StoreResult<u64> {
-            Ok(r.map(|r| r.i64("n")).transpose()?.unwrap_or(0).max(0) as u64)
-        };
-        let per_user = match user {
-            Some(u) => n(x.fetch_optional(&count(Expr::col(Outbox::UserId).eq(u), caps.0)).await?)?,
-            None => 0,
-        };
-        let per_tenant = n(x.fetch_optional(&count(Expr::col(Outbox::TenantId).eq(tenant), caps.1)).await?)?;
-        Ok((per_user, per_tenant))
+        count_recent(&mut conn.exec(), tenant, user, since, caps).await
     }
 
     pub(crate) async fn claim(&self, now: Time, lease_until: Time) -> StoreResult<Option<OutboxMessage>> {
@@ -492,4 +484,37 @@ impl SqlStore {
             .to_owned();
         Ok(self.write(&challenges).await? + self.write(&tokens).await?)
     }
+}
+
+/// The messages queued since `since` for the user (when named) and for the tenant, each counted
+/// up to its cap.
+async fn count_recent(
+    x: &mut Exec<'_>,
+    tenant: Uuid,
+    user: Option<Uuid>,
+    since: Time,
+    caps: (u32, u32),
+) -> StoreResult<(u64, u64)> {
+    let count = |cond: sea_query::SimpleExpr, cap: u32| {
+        let recent = Query::select()
+            .expr(Expr::val(1))
+            .from(Outbox::Table)
+            .and_where(cond)
+            .and_where(Expr::col(Outbox::CreatedAt).gte(tables::millis(since)))
+            .limit(u64::from(cap))
+            .to_owned();
+        Query::select()
+            .expr_as(Expr::cust("count(*)"), sea_query::Alias::new("n"))
+            .from_subquery(recent, sea_query::Alias::new("recent"))
+            .to_owned()
+    };
+    let n = |r: Option<crate::exec::Row>| -> StoreResult<u64> {
+        Ok(r.map(|r| r.i64("n")).transpose()?.unwrap_or(0).max(0) as u64)
+    };
+    let per_user = match user {
+        Some(u) => n(x.fetch_optional(&count(Expr::col(Outbox::UserId).eq(u), caps.0)).await?)?,
+        None => 0,
+    };
+    let per_tenant = n(x.fetch_optional(&count(Expr::col(Outbox::TenantId).eq(tenant), caps.1)).await?)?;
+    Ok((per_user, per_tenant))
 }

@@ -103,8 +103,14 @@ pub async fn accept(
     Ok(user_response(StatusCode::OK, user, &Projection::default(), false))
 }
 
+/// Requests whose work runs at once; beyond them a request is answered alike and dropped, so a
+/// flood cannot pile up work without bound.
+static RESETS_IN_FLIGHT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(64);
+
 /// Ask for a password-reset link. The answer is the same 202 whether or not the name belongs to
-/// someone who can reset a password, so it tells nobody who has an account.
+/// someone who can reset a password, so it tells nobody who has an account; and it comes at
+/// once, before the work (looking the name up, writing the link, queueing the message), so its
+/// timing tells nothing either.
 #[utoipa::path(post, path = "/password-reset/request", security(()), tag = "enrollment",
     request_body = PasswordResetRequest,
     responses((status = 202, description = "If the account exists and may reset its password, a link is on its way"), ProblemResponses))]
@@ -113,8 +119,18 @@ pub async fn request_reset(
     Meta(meta): Meta,
     Body(r): Body<PasswordResetRequest>,
 ) -> Result<Response, ApiError> {
-    let tenant = r.tenant.as_deref().unwrap_or(roster_core::directory::DEFAULT_TENANT);
-    s.directory.request_password_reset(tenant, &r.username, &meta).await?;
+    let tenant = r.tenant.unwrap_or_else(|| roster_core::directory::DEFAULT_TENANT.to_owned());
+    match RESETS_IN_FLIGHT.try_acquire() {
+        Ok(permit) => {
+            tokio::spawn(async move {
+                if let Err(e) = s.directory.request_password_reset(&tenant, &r.username, &meta).await {
+                    tracing::warn!(error = %e, "a password-reset request failed");
+                }
+                drop(permit);
+            });
+        }
+        Err(_) => tracing::warn!("too many password-reset requests at once; one was dropped"),
+    }
     Ok(StatusCode::ACCEPTED.into_response())
 }
 

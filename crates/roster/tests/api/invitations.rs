@@ -202,3 +202,24 @@ both!(
         assert_eq!(users["total"], 3, "the refused invitation created no user");
     }
 );
+
+both!(
+    every_message_counts_towards_the_tenant_share,
+    adjust = |c: &mut roster::config::Config| c.mail_per_tenant_per_hour = 4,
+    |srv: &TestServer| async move {
+        // Allthenticate's PUT /invites sends one message per address: five would take the
+        // tenant past four, so the request is refused whole, and nothing is created or sent.
+        let invite = |emails: Vec<String>| {
+            let body = json!({"emails": emails});
+            let req = srv.req(reqwest::Method::PUT, "/compat/allthenticate/invites").json(&body);
+            async move { req.send().await.unwrap() }
+        };
+        let addresses = |from: usize, n: usize| (from..from + n).map(|i| format!("m{i}@example.com")).collect();
+        assert_eq!(invite(addresses(0, 5)).await.status(), 429);
+        assert_eq!(expect(srv.get("/api/v1/users?count=true").await, 200).await["total"], 0);
+        assert_eq!(invite(addresses(0, 3)).await.status(), 200);
+        assert_eq!(invite(addresses(3, 2)).await.status(), 429, "three sent and two more is five");
+        assert_eq!(invite(addresses(3, 1)).await.status(), 200);
+        assert_eq!(srv.wait_for_mail(4).await.len(), 4);
+    }
+);
