@@ -146,7 +146,13 @@ impl Directory {
 
     /// A challenge for a device credential of a tenant to sign. Unknown and revoked credentials
     /// answer Unauthenticated.
-    pub async fn device_challenge(&self, tenant: &str, credential: Uuid) -> Result<Challenge, CoreError> {
+    pub async fn device_challenge(
+        &self,
+        tenant: &str,
+        credential: Uuid,
+        request: &RequestMeta,
+    ) -> Result<Challenge, CoreError> {
+        self.throttle.admit(request, Some(&format!("{tenant}/device/{credential}")))?;
         if tenant.contains('\0') {
             return Err(CoreError::Unauthenticated);
         }
@@ -176,6 +182,7 @@ impl Directory {
         signature: &str,
         request: &RequestMeta,
     ) -> Result<TokenPair, CoreError> {
+        self.throttle.admit(request, None)?;
         let now = model::now();
         let ch = self.store.take_challenge(challenge, now).await?.ok_or(CoreError::Unauthenticated)?;
         let device =

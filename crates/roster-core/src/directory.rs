@@ -174,6 +174,8 @@ pub struct Directory {
     pub(crate) connector: Option<Arc<dyn crate::connectors::Connector>>,
     /// Encrypts the secrets Roster must read back (directory bind passwords).
     pub(crate) sealer: Option<Arc<dyn crate::connectors::Sealer>>,
+    /// The buckets of the routes anyone may call.
+    pub(crate) throttle: Arc<crate::throttle::Throttle>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -318,7 +320,14 @@ impl Directory {
             mail,
             connector: None,
             sealer: None,
+            throttle: Arc::new(crate::throttle::Throttle::new(crate::throttle::ThrottleSettings::default())),
         }
+    }
+
+    /// How many requests to the routes anyone may call one address, and one account, may make.
+    pub fn with_throttle(mut self, settings: crate::throttle::ThrottleSettings) -> Self {
+        self.throttle = Arc::new(crate::throttle::Throttle::new(settings));
+        self
     }
 
     /// Lets directory connections reach their servers, with bind passwords sealed by `sealer`.

@@ -493,15 +493,24 @@ impl Directory {
 
     // --- password reset -------------------------------------------------------------------
 
-    /// Mails a password-reset link to the user a sign-in name names, when it is a local user
-    /// with a password and an email who may sign in. The answer is the same whether or not a
-    /// message went out, so it cannot be used to find out who has an account.
-    pub async fn request_password_reset(
+    /// Admits a request for a password-reset link (the address's and the account's buckets) and
+    /// answers the work to run, detached from the request: whether or not the name belongs to
+    /// someone, the answer is the same and comes before any lookup, so neither its content nor
+    /// its timing tells who has an account.
+    pub fn request_password_reset(
         &self,
         tenant: &str,
         login: &str,
         request: &RequestMeta,
-    ) -> Result<(), CoreError> {
+    ) -> Result<impl std::future::Future<Output = Result<(), CoreError>> + Send + 'static, CoreError> {
+        self.throttle.admit(request, Some(&format!("{tenant}/{}", crate::names::login_key(login))))?;
+        let (this, tenant, login, request) = (self.clone(), tenant.to_owned(), login.to_owned(), request.clone());
+        Ok(async move { this.mail_password_reset(&tenant, &login, &request).await })
+    }
+
+    /// Mails a password-reset link to the user a sign-in name names, when it is a local user
+    /// with a password and an email who may sign in; a refusal is an event, never an answer.
+    async fn mail_password_reset(&self, tenant: &str, login: &str, request: &RequestMeta) -> Result<(), CoreError> {
         if login.len() > 512 || login.contains('\0') || tenant.contains('\0') {
             return Ok(());
         }
@@ -570,6 +579,7 @@ impl Directory {
         purpose: MessageKind,
         request: &RequestMeta,
     ) -> Result<(OneTimeToken, User), CoreError> {
+        self.throttle.admit(request, None)?;
         let token = token.trim();
         if token.is_empty() || token.len() > 128 {
             return Err(invalid());

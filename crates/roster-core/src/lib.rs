@@ -30,6 +30,7 @@ pub mod schema;
 pub mod secrets;
 mod sessions;
 pub mod store;
+pub mod throttle;
 pub mod token;
 mod validate;
 pub mod workstations;

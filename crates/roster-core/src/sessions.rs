@@ -78,6 +78,7 @@ impl Directory {
         if password.len() > crate::password::MAX_BYTES || login.len() > 512 {
             return Err(CoreError::Unauthenticated);
         }
+        self.throttle.admit(request, Some(&format!("{tenant}/{}", crate::names::login_key(login))))?;
         // Text with NUL matches no stored name (PostgreSQL cannot even hold it); take the unknown-user path.
         let tenant = if tenant.contains('\0') || login.contains('\0') {
             None
@@ -273,6 +274,9 @@ impl Directory {
         secret: &str,
         request: &RequestMeta,
     ) -> Result<TokenPair, CoreError> {
+        // A machine client signs in often and proves a secret nobody guesses: its address is
+        // limited, not its account.
+        self.throttle.admit(request, None)?;
         let id = Uuid::parse_str(client_id.trim()).map_err(|_| CoreError::Unauthenticated)?;
         if secret.is_empty() || secret.len() > apikey::MAX_LEN {
             return Err(CoreError::Unauthenticated);
@@ -365,6 +369,7 @@ impl Directory {
     /// Trades a refresh token for new tokens; the old refresh token stops working. Presenting
     /// an already used one revokes the session, since someone else holds a copy.
     pub async fn refresh(&self, refresh_token: &str, request: &RequestMeta) -> Result<TokenPair, CoreError> {
+        self.throttle.admit(request, None)?;
         if refresh_token.is_empty() || refresh_token.len() > apikey::MAX_LEN {
             return Err(CoreError::Unauthenticated);
         }

@@ -17,7 +17,7 @@ mod scim;
 mod slc_hub;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::http::{header, HeaderName, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -159,6 +159,7 @@ pub fn app(directory: Directory, config: &HttpConfig) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::map_response(retry_after))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             native::ApiError::new(
@@ -188,6 +189,15 @@ async fn method_not_allowed() -> native::ApiError {
         "route.method_not_allowed",
         "this route does not take that method",
     )
+}
+
+/// Every 429 says when to come back: the native API says exactly; a dialect, whose error
+/// shape has no room for it, says a minute, by when every bucket has refilled.
+async fn retry_after(mut resp: Response) -> Response {
+    if resp.status() == StatusCode::TOO_MANY_REQUESTS && !resp.headers().contains_key(header::RETRY_AFTER) {
+        resp.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+    }
+    resp
 }
 
 /// Counts requests by route and status and times them; the route is the matched pattern, so

@@ -80,6 +80,10 @@ impl TestServer {
             bootstrap_api_key: Some(Secret(ADMIN_KEY.to_owned())),
             mail_poll_ms: 50,
             mail_retry_base: 1,
+            // Tests sign in from one address far more often than people do; the buckets are
+            // tested with their own settings (tests/api/throttle.rs).
+            public_requests_per_minute_per_address: 0,
+            public_requests_per_minute_per_account: 0,
             ..Config::default()
         };
         adjust(&mut config);

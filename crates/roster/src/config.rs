@@ -104,6 +104,11 @@ pub struct Config {
     pub secret_key_file: Option<PathBuf>,
     /// How often linked groups are checked for a due scheduled sync, in seconds.
     pub directory_sync_poll: u64,
+    /// Requests per minute one client address may make to the routes anyone may call (sign-in,
+    /// token grants, password-reset requests, device challenges, link look-ups), and attempts
+    /// per minute for one account there; each is also the burst allowed. 0 turns a limit off.
+    pub public_requests_per_minute_per_address: u32,
+    pub public_requests_per_minute_per_account: u32,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -154,6 +159,8 @@ impl Default for Config {
             mail_poll_ms: 1000,
             secret_key_file: None,
             directory_sync_poll: 60,
+            public_requests_per_minute_per_address: 60,
+            public_requests_per_minute_per_account: 20,
         }
     }
 }
@@ -218,6 +225,14 @@ impl Config {
             access_ttl_seconds: self.access_token_ttl,
             refresh_ttl_seconds: self.refresh_token_ttl,
             subject_is_id: self.token_subject == TokenSubject::Id,
+        }
+    }
+
+    /// The buckets of the routes anyone may call.
+    pub fn throttle_settings(&self) -> roster_core::throttle::ThrottleSettings {
+        roster_core::throttle::ThrottleSettings {
+            per_address_per_minute: self.public_requests_per_minute_per_address,
+            per_account_per_minute: self.public_requests_per_minute_per_account,
         }
     }
 

@@ -51,6 +51,7 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
     Ok(Directory::new(store, Arc::new(hasher), Arc::new(tokens), settings)
         .with_read_events(config.read_events)
         .with_mail(config.mail_settings())
+        .with_throttle(config.throttle_settings())
         .with_directories(Arc::new(LdapConnector), secret_key))
 }
 

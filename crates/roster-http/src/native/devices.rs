@@ -108,9 +108,13 @@ pub async fn my_revoke(
 /// A challenge for a device credential to sign, valid for two minutes and usable once.
 #[utoipa::path(post, path = "/auth/device/challenge", security(()), tag = "auth", request_body = ChallengeRequest,
     responses((status = 200, description = "The challenge", body = ChallengeIssued), ProblemResponses))]
-pub async fn challenge(State(s): State<AppState>, Body(r): Body<ChallengeRequest>) -> Result<Response, ApiError> {
+pub async fn challenge(
+    State(s): State<AppState>,
+    Meta(meta): Meta,
+    Body(r): Body<ChallengeRequest>,
+) -> Result<Response, ApiError> {
     let tenant = r.tenant.as_deref().unwrap_or(roster_core::directory::DEFAULT_TENANT);
-    let c = s.directory.device_challenge(tenant, r.credential_id).await?;
+    let c = s.directory.device_challenge(tenant, r.credential_id, &meta).await?;
     let expires_in = roster_core::devices::CHALLENGE_TTL_SECONDS;
     Ok(axum::Json(ChallengeIssued { challenge_id: c.id, challenge: c.text, expires_in }).into_response())
 }

@@ -119,11 +119,12 @@ pub async fn request_reset(
     Meta(meta): Meta,
     Body(r): Body<PasswordResetRequest>,
 ) -> Result<Response, ApiError> {
-    let tenant = r.tenant.unwrap_or_else(|| roster_core::directory::DEFAULT_TENANT.to_owned());
+    let tenant = r.tenant.as_deref().unwrap_or(roster_core::directory::DEFAULT_TENANT);
+    let work = s.directory.request_password_reset(tenant, &r.username, &meta)?;
     match RESETS_IN_FLIGHT.try_acquire() {
         Ok(permit) => {
             tokio::spawn(async move {
-                if let Err(e) = s.directory.request_password_reset(&tenant, &r.username, &meta).await {
+                if let Err(e) = work.await {
                     tracing::warn!(error = %e, "a password-reset request failed");
                 }
                 drop(permit);

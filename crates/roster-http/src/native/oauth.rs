@@ -75,6 +75,11 @@ impl From<CoreError> for OAuthError {
             CoreError::Busy => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "the server is busy; try again")
             }
+            CoreError::RateLimited { what, .. } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                format!("too many {what}; try again later"),
+            ),
             CoreError::Internal(m) => {
                 tracing::error!(cause = %m, "internal error");
                 Self::new(

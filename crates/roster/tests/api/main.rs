@@ -34,6 +34,7 @@ mod scim;
 mod secrets;
 mod slc_hub;
 mod tenancy;
+mod throttle;
 mod users;
 mod users_list;
 
