@@ -237,6 +237,10 @@ pub trait Sealer: Send + Sync + 'static {
     fn seal(&self, plain: &[u8], context: &[u8]) -> Vec<u8>;
     /// Fails when the secret was sealed with another key or for another record.
     fn open(&self, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, String>;
+    /// Whether the value was sealed with the key that seals now (a rotation re-seals the rest).
+    fn sealed_by_current(&self, _sealed: &[u8]) -> bool {
+        true
+    }
 }
 
 /// The link between a Roster group and a directory group.
@@ -369,7 +373,7 @@ fn check_password(password: &str) -> Result<(), CoreError> {
 }
 
 /// What a sealed bind password is bound to: its tenant and connection.
-fn seal_context(tenant: Uuid, id: Uuid) -> Vec<u8> {
+pub(crate) fn seal_context(tenant: Uuid, id: Uuid) -> Vec<u8> {
     [b"roster directory bind password".as_slice(), tenant.as_bytes(), id.as_bytes()].concat()
 }
 

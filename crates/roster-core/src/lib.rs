@@ -27,6 +27,7 @@ pub mod page;
 pub mod password;
 pub mod roles;
 pub mod schema;
+pub mod sealing;
 pub mod secrets;
 mod sessions;
 pub mod store;

@@ -243,10 +243,10 @@ pub struct MailShare {
 
 /// How a sealed body is stored in the outbox: this prefix, then the sealed bytes in base64url.
 /// A body without it was written in the clear (by an older version) and is sent as it is.
-const SEALED_BODY: &str = "sealed:v1:";
+pub(crate) const SEALED_BODY: &str = "sealed:v1:";
 
 /// What a body is sealed for: its message and part, so no sealed body opens as another.
-fn body_context(id: Uuid, part: &str) -> Vec<u8> {
+pub(crate) fn body_context(id: Uuid, part: &str) -> Vec<u8> {
     format!("roster outbox {id} {part}").into_bytes()
 }
 

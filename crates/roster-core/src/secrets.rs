@@ -51,7 +51,7 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-fn seal_context(tenant: Uuid, id: Uuid) -> Vec<u8> {
+pub(crate) fn seal_context(tenant: Uuid, id: Uuid) -> Vec<u8> {
     [b"roster secret value".as_slice(), tenant.as_bytes(), id.as_bytes()].concat()
 }
 

@@ -46,6 +46,37 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// Where a sealed value is kept, for re-sealing it under a new secret key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealedKind {
+    BindPassword,
+    SecretValue,
+    SigningKey,
+    /// A queued message's text or HTML body (`sealed:v1:` and base64url, as text).
+    OutboxText,
+    OutboxHtml,
+}
+
+impl SealedKind {
+    pub const ALL: [SealedKind; 5] = [
+        SealedKind::BindPassword,
+        SealedKind::SecretValue,
+        SealedKind::SigningKey,
+        SealedKind::OutboxText,
+        SealedKind::OutboxHtml,
+    ];
+}
+
+/// One sealed value as stored, and the record it is sealed for: its tenant (nil for signing
+/// keys) and its id (a signing key's kid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedValue {
+    pub kind: SealedKind,
+    pub tenant: Uuid,
+    pub record: String,
+    pub value: Vec<u8>,
+}
+
 /// Connection pool figures.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PoolStats {
@@ -221,6 +252,11 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_signing_key(&self, key: &SigningKey) -> StoreResult<()>;
     /// Replaces a key's stored private half (sealing one written before keys were sealed).
     async fn reseal_signing_key(&self, kid: &str, private_key: &[u8]) -> StoreResult<()>;
+    /// Every stored sealed value of a kind (of every tenant; outbox bodies of undelivered
+    /// messages only).
+    async fn sealed_values(&self, kind: SealedKind) -> StoreResult<Vec<SealedValue>>;
+    /// Replaces a sealed value with `new` if it is still the one read (false: it changed since).
+    async fn replace_sealed(&self, value: &SealedValue, new: &[u8]) -> StoreResult<bool>;
     /// Marks every live key but `keep` retired: they verify but no longer sign.
     async fn retire_signing_keys(&self, keep: &str, at: Time) -> StoreResult<u64>;
     /// Removes keys retired before `before`; tokens they signed stop verifying.

@@ -71,6 +71,12 @@ impl Default for TokenSettings {
     }
 }
 
+/// What a signing key's private half is sealed for: its own key id, so one key's sealed half
+/// cannot stand in for another's.
+pub fn signing_key_context(kid: &str) -> Vec<u8> {
+    format!("roster signing key {kid}").into_bytes()
+}
+
 /// A key the server signs with, as stored. The private key never leaves the store and the signer.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningKey {

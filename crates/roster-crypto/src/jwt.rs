@@ -47,12 +47,6 @@ fn internal(e: impl std::fmt::Display) -> CoreError {
     CoreError::Internal(format!("token keys: {e}"))
 }
 
-/// What a private key is sealed for: its own key id, so one key's sealed half cannot stand in
-/// for another's.
-fn seal_context(kid: &str) -> Vec<u8> {
-    format!("roster signing key {kid}").into_bytes()
-}
-
 /// A stored private half that is PKCS#8 DER as it is (a key written before keys were sealed):
 /// DER starts with a SEQUENCE tag, a sealed value with its format version.
 fn is_plain_der(stored: &[u8]) -> bool {
@@ -64,7 +58,9 @@ fn private_der(key: &SigningKey, sealer: &dyn Sealer) -> Result<Vec<u8>, CoreErr
     if is_plain_der(&key.private_key) {
         return Ok(key.private_key.clone());
     }
-    sealer.open(&key.private_key, &seal_context(&key.kid)).map_err(|e| internal(format!("key {}: {e}", key.kid)))
+    sealer
+        .open(&key.private_key, &roster_core::token::signing_key_context(&key.kid))
+        .map_err(|e| internal(format!("key {}: {e}", key.kid)))
 }
 
 /// A new P-256 key: PKCS#8 DER of the private half sealed under `sealer`, and the public half
@@ -80,7 +76,7 @@ pub fn generate_key(sealer: &dyn Sealer) -> Result<SigningKey, CoreError> {
     let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
     let jwk =
         serde_json::json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "use": "sig", "alg": ALGORITHM});
-    let private_key = sealer.seal(der.as_bytes(), &seal_context(&kid));
+    let private_key = sealer.seal(der.as_bytes(), &roster_core::token::signing_key_context(&kid));
     Ok(SigningKey {
         kid,
         algorithm: ALGORITHM.into(),
@@ -126,7 +122,7 @@ impl JwtService {
     ) -> Result<JwtService, CoreError> {
         let mut stored = store.signing_keys().await?;
         for key in stored.iter().filter(|k| is_plain_der(&k.private_key)) {
-            let sealed = sealer.seal(&key.private_key, &seal_context(&key.kid));
+            let sealed = sealer.seal(&key.private_key, &roster_core::token::signing_key_context(&key.kid));
             store.reseal_signing_key(&key.kid, &sealed).await?;
         }
         if !stored.iter().any(|k| k.algorithm == ALGORITHM && k.retired.is_none()) {

@@ -11,6 +11,7 @@ mod import;
 mod mail;
 mod organisation;
 mod query;
+mod sealing;
 mod secrets;
 mod tables;
 
@@ -30,8 +31,8 @@ use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
 use roster_core::secrets::Secret;
 use roster_core::store::{
-    Departure, ExpectedVersion, Guard, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats, Store,
-    StoreError, StoreResult,
+    Departure, ExpectedVersion, Guard, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats, SealedKind,
+    SealedValue, Store, StoreError, StoreResult,
 };
 use roster_core::token::{Refresh, Session, SigningKey};
 use roster_core::workstations::Smartcard;
@@ -586,6 +587,14 @@ impl Store for SqlStore {
             .and_where(Expr::col(SigningKeys::Kid).eq(kid))
             .to_owned();
         self.write(&stmt).await.map(drop)
+    }
+
+    async fn sealed_values(&self, kind: SealedKind) -> StoreResult<Vec<SealedValue>> {
+        sealing::values(self, kind).await
+    }
+
+    async fn replace_sealed(&self, value: &SealedValue, new: &[u8]) -> StoreResult<bool> {
+        sealing::replace(self, value, new).await
     }
 
     async fn retire_signing_keys(&self, keep: &str, at: Time) -> StoreResult<u64> {

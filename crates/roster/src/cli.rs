@@ -62,6 +62,10 @@ pub enum Command {
     /// The keys that sign access tokens (shared by every tenant and every process).
     #[command(subcommand)]
     SigningKey(SigningKeyCmd),
+    /// The secret key file that seals stored secrets (bind passwords, shared secrets, signing
+    /// keys, queued mail): rotating it while servers run.
+    #[command(subcommand)]
+    SecretKey(SecretKeyCmd),
     /// The audit trail of a tenant, as NDJSON.
     #[command(subcommand)]
     Events(EventsCmd),
@@ -225,6 +229,17 @@ pub enum SigningKeyCmd {
         #[arg(long, default_value_t = 24)]
         retired_hours: u32,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretKeyCmd {
+    /// Put a new sealing key first in the key file and re-seal every stored secret under it;
+    /// the earlier keys still open. Running servers that read the same file seal with the new
+    /// key within ten seconds. Copy the file to every server that does not read this one.
+    Rotate,
+    /// Re-seal what is still under an earlier key, then drop the earlier keys from the file;
+    /// refused while anything stays sealed under one of them.
+    Prune,
 }
 
 #[derive(Debug, Subcommand)]
@@ -524,6 +539,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             print_json(&out)
         }
         Command::SigningKey(cmd) => signing_keys(&config, cmd).await,
+        Command::SecretKey(cmd) => secret_keys(&config, cmd).await,
         Command::Events(cmd) => events(&config, cmd).await,
         Command::Directory(cmd) => directories(&config, cmd).await,
         Command::Apikey(cmd) => {
@@ -625,6 +641,35 @@ async fn directories(config: &Config, cmd: DirectoryCmd) -> Result<(), Error> {
             print_json(&report)
         }
         DirectoryCmd::Sync { t, group } => print_json(&dir.sync_group(&caller(&dir, &t.tenant).await?, group).await?),
+    }
+}
+
+async fn secret_keys(config: &Config, cmd: SecretKeyCmd) -> Result<(), Error> {
+    let file = crate::secret_key_file(config);
+    match cmd {
+        SecretKeyCmd::Rotate => {
+            let ring = roster_crypto::SecretKey::rotate_file(&file).map_err(Error::Other)?;
+            let report = crate::open(config).await?.reseal_all().await?;
+            eprintln!(
+                "new sealing key {}; earlier keys {} still open; `roster secret-key prune` drops them once servers have moved over",
+                ring.id(),
+                ring.previous_ids().join(", ")
+            );
+            print_json(&report)
+        }
+        SecretKeyCmd::Prune => {
+            let dir = crate::open(config).await?;
+            let report = dir.reseal_all().await?;
+            if report.left > 0 {
+                return Err(Error::Other(format!(
+                    "{} sealed values are not under the sealing key yet (see the log); nothing was pruned",
+                    report.left
+                )));
+            }
+            let dropped = roster_crypto::SecretKey::prune_file(&file).map_err(Error::Other)?;
+            eprintln!("dropped {dropped} earlier keys from {}", file.display());
+            print_json(&report)
+        }
     }
 }
 

@@ -58,8 +58,12 @@ pub async fn open(config: &Config) -> Result<Directory, Error> {
 /// The server's secret key (made on first use), which seals bind passwords, shared secrets and
 /// the private halves of signing keys.
 pub fn secret_key(config: &Config) -> Result<SecretKey, Error> {
-    let key_file = config.secret_key_file.clone().unwrap_or_else(|| config.data_dir.join("secret.key"));
-    SecretKey::load_or_create(&key_file).map_err(Error::Other)
+    SecretKey::load_or_create(&secret_key_file(config)).map_err(Error::Other)
+}
+
+/// Where the secret key file is.
+pub fn secret_key_file(config: &Config) -> std::path::PathBuf {
+    config.secret_key_file.clone().unwrap_or_else(|| config.data_dir.join("secret.key"))
 }
 
 /// Runs the scheduled syncs of directory-backed groups as they fall due. Every process of a

@@ -3,6 +3,30 @@
 use crate::*;
 use std::process::{Command, Stdio};
 
+/// `roster serve` on a data dir and port, with a bootstrap key when given; output discarded
+/// unless the caller says otherwise.
+fn serve(data_dir: &std::path::Path, port: u16, key: Option<&str>) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roster"));
+    c.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("ROSTER_DATA_DIR", data_dir)
+        .env_remove("ROSTER_DATABASE_URL")
+        .env("ROSTER_LOG_LEVEL", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    match key {
+        Some(k) => c.env("ROSTER_BOOTSTRAP_API_KEY", k),
+        None => c.env_remove("ROSTER_BOOTSTRAP_API_KEY"),
+    };
+    c
+}
+
+/// A fresh data dir and a free port of 127.0.0.1.
+fn fresh_place(prefix: &str) -> (std::path::PathBuf, u16) {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (dir, l.local_addr().unwrap().port())
+}
+
 fn roster(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_roster"))
         .args(args)
@@ -21,19 +45,11 @@ fn roster(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
 
 #[tokio::test]
 async fn operator_commands_and_first_start() {
-    let dir = std::env::temp_dir().join(format!("roster-cli-{}", uuid::Uuid::new_v4().simple()));
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let (dir, port) = fresh_place("roster-cli");
     let listen = format!("127.0.0.1:{port}");
-    let server = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .args(["serve", "--listen", &listen])
-        .env("ROSTER_DATA_DIR", &dir)
-        .env_remove("ROSTER_DATABASE_URL")
-        .env_remove("ROSTER_BOOTSTRAP_API_KEY")
+    let server = serve(&dir, port, None)
         .env("ROSTER_LOG_FORMAT", "json")
-        .stdout(Stdio::null())
+        .env("ROSTER_LOG_LEVEL", "info")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -129,4 +145,69 @@ fn openapi_command_prints_the_served_document() {
     assert!(ok);
     let printed: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(printed, serde_json::to_value(roster_http::openapi()).unwrap());
+}
+
+#[tokio::test]
+async fn the_secret_key_rotates_while_the_server_runs() {
+    let (dir, port) = fresh_place("roster-rotate");
+    let base = format!("http://127.0.0.1:{port}");
+    let key = "roster_rotation_test_key_0123456789abcdef";
+    let mut server = serve(&dir, port, Some(key)).spawn().unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let post = |path: &str, body: Value| client.post(format!("{base}{path}")).bearer_auth(key).json(&body).send();
+    let ann = expect(post("/api/v1/users", json!({"user_name": "ann"})).await.unwrap(), 201).await;
+    let secret = post("/api/v1/secrets", json!({"name": "db", "value": "hunter2", "owners": [ann["id"]]}));
+    let secret = expect(secret.await.unwrap(), 201).await["id"].as_str().unwrap().to_owned();
+    // Only owners read a value: ann signs in (her token outlives the rotation).
+    let ann_id = ann["id"].as_str().unwrap();
+    let set = post(&format!("/api/v1/users/{ann_id}/password"), json!({"password": PASSWORD}));
+    assert_eq!(set.await.unwrap().status(), 204);
+    let signed =
+        client.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": "ann", "password": PASSWORD}));
+    let token = expect(signed.send().await.unwrap(), 200).await["access_token"].as_str().unwrap().to_owned();
+    let read = || client.get(format!("{base}/api/v1/secrets/{secret}/value")).bearer_auth(&token).send();
+    assert_eq!(expect(read().await.unwrap(), 200).await["value"], "hunter2");
+
+    // Rotate: a second key comes first, and the secret and the signing key are sealed under it.
+    let key_file = dir.join("secret.key");
+    let before = std::fs::read_to_string(&key_file).unwrap();
+    let (ok, out, err) = roster(&dir, &["secret-key", "rotate"]);
+    assert!(ok, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((report["resealed"].as_u64(), report["left"].as_u64()), (Some(2), Some(0)), "{report}");
+    let lines: Vec<String> = std::fs::read_to_string(&key_file).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1], before.trim(), "the earlier key still opens");
+    // The running server, which read only the earlier key, rereads the file and opens it.
+    assert_eq!(expect(read().await.unwrap(), 200).await["value"], "hunter2");
+    // Again: nothing left under an earlier key; prune drops it, and everything still opens.
+    let (ok, out, err) = roster(&dir, &["secret-key", "prune"]);
+    assert!(ok && err.contains("dropped 1"), "{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["resealed"], 0);
+    let lines: Vec<String> = std::fs::read_to_string(&key_file).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(lines, [lines[0].clone()]);
+    assert_ne!(lines[0], before.trim());
+    assert_eq!(expect(read().await.unwrap(), 200).await["value"], "hunter2");
+    // A server started afresh on the pruned file signs tokens and opens the secret.
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut server = serve(&dir, port, Some(key)).spawn().unwrap();
+    let mut value = None;
+    for _ in 0..100 {
+        if let Ok(r) = read().await {
+            value = Some(expect(r, 200).await["value"].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(value, Some(json!("hunter2")));
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -104,3 +104,33 @@ both!(owners_read_values_and_sole_owners_stay, |srv: &TestServer| async move {
         "{actions:?}"
     );
 });
+
+both!(sealed_values_are_listed_and_replaced_only_if_unchanged, |srv: &TestServer| async move {
+    use roster_core::store::SealedKind;
+    let ann = person(srv, "ann").await;
+    let made = srv.post("/api/v1/secrets", &json!({"name": "db", "value": "hunter2", "owners": [ann]})).await;
+    let id = expect(made, 201).await["id"].as_str().unwrap().to_owned();
+    expect(srv.post("/api/v1/invitations", &json!({"email": "queued@example.com"})).await, 201).await;
+    let store = srv.directory.store();
+    let values = store.sealed_values(SealedKind::SecretValue).await.unwrap();
+    assert_eq!(values.len(), 1);
+    assert_eq!(values[0].record, id);
+    assert_eq!(store.sealed_values(SealedKind::SigningKey).await.unwrap().len(), 1);
+    for kind in SealedKind::ALL {
+        for v in store.sealed_values(kind).await.unwrap() {
+            assert!(!String::from_utf8_lossy(&v.value).contains("hunter2"), "{kind:?}");
+        }
+    }
+    // A compare-and-swap: the value read is replaced once; a stale read replaces nothing.
+    let v = &values[0];
+    assert!(store.replace_sealed(v, &v.value).await.unwrap());
+    let stale = roster_core::store::SealedValue { value: b"not what is stored".to_vec(), ..v.clone() };
+    assert!(!store.replace_sealed(&stale, b"x").await.unwrap());
+    // Re-sealing under the same key finds everything current and changes nothing.
+    let report = srv.directory.reseal_all().await.unwrap();
+    assert_eq!((report.resealed, report.left), (0, 0), "{report:?}");
+    assert!(report.current >= 2, "{report:?}");
+    let token = token(srv, "ann").await;
+    let r = srv.client.get(srv.url(&format!("/api/v1/secrets/{id}/value"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(expect(r, 200).await["value"], "hunter2");
+});
