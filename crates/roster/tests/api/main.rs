@@ -14,6 +14,7 @@ mod devices;
 mod directories;
 mod escalation;
 mod events;
+mod faces;
 mod groups;
 mod impersonation;
 mod import;
