@@ -167,7 +167,11 @@ class Roster:
             except OSError:
                 pass
             time.sleep(0.1)
-        raise SystemExit(f"roster ({name}) did not start; see its log")
+        self.log.flush()
+        with open(os.path.join(WORK, f"roster-{name}.log"), "rb") as f:
+            tail = f.read().decode(errors="replace").splitlines()[-20:]
+        status = self.proc.poll()
+        raise SystemExit(f"roster ({name}) did not start (exit status {status}); its log ends:\n" + "\n".join(tail))
 
     def call(self, method, path, body=None, token=KEY):
         return roster_client.call(self.base, method, path, body, token)

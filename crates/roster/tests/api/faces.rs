@@ -262,8 +262,7 @@ both!(every_route_of_every_face_against_every_caller, |srv: &TestServer| async m
     srv.directory.create_tenant("other").await.unwrap();
     let other_op = srv.directory.operator("other").await.unwrap();
     let other_key = long_key(other_op.clone()).await;
-    let other_user = srv
-        .directory
+    srv.directory
         .create_user(
             &other_op,
             roster_core::model::UserSpec {
@@ -274,7 +273,6 @@ both!(every_route_of_every_face_against_every_caller, |srv: &TestServer| async m
         )
         .await
         .unwrap();
-    let _ = other_user;
 
     let bearer = |b: &str| Credential { bearer: Some(b.to_owned()), cookie: None };
     let mut checked = 0;
