@@ -153,7 +153,10 @@ class Roster:
                    ROSTER_DATA_DIR=data_dir, ROSTER_LOG_LEVEL="info", ROSTER_SMTP_HOST="127.0.0.1",
                    ROSTER_SMTP_PORT=str(smtp_port), ROSTER_SMTP_TLS="none", ROSTER_SMTP_TIMEOUT="5",
                    ROSTER_MAIL_POLL_MS="100", ROSTER_MAIL_RETRY_BASE="1", ROSTER_MAIL_FROM="Roster <roster@example.com>",
-                   ROSTER_PUBLIC_URL=f"http://127.0.0.1:{self.port}")
+                   ROSTER_PUBLIC_URL=f"http://127.0.0.1:{self.port}",
+                   # Processes sharing a database share the secret key file, as a deployment must:
+                   # it seals the signing keys they all sign with.
+                   ROSTER_SECRET_KEY_FILE=os.path.join(WORK, "secret.key"))
         env.update(extra or {})
         if DATABASE_URL:
             env["ROSTER_DATABASE_URL"] = DATABASE_URL
