@@ -142,9 +142,45 @@ impl Directory {
     pub async fn create_user_with_password(
         &self,
         caller: &Caller,
+        spec: crate::model::UserSpec,
+        password: &str,
+        must_change: bool,
+    ) -> Result<User, CoreError> {
+        self.create_password_user(caller, spec, password, must_change, None).await
+    }
+
+    /// [`Directory::create_user_with_password`], made a direct member of a group in the same
+    /// transaction: all of it or none. Membership is a grant, so the caller must be able to
+    /// give everything the group confers, and the group must keep its own members (not a
+    /// system group, not one following a directory group); both are known before anything is
+    /// written.
+    pub async fn create_user_in_group(
+        &self,
+        caller: &Caller,
+        spec: crate::model::UserSpec,
+        password: &str,
+        group: Uuid,
+    ) -> Result<User, CoreError> {
+        let g = self.group(caller, group).await?;
+        self.authorize(caller, Action::ChangeGroupPowers(Permission::GroupsWrite, group)).await?;
+        if g.deleted.is_some() {
+            return Err(CoreError::Conflict("the group is deleted; restore it before adding members".into()));
+        }
+        if g.system || g.source.is_some() {
+            return Err(CoreError::Conflict(
+                "users are made only in a group that keeps its own members: not a system group, not one that follows a directory group".into(),
+            ));
+        }
+        self.create_password_user(caller, spec, password, false, Some(&g)).await
+    }
+
+    async fn create_password_user(
+        &self,
+        caller: &Caller,
         mut spec: crate::model::UserSpec,
         password: &str,
         must_change: bool,
+        group: Option<&crate::model::Group>,
     ) -> Result<User, CoreError> {
         self.authorize(caller, Action::Use(Permission::UsersWrite)).await?;
         self.authorize(caller, Action::Use(Permission::CredentialsWrite)).await?;
@@ -181,10 +217,14 @@ impl Directory {
                 device: None,
             },
         );
-        Ok(self
-            .store
-            .insert_user_with_password(caller.tenant_id, id, &spec, (&hash, must_change), now, [&created, &credential])
-            .await?)
+        let joined = group.map(|g| {
+            let member = crate::model::MemberRef { kind: crate::model::PrincipalKind::User, id };
+            crate::directory::membership_event(caller, g, member, "ADD")
+        });
+        let events: Vec<&crate::events::Event> =
+            [Some(&created), Some(&credential), joined.as_ref()].into_iter().flatten().collect();
+        let first = crate::store::FirstPassword { hash: &hash, must_change, group: group.map(|g| g.id) };
+        Ok(self.store.insert_user_with_password(caller.tenant_id, id, &spec, first, now, &events).await?)
     }
 
     /// Sets another user's password after checking it against the policy and history.

@@ -156,6 +156,15 @@ pub struct Guard {
     pub keep_holder: Option<&'static str>,
 }
 
+/// What a user made with a password starts with besides its attributes.
+pub struct FirstPassword<'a> {
+    pub hash: &'a str,
+    /// The user must choose another at its first sign-in.
+    pub must_change: bool,
+    /// A group the user is made a direct member of.
+    pub group: Option<Uuid>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Answers when the database is reachable.
@@ -292,15 +301,17 @@ pub trait Store: Send + Sync + 'static {
         dispatch: Option<&Dispatch>,
         event: &Event,
     ) -> StoreResult<User>;
-    /// Inserts a user with its first password hash, and both events, in one transaction.
+    /// Inserts a user with its first password hash and its events, in one transaction; with a
+    /// group, also as a direct member of it (taking the tenant's edge lock first, as every edge
+    /// change does).
     async fn insert_user_with_password(
         &self,
         tenant: Uuid,
         id: Uuid,
         spec: &UserSpec,
-        password: (&str, bool),
+        first: FirstPassword<'_>,
         at: Time,
-        events: [&Event; 2],
+        events: &[&Event],
     ) -> StoreResult<User>;
     async fn user(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<User>>;
     /// A user's credentials (current password, live device keys, client secret) in created

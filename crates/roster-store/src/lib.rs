@@ -31,8 +31,8 @@ use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
 use roster_core::secrets::Secret;
 use roster_core::store::{
-    Departure, ExpectedVersion, Guard, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats, SealedKind,
-    SealedValue, Store, StoreError, StoreResult,
+    Departure, ExpectedVersion, FirstPassword, Guard, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats,
+    SealedKind, SealedValue, Store, StoreError, StoreResult,
 };
 use roster_core::token::{Refresh, Session, SigningKey};
 use roster_core::workstations::Smartcard;
@@ -1001,12 +1001,15 @@ impl Store for SqlStore {
         tenant: Uuid,
         id: Uuid,
         spec: &UserSpec,
-        (hash, must_change): (&str, bool),
+        FirstPassword { hash, must_change, group }: FirstPassword<'_>,
         at: Time,
-        events: [&Event; 2],
+        events: &[&Event],
     ) -> StoreResult<User> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
+        if group.is_some() {
+            lock_edges(&mut x, tenant).await?;
+        }
         let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
         insert_user_row(&mut x, tenant, (id, number), spec, at, None).await?;
         let changed = Query::update()
@@ -1018,6 +1021,10 @@ impl Store for SqlStore {
             .to_owned();
         let row = x.fetch_optional(&changed).await?.ok_or(StoreError::NotFound("user"))?;
         mail::write_password(&mut x, tenant, id, hash, 0, at).await?;
+        if let Some(group) = group {
+            add_edge(&mut x, tenant, group, MemberRef { kind: PrincipalKind::User, id }, at).await?;
+            touch_group(&mut x, tenant, group, None, at).await?;
+        }
         let user = tables::user(&row)?;
         for event in events {
             insert_event(&mut x, event).await?;

@@ -197,13 +197,9 @@ pub async fn create_in(
 ) -> Result<Response, BtError> {
     let d = &s.directory;
     let g = numbered(d, &caller, &id).await?;
-    if g.source.is_some() || g.system {
-        return Err(BtError::bad_request("Users can be made only in a BeyondInsight user group"));
-    }
     let body = users::object(&body)?;
     let (spec, password) = users::local_user(&body)?;
-    let user = d.create_user_with_password(&caller, spec, &password, false).await?;
-    d.add_member(&caller, g.id, MemberRef { kind: PrincipalKind::User, id: user.id }).await?;
+    let user = d.create_user_in_group(&caller, spec, &password, g.id).await?;
     let shown: BtUser = users::shown(d, &user).await?;
     Ok((StatusCode::CREATED, axum::Json(shown)).into_response())
 }
