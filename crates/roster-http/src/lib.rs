@@ -13,6 +13,7 @@ mod need;
 mod ops;
 mod pages;
 mod permissions;
+mod routes;
 mod scim;
 mod slc_hub;
 
@@ -30,6 +31,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+
+pub use routes::served_paths;
 
 /// "user" → "User": a core noun at the start of a dialect's sentence.
 pub(crate) fn capitalised(word: &str) -> String {

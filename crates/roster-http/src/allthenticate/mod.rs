@@ -16,8 +16,9 @@ use crate::AppState;
 use axum::routing::{get, post};
 use axum::Router;
 
-fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of the face.
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::default()
         .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/modifyallusernames", post(users::set_computer_user_names))
         .route("/modifyrank", post(users::set_rank))
@@ -27,8 +28,10 @@ fn router() -> Router<AppState> {
         .route("/togglesuspension", post(users::toggle_suspension))
         .route("/user", get(users::get).delete(users::delete))
         .route("/invites", get(listing::invites).put(invites::create).post(invites::resend))
-        .fallback(errors::not_found)
-        .method_not_allowed_fallback(errors::method_not_allowed)
+}
+
+fn router() -> Router<AppState> {
+    routes().router.fallback(errors::not_found).method_not_allowed_fallback(errors::method_not_allowed)
 }
 
 /// The dialect as a router to nest at `/compat/allthenticate`.

@@ -27,14 +27,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     }
 }
 
-fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of the face.
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::default()
         .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/v1/manage/users", post(users::create))
         .route("/v1/manage/recover-user", post(users::recover))
         .route("/v1/events", get(events::list))
-        .fallback(errors::not_found)
-        .method_not_allowed_fallback(errors::method_not_allowed)
+}
+
+fn router() -> Router<AppState> {
+    routes().router.fallback(errors::not_found).method_not_allowed_fallback(errors::method_not_allowed)
 }
 
 /// The dialect as a router to nest at `/compat/beyond-identity`.

@@ -39,8 +39,9 @@ fn path_number(id: &str) -> Result<i64, BtError> {
 /// Where the dialect's routes live, below its mount point, in lower case.
 const BASE: &str = "/beyondtrust/api/public/v3";
 
-fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of the face.
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::default()
         .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route(&format!("{BASE}/auth/signappin"), post(auth::sign_app_in))
         .route(&format!("{BASE}/auth/connect/token"), post(auth::connect_token))
@@ -54,7 +55,10 @@ fn router() -> Router<AppState> {
         .route(&format!("{BASE}/usergroups"), get(groups::list).post(groups::create).delete(groups::delete_named))
         .route(&format!("{BASE}/usergroups/{{id}}"), get(groups::get).delete(groups::delete))
         .route(&format!("{BASE}/usergroups/{{id}}/users"), get(groups::users_of).post(groups::create_in))
-        .fallback(errors::not_found)
+}
+
+fn router() -> Router<AppState> {
+    routes().router.fallback(errors::not_found)
 }
 
 /// The vendor's server matches paths without regard to case: the path is lowered before routing

@@ -53,22 +53,25 @@ fn page_limit(location: &'static str, value: Option<serde_json::Value>) -> Resul
 }
 
 /// The users routes, mounted under both prefixes.
-fn users_routes() -> Router<AppState> {
-    Router::new()
+fn users_routes() -> crate::routes::Routes {
+    crate::routes::Routes::default()
         .route("/users", get(users::list).post(users::create))
         .route("/users/search", post(users::search))
         .route("/users/{id}", get(users::get).put(users::update).delete(users::delete))
         .route("/users/{id}/credentials", get(users::credentials))
 }
 
-fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of the face.
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::default()
         .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/oauth/token", post(auth::token))
         .nest("/core/v1", users_routes())
         .nest("/v1", users_routes())
-        .fallback(errors::not_found)
-        .method_not_allowed_fallback(errors::method_not_allowed)
+}
+
+fn router() -> Router<AppState> {
+    routes().router.fallback(errors::not_found).method_not_allowed_fallback(errors::method_not_allowed)
 }
 
 /// The dialect as a router to nest at `/compat/mattr`.

@@ -375,8 +375,9 @@ async fn one_schema(State(s): State<AppState>, Path(id): Path<String>) -> Result
     Ok(scim_json(StatusCode::OK, &found.ok_or_else(|| ScimError::not_found("Schema", &id))?))
 }
 
-fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of the face.
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::default()
         .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/ServiceProviderConfig", get(service_provider_config))
         .route("/ResourceTypes", get(resource_types))
@@ -399,8 +400,10 @@ fn router() -> Router<AppState> {
         .route("/Bulk", post(bulk))
         // /Me is read-only here: a user is changed at /Users/{id}, by a caller allowed to.
         .route("/Me", get(me))
-        .fallback(errors::not_found)
-        .method_not_allowed_fallback(errors::method_not_allowed)
+}
+
+fn router() -> Router<AppState> {
+    routes().router.fallback(errors::not_found).method_not_allowed_fallback(errors::method_not_allowed)
 }
 
 /// Any other SCIM version under `/scim`: `invalidVers` (RFC 7644 section 3.13).

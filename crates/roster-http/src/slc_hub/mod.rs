@@ -79,8 +79,9 @@ impl FromRequest<AppState> for AnyJson {
     }
 }
 
-fn router() -> Router<AppState> {
-    Router::new()
+/// Every route of the face.
+pub(crate) fn routes() -> crate::routes::Routes {
+    crate::routes::Routes::default()
         .route("/openapi.json", crate::json_document(include_str!("openapi.json")))
         .route("/login", post(session::login))
         .route("/impersonate", post(session::impersonate))
@@ -104,8 +105,10 @@ fn router() -> Router<AppState> {
         .route("/password/change", post(passwords::change_by_name))
         .route("/password/validate", post(passwords::validate_new))
         .route("/users/{id}", get(users::get).put(user_edits::replace).patch(user_edits::patch))
-        .fallback(errors::not_found)
-        .method_not_allowed_fallback(errors::method_not_allowed)
+}
+
+fn router() -> Router<AppState> {
+    routes().router.fallback(errors::not_found).method_not_allowed_fallback(errors::method_not_allowed)
 }
 
 /// The dialect as a router to nest at `/compat/slc-hub`.
