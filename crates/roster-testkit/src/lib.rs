@@ -58,6 +58,25 @@ async fn fresh_schema(url: &str) -> String {
     format!("{url}{sep}options=-c%20search_path%3D{name}")
 }
 
+/// With `ROSTER_TEST_LOG_DIR` set, the servers a test process starts log at info into one file
+/// there (named after the process), so that the test command can check that no log of the whole
+/// suite holds a secret; otherwise they log nothing.
+fn log_to_file() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Some(dir) = std::env::var_os("ROSTER_TEST_LOG_DIR").map(PathBuf::from) else { return };
+        let exe = std::env::current_exe().ok().and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()));
+        let name = format!("{}-{}.log", exe.unwrap_or_else(|| "tests".into()), std::process::id());
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("test log directory: {e}"));
+        let file = std::fs::File::create(dir.join(name)).unwrap_or_else(|e| panic!("test log: {e}"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+    });
+}
+
 impl TestServer {
     /// Starts a server, or answers None for PostgreSQL when no test database is configured.
     pub async fn start(backend: Backend) -> Option<TestServer> {
@@ -87,6 +106,7 @@ impl TestServer {
             ..Config::default()
         };
         adjust(&mut config);
+        log_to_file();
         let running = roster::start(&config).await.unwrap_or_else(|e| panic!("server failed to start: {e}"));
         Some(TestServer {
             base: format!("http://{}", running.addr),
