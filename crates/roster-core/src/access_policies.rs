@@ -191,7 +191,7 @@ impl Directory {
     }
 
     /// The policy to assign (checked to exist in the tenant) and the change its event records.
-    async fn policy_change(
+    pub(crate) async fn policy_change(
         &self,
         caller: &Caller,
         before: Option<Uuid>,

@@ -188,24 +188,7 @@ impl Directory {
         crate::validate::user(&mut spec, None)?;
         let id = Uuid::now_v7();
         let now = model::now();
-        let provisional = User {
-            id,
-            tenant_id: caller.tenant_id,
-            number: 0,
-            spec: spec.clone(),
-            created: now,
-            modified: now,
-            deleted: None,
-            version: 1,
-            password_changed: None,
-            password_must_change: false,
-            failed_logons: 0,
-            locked_until: None,
-            invitation_expires: None,
-            access_policy: None,
-            activated: None,
-            email_confirmed: None,
-        };
+        let provisional = provisional_user(caller, id, &spec, now);
         let hash = self.checked_hash(&provisional, password).await?;
         let created = self.creation_event(caller, id, &spec);
         let credential = caller.event(
@@ -225,6 +208,54 @@ impl Directory {
             [Some(&created), Some(&credential), joined.as_ref()].into_iter().flatten().collect();
         let first = crate::store::FirstPassword { hash: &hash, must_change, group: group.map(|g| g.id) };
         Ok(self.store.insert_user_with_password(caller.tenant_id, id, &spec, first, now, &events).await?)
+    }
+
+    /// An application user with its first client secret and, if named, its access policy: one
+    /// transaction, so no client is left without a secret or outside its policy. The secret is
+    /// shown here once.
+    pub async fn create_application_user(
+        &self,
+        caller: &Caller,
+        mut spec: crate::model::UserSpec,
+        policy: Option<Uuid>,
+    ) -> Result<(User, String), CoreError> {
+        self.authorize(caller, Action::Use(Permission::UsersWrite)).await?;
+        self.authorize(caller, Action::Use(Permission::CredentialsWrite)).await?;
+        if policy.is_some() {
+            self.authorize(caller, Action::Use(Permission::PoliciesWrite)).await?;
+        }
+        spec.kind = crate::model::UserKind::Application;
+        crate::connectors::check_directory_edit(&crate::model::UserSpec::default(), &mut spec)?;
+        crate::validate::user(&mut spec, None)?;
+        if policy.is_some() && spec.guest {
+            return Err(crate::StoreError::Guest.into());
+        }
+        let (policy, changes) = self.policy_change(caller, None, policy).await?;
+        let id = Uuid::now_v7();
+        let now = model::now();
+        let provisional = provisional_user(caller, id, &spec, now);
+        let created = self.creation_event(caller, id, &spec);
+        let credential = caller.event(
+            EventType::CredentialChange,
+            EventData::CredentialChange {
+                user: (&provisional).into(),
+                credential: "client_secret",
+                action: "ROTATE",
+                device: None,
+            },
+        );
+        let assigned = policy.map(|_| {
+            caller.event(
+                EventType::UserChange,
+                EventData::UserChange { user: (&provisional).into(), action: "ASSIGN_ACCESS_POLICY", changes },
+            )
+        });
+        let events: Vec<&crate::events::Event> =
+            [Some(&created), Some(&credential), assigned.as_ref()].into_iter().flatten().collect();
+        let secret = crate::apikey::generate();
+        let first = crate::store::FirstSecret { hash: &crate::apikey::hash(&secret), access_policy: policy };
+        let user = self.store.insert_application_user(caller.tenant_id, id, &spec, first, now, &events).await?;
+        Ok((user, secret))
     }
 
     /// Sets another user's password after checking it against the policy and history.
@@ -298,5 +329,27 @@ impl Directory {
             return Err(refused());
         }
         self.write_password(caller, &user, new, false).await.map(|_| ())
+    }
+}
+
+/// The user a creation is about to write, for the events that name it before it exists.
+fn provisional_user(caller: &Caller, id: Uuid, spec: &crate::model::UserSpec, now: model::Time) -> User {
+    User {
+        id,
+        tenant_id: caller.tenant_id,
+        number: 0,
+        spec: spec.clone(),
+        created: now,
+        modified: now,
+        deleted: None,
+        version: 1,
+        password_changed: None,
+        password_must_change: false,
+        failed_logons: 0,
+        locked_until: None,
+        invitation_expires: None,
+        access_policy: None,
+        activated: None,
+        email_confirmed: None,
     }
 }

@@ -524,8 +524,16 @@ impl Directory {
         }
         let hash = apikey::hash(secret);
         let key = self.store.api_key_by_hash(&hash).await?.ok_or(CoreError::Unauthenticated)?;
+        if !apikey::hashes_equal(&key.hash, &hash) {
+            return Err(CoreError::Unauthenticated);
+        }
+        self.key_caller(key).await
+    }
+
+    /// The caller a key stands for, while it is neither revoked nor expired.
+    pub(crate) async fn key_caller(&self, key: ApiKey) -> Result<Caller, CoreError> {
         let now = model::now();
-        if !apikey::hashes_equal(&key.hash, &hash) || key.revoked.is_some() || key.expires.is_some_and(|e| e <= now) {
+        if key.revoked.is_some() || key.expires.is_some_and(|e| e <= now) {
             return Err(CoreError::Unauthenticated);
         }
         if key.last_used.is_none_or(|t| (now - t).num_milliseconds() >= TOUCH_INTERVAL_MS) {
@@ -1160,7 +1168,7 @@ impl Directory {
     }
 }
 
-fn key_data(key: &ApiKey) -> KeyData {
+pub(crate) fn key_data(key: &ApiKey) -> KeyData {
     KeyData {
         id: key.id,
         name: key.name.clone(),

@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod filter;
 pub mod import;
+mod key_sessions;
 pub mod lockout;
 pub mod mail;
 pub mod model;

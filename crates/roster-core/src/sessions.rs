@@ -403,8 +403,10 @@ impl Directory {
 
     /// Ends the caller's session: its access and refresh tokens stop working at once.
     pub async fn logout(&self, caller: &Caller) -> Result<(), CoreError> {
-        let (Some(sid), Some(uid)) = (caller.session_id, caller.user_id) else {
-            return Err(CoreError::invalid("authorization", "only a signed-in user can sign out"));
+        let (sid, uid) = match (caller.session_id, caller.user_id, caller.api_key_id) {
+            (Some(sid), Some(uid), _) => (sid, uid),
+            (Some(sid), None, Some(kid)) => return self.close_key_session(caller, sid, kid).await,
+            _ => return Err(CoreError::invalid("authorization", "only a signed-in session can sign out")),
         };
         let event = caller.event(
             EventType::SessionChange,

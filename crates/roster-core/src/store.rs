@@ -10,7 +10,7 @@ use crate::mail::{Attempt, MailTemplate, MessageKind, OutboxMessage};
 use crate::model::{ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, Tenant, Time, User, UserSpec};
 use crate::page::{ListQuery, Rows};
 use crate::secrets::Secret;
-use crate::token::{Refresh, Session, SigningKey};
+use crate::token::{KeySession, Refresh, Session, SigningKey};
 use crate::workstations::Smartcard;
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -165,6 +165,13 @@ pub struct FirstPassword<'a> {
     pub group: Option<Uuid>,
 }
 
+/// What an application user is created with, in the same transaction.
+pub struct FirstSecret<'a> {
+    /// The digest of its first client secret.
+    pub hash: &'a [u8; 32],
+    pub access_policy: Option<Uuid>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Answers when the database is reachable.
@@ -290,6 +297,10 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()>;
     /// Revokes every live session of a user.
     async fn revoke_user_sessions(&self, tenant: Uuid, user: Uuid, at: Time) -> StoreResult<()>;
+    async fn insert_key_session(&self, session: &KeySession, token_hash: &[u8; 32], event: &Event) -> StoreResult<()>;
+    /// The key session a token digest belongs to, revoked or not.
+    async fn key_session_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<KeySession>>;
+    async fn revoke_key_session(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()>;
 
     /// Inserts a user, allocating its per-tenant number; with a dispatch, also its link and message.
     async fn insert_user(
@@ -310,6 +321,15 @@ pub trait Store: Send + Sync + 'static {
         id: Uuid,
         spec: &UserSpec,
         first: FirstPassword<'_>,
+        at: Time,
+        events: &[&Event],
+    ) -> StoreResult<User>;
+    async fn insert_application_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &UserSpec,
+        first: FirstSecret<'_>,
         at: Time,
         events: &[&Event],
     ) -> StoreResult<User>;

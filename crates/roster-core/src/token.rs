@@ -109,6 +109,18 @@ pub struct Session {
     pub actor: Option<Actor>,
 }
 
+/// A session of an API key itself (a client that signs in with a key and no user): an opaque
+/// token stands for the key until it signs out, the key stops working or the session expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySession {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub api_key_id: Uuid,
+    pub created: Time,
+    pub expires: Time,
+    pub revoked: Option<Time>,
+}
+
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refresh {

@@ -31,10 +31,10 @@ use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
 use roster_core::secrets::Secret;
 use roster_core::store::{
-    Departure, ExpectedVersion, FirstPassword, Guard, ImportBatch, LogonFailures, NewInvitation, PolicyKind, PoolStats,
-    SealedKind, SealedValue, Store, StoreError, StoreResult,
+    Departure, ExpectedVersion, FirstPassword, FirstSecret, Guard, ImportBatch, LogonFailures, NewInvitation,
+    PolicyKind, PoolStats, SealedKind, SealedValue, Store, StoreError, StoreResult,
 };
-use roster_core::token::{Refresh, Session, SigningKey};
+use roster_core::token::{KeySession, Refresh, Session, SigningKey};
 use roster_core::workstations::Smartcard;
 use sea_query::{Expr, OnConflict, Query, SelectStatement};
 use sqlx::pool::PoolConnection;
@@ -44,8 +44,8 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use tables::{
-    ApiKeys, ClientSecrets, GroupGroups, GroupUsers, Groups, LogonFailures as LogonFailuresT, OneTimeTokens, Outbox,
-    RoleAssignments, Sessions, SigningKeys, Tenants, UserPasswords, Users,
+    ApiKeySessions, ApiKeys, ClientSecrets, GroupGroups, GroupUsers, Groups, LogonFailures as LogonFailuresT,
+    OneTimeTokens, Outbox, RoleAssignments, Sessions, SigningKeys, Tenants, UserPasswords, Users,
 };
 use uuid::Uuid;
 
@@ -704,6 +704,37 @@ impl Store for SqlStore {
         self.write(&revoke_sessions(tenant, Expr::col(Sessions::UserId).eq(user), at)).await.map(drop)
     }
 
+    async fn insert_key_session(&self, s: &KeySession, token_hash: &[u8; 32], event: &Event) -> StoreResult<()> {
+        let stmt = insert_row(
+            ApiKeySessions::Table,
+            [
+                (ApiKeySessions::Id, s.id.into()),
+                (ApiKeySessions::TenantId, s.tenant_id.into()),
+                (ApiKeySessions::ApiKeyId, s.api_key_id.into()),
+                (ApiKeySessions::TokenHash, token_hash.to_vec().into()),
+                (ApiKeySessions::CreatedAt, tables::millis(s.created).into()),
+                (ApiKeySessions::ExpiresAt, tables::millis(s.expires).into()),
+            ],
+        )?;
+        self.write_with(&stmt, event, None).await.map(drop)
+    }
+
+    async fn key_session_by_hash(&self, hash: &[u8; 32]) -> StoreResult<Option<KeySession>> {
+        let stmt = rows_where(ApiKeySessions::Table, Expr::col(ApiKeySessions::TokenHash).eq(hash.to_vec()));
+        self.one(&stmt, tables::key_session).await
+    }
+
+    async fn revoke_key_session(&self, tenant: Uuid, id: Uuid, at: Time, event: &Event) -> StoreResult<()> {
+        let stmt = Query::update()
+            .table(ApiKeySessions::Table)
+            .value(ApiKeySessions::RevokedAt, tables::millis(at))
+            .and_where(Expr::col(ApiKeySessions::TenantId).eq(tenant))
+            .and_where(Expr::col(ApiKeySessions::Id).eq(id))
+            .and_where(Expr::col(ApiKeySessions::RevokedAt).is_null())
+            .to_owned();
+        self.write_with(&stmt, event, None).await.map(drop)
+    }
+
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
         let stmt = Query::select()
             .column(sea_query::Asterisk)
@@ -1025,6 +1056,44 @@ impl Store for SqlStore {
             add_edge(&mut x, tenant, group, MemberRef { kind: PrincipalKind::User, id }, at).await?;
             touch_group(&mut x, tenant, group, None, at).await?;
         }
+        let user = tables::user(&row)?;
+        for event in events {
+            insert_event(&mut x, event).await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn insert_application_user(
+        &self,
+        tenant: Uuid,
+        id: Uuid,
+        spec: &UserSpec,
+        FirstSecret { hash, access_policy }: FirstSecret<'_>,
+        at: Time,
+        events: &[&Event],
+    ) -> StoreResult<User> {
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
+        insert_user_row(&mut x, tenant, (id, number), spec, at, None).await?;
+        let secret = insert_row(
+            ClientSecrets::Table,
+            [
+                (ClientSecrets::UserId, id.into()),
+                (ClientSecrets::TenantId, tenant.into()),
+                (ClientSecrets::Hash, hash.to_vec().into()),
+                (ClientSecrets::CreatedAt, tables::millis(at).into()),
+            ],
+        )?;
+        x.execute(&secret).await?;
+        let policy = Query::update()
+            .table(Users::Table)
+            .value(Users::AccessPolicyId, access_policy)
+            .and_where(Expr::col(Users::Id).eq(id))
+            .returning_all()
+            .to_owned();
+        let row = x.fetch_optional(&policy).await?.ok_or(StoreError::NotFound("user"))?;
         let user = tables::user(&row)?;
         for event in events {
             insert_event(&mut x, event).await?;

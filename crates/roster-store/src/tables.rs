@@ -14,7 +14,7 @@ use roster_core::model::{
 };
 use roster_core::secrets::Secret;
 use roster_core::store::{StoreError, StoreResult};
-use roster_core::token::{Session, SigningKey};
+use roster_core::token::{KeySession, Session, SigningKey};
 use sea_query::Iden;
 
 #[derive(Iden, Clone, Copy)]
@@ -206,6 +206,18 @@ pub enum Sessions {
     RevokedAt,
     ActorKind,
     ActorId,
+}
+
+#[derive(Iden, Clone, Copy)]
+pub enum ApiKeySessions {
+    Table,
+    Id,
+    TenantId,
+    ApiKeyId,
+    TokenHash,
+    CreatedAt,
+    ExpiresAt,
+    RevokedAt,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -429,6 +441,17 @@ pub fn session(r: &Row) -> StoreResult<Session> {
             (Some(kind), Some(id)) => Some(Actor { kind: parse_enum("actor_kind", &kind, ActorKind::parse)?, id }),
             _ => None,
         },
+    })
+}
+
+pub fn key_session(r: &Row) -> StoreResult<KeySession> {
+    Ok(KeySession {
+        id: r.uuid("id")?,
+        tenant_id: r.uuid("tenant_id")?,
+        api_key_id: r.uuid("api_key_id")?,
+        created: time(r.i64("created_at")?)?,
+        expires: time(r.i64("expires_at")?)?,
+        revoked: opt_time(r.opt_i64("revoked_at")?)?,
     })
 }
 

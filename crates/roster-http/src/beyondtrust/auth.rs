@@ -1,5 +1,5 @@
-//! Sign-in and the session: `Auth/SignAppin` (a `PS-Auth` header naming an API key, the user it
-//! runs as and optionally that user's password, or a bearer token from `Auth/connect/token`),
+//! Sign-in and the session: `Auth/SignAppin` (a `PS-Auth` header naming an API key, alone or with
+//! the user it runs as and optionally that user's password, or a bearer token from `Auth/connect/token`),
 //! the `ASP.NET_SessionId` cookie later calls carry, and `Auth/Signout`. The extractor here is
 //! the one place this face checks permissions.
 
@@ -49,20 +49,26 @@ impl<N: Need> FromRequestParts<AppState> for Session<N> {
     type Rejection = BtError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = match (cookie(&parts.headers), bearer(&parts.headers)?) {
-            (Some(c), Some(b)) if c != b => {
-                return Err(CoreError::invalid("authorization", "the session cookie and the bearer token differ").into())
-            }
-            (Some(c), _) => c,
-            (None, Some(b)) => b,
-            (None, None) => return Err(BtError::unauthorized()),
-        };
-        let caller = state.directory.authenticate_token(token).await?.serving(crate::audit::request_meta(parts));
-        // Refusals of a known caller go to the audit trail, as on every face.
-        crate::audit::CallerSlot::set(parts, &caller);
+        let caller = session_caller(parts, state).await?;
         caller.require(N::PERMISSION)?;
         Ok(Session(caller, PhantomData))
     }
+}
+
+/// The caller of the session a request carries, whatever it may do.
+async fn session_caller(parts: &mut Parts, state: &AppState) -> Result<Caller, BtError> {
+    let token = match (cookie(&parts.headers), bearer(&parts.headers)?) {
+        (Some(c), Some(b)) if c != b => {
+            return Err(CoreError::invalid("authorization", "the session cookie and the bearer token differ").into())
+        }
+        (Some(c), _) => c,
+        (None, Some(b)) => b,
+        (None, None) => return Err(BtError::unauthorized()),
+    };
+    let caller = state.directory.authenticate_session(token).await?.serving(crate::audit::request_meta(parts));
+    // Refusals of a known caller go to the audit trail, as on every face.
+    crate::audit::CallerSlot::set(parts, &caller);
+    Ok(caller)
 }
 
 /// The parts of `PS-Auth key=...; runas=...; pwd=[...];`.
@@ -114,12 +120,18 @@ pub async fn sign_app_in(State(s): State<AppState>, req: axum::extract::Request)
     let value = crate::need::authorization(headers)?.and_then(|v| v.to_str().ok()).ok_or_else(BtError::unauthorized)?;
     let token = if let Some(ps) = parse_ps_auth(value) {
         let key = s.directory.authenticate_api_key(ps.key).await?.serving(meta.clone());
-        // Sessions here are a user's: the key says which user it runs as.
-        let runas =
-            ps.runas.ok_or_else(|| BtError::new(StatusCode::UNAUTHORIZED, "PS-Auth needs runas=<user name>"))?;
-        // `DOMAIN\name` names a directory user by its account name.
-        let login = runas.rsplit_once('\\').map_or(runas, |(_, name)| name);
-        s.directory.sign_in_as(&key, login, ps.password, &meta).await?.access_token
+        match ps.runas {
+            // A key alone signs in as itself: its role decides what the session may do.
+            None => {
+                let token = s.directory.open_key_session(&key).await?;
+                return Ok(with_session_cookie(axum::Json(SignedIn::key(&key)).into_response(), &token));
+            }
+            // `DOMAIN\name` names a directory user by its account name.
+            Some(runas) => {
+                let login = runas.rsplit_once('\\').map_or(runas, |(_, name)| name);
+                s.directory.sign_in_as(&key, login, ps.password, &meta).await?.access_token
+            }
+        }
     } else if let Some(t) = bearer(headers)? {
         t.to_owned()
     } else {
@@ -127,16 +139,22 @@ pub async fn sign_app_in(State(s): State<AppState>, req: axum::extract::Request)
     };
     let caller = s.directory.authenticate_token(&token).await?;
     let user = s.directory.me(&caller).await?;
-    let mut resp = axum::Json(SignedIn::from(&user)).into_response();
+    Ok(with_session_cookie(axum::Json(SignedIn::from(&user)).into_response(), &token))
+}
+
+fn with_session_cookie(mut resp: Response, token: &str) -> Response {
     let set = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&set) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
-    Ok(resp)
+    resp
 }
 
 /// `POST Auth/Signout`: ends the session of the cookie.
-pub async fn sign_out(State(s): State<AppState>, Session(caller, _): Session<Anyone>) -> Result<Response, BtError> {
+/// Every session may end itself, whatever its role grants.
+pub async fn sign_out(State(s): State<AppState>, req: axum::extract::Request) -> Result<Response, BtError> {
+    let (mut parts, _) = req.into_parts();
+    let caller = session_caller(&mut parts, &s).await?;
     s.directory.logout(&caller).await?;
     let mut resp = StatusCode::OK.into_response();
     let expire = format!("{COOKIE}=; Path=/; HttpOnly; Max-Age=0");

@@ -158,6 +158,14 @@ impl<'a> Rules<'a> {
         }
     }
 
+    /// An integer that may be left out (or null).
+    pub(super) fn optional_integer(&mut self, name: &str) -> Option<i64> {
+        match field(self.body, name) {
+            None | Some(Value::Null) => None,
+            Some(_) => self.integer(name),
+        }
+    }
+
     pub(super) fn boolean(&mut self, name: &str) -> Option<bool> {
         match field(self.body, name) {
             Some(Value::Bool(b)) => Some(*b),
@@ -186,6 +194,22 @@ impl<'a> Rules<'a> {
             Err(BtError::bad_request(self.problems.join("; ")))
         }
     }
+}
+
+/// The access policy `AccessPolicyID` names, when it names one.
+async fn named_policy(
+    d: &roster_core::Directory,
+    caller: &roster_core::Caller,
+    number: Option<i64>,
+) -> Result<Option<uuid::Uuid>, BtError> {
+    let Some(number) = number else { return Ok(None) };
+    let policy = d.access_policy_numbered(caller, number).await.map_err(|e| match e {
+        roster_core::CoreError::NotFound { .. } => {
+            BtError::bad_request(format!("AccessPolicyID {number} names no access policy"))
+        }
+        other => other.into(),
+    })?;
+    Ok(Some(policy.id))
 }
 
 /// The body of `POST Users`: a JSON object.
@@ -219,21 +243,17 @@ pub async fn create(
         }
         "application" => {
             let user_name = rules.text("UserName", true, 64);
-            let policy = rules.integer("AccessPolicyID");
+            let policy = rules.optional_integer("AccessPolicyID");
             rules.done()?;
-            let policy = d.access_policy_numbered(&caller, policy.unwrap_or_default()).await.map_err(|_| {
-                BtError::bad_request(format!("AccessPolicyID {} names no access policy", policy.unwrap_or_default()))
-            })?;
+            let policy = named_policy(d, &caller, policy).await?;
             let spec = UserSpec {
                 user_name: user_name.unwrap_or_default(),
                 kind: UserKind::Application,
                 claims: roster_core::model::empty_object(),
                 ..UserSpec::default()
             };
-            let user = d.create_user(&caller, spec).await?;
-            d.assign_access_policy(&caller, user.id, Some(policy.id)).await?;
-            let (_, secret) = d.rotate_client_secret(&caller, user.id).await?;
-            (d.user(&caller, user.id).await?, Some(secret))
+            let (user, secret) = d.create_application_user(&caller, spec, policy).await?;
+            (user, Some(secret))
         }
         "activedirectory" => {
             let user_name = rules.text("UserName", true, 64);
@@ -345,15 +365,18 @@ pub async fn update(
         UserKind::Directory => return Err(BtError::bad_request("Cannot update ActiveDirectory or LDAP users")),
         UserKind::Application => {
             let user_name = rules.text("UserName", true, 64);
-            let policy = rules.integer("AccessPolicyID");
+            let policy = rules.optional_integer("AccessPolicyID");
             rules.done()?;
-            let policy = d.access_policy_numbered(&caller, policy.unwrap_or_default()).await.map_err(|_| {
-                BtError::bad_request(format!("AccessPolicyID {} names no access policy", policy.unwrap_or_default()))
-            })?;
+            let policy = named_policy(d, &caller, policy).await?;
             let name = user_name.unwrap_or_default();
-            d.edit_user(&caller, user.id, None, |spec| Ok(UserSpec { user_name: name.clone(), ..spec.clone() }))
+            let edited = d
+                .edit_user(&caller, user.id, None, |spec| Ok(UserSpec { user_name: name.clone(), ..spec.clone() }))
                 .await?;
-            d.assign_access_policy(&caller, user.id, Some(policy.id)).await?
+            // Without AccessPolicyID the user keeps the policy it has.
+            match policy {
+                Some(p) => d.assign_access_policy(&caller, user.id, Some(p)).await?,
+                None => edited,
+            }
         }
         UserKind::Local => {
             let user_name = rules.text("UserName", true, 64).unwrap_or_default();

@@ -31,6 +31,20 @@ impl From<&User> for SignedIn {
     }
 }
 
+impl SignedIn {
+    /// A session of an API key alone: no user, so `UserId` is 0, `UserName` is `api-key:<key id>`
+    /// (stable for the key's life) and `Name` the key's name.
+    pub fn key(key: &roster_core::Caller) -> Self {
+        SignedIn {
+            user_id: 0,
+            sid: None,
+            email_address: None,
+            user_name: format!("api-key:{}", key.who.id),
+            name: key.who.display_name.clone(),
+        }
+    }
+}
+
 fn display_name(u: &User) -> String {
     u.spec.display_name.clone().unwrap_or_else(|| {
         let parts: Vec<&str> =

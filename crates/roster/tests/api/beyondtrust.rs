@@ -42,7 +42,17 @@ both!(ps_auth_sessions_and_user_reads, |srv: &TestServer| async move {
 
     // No session, no service.
     assert_eq!(srv.client.get(srv.url(&format!("{BT}/Users"))).send().await.unwrap().status(), 401);
-    assert_eq!(sign_in(srv, &format!("PS-Auth key={key};")).await.status(), 401, "runas is required");
+    // A key alone signs in as itself (as the vendor's library does): its role decides, and the
+    // session ends with Signout.
+    let r = sign_in(srv, &format!("PS-Auth key={key}")).await;
+    assert_eq!(r.status(), 200);
+    let key_cookie = session_cookie(&r);
+    let me = r.json::<Value>().await.unwrap();
+    assert_eq!(me["UserId"], 0);
+    assert!(me["UserName"].as_str().unwrap().starts_with("api-key:"), "{me}");
+    expect(with_cookie(srv, reqwest::Method::GET, "/Users", &key_cookie).await, 200).await;
+    assert_eq!(with_cookie(srv, reqwest::Method::POST, "/Auth/Signout", &key_cookie).await.status(), 200);
+    assert_eq!(with_cookie(srv, reqwest::Method::GET, "/Users", &key_cookie).await.status(), 401);
     assert_eq!(sign_in(srv, &format!("PS-Auth key={key}; runas=ann; pwd=[wrong];")).await.status(), 401);
     assert_eq!(sign_in(srv, "PS-Auth key=roster_unknown; runas=ann;").await.status(), 401);
 
