@@ -497,6 +497,19 @@ fn revoke_sessions(tenant: Uuid, which: sea_query::SimpleExpr, at: Time) -> sea_
         .to_owned()
 }
 
+/// The row of a user's client secret (its digest).
+fn client_secret_row(tenant: Uuid, user: Uuid, hash: &[u8; 32], at: Time) -> StoreResult<sea_query::InsertStatement> {
+    insert_row(
+        ClientSecrets::Table,
+        [
+            (ClientSecrets::UserId, user.into()),
+            (ClientSecrets::TenantId, tenant.into()),
+            (ClientSecrets::Hash, hash.to_vec().into()),
+            (ClientSecrets::CreatedAt, tables::millis(at).into()),
+        ],
+    )
+}
+
 /// Every column of the rows of `table` that `cond` selects.
 fn rows_where(table: impl sea_query::IntoTableRef, cond: sea_query::SimpleExpr) -> SelectStatement {
     Query::select().column(sea_query::Asterisk).from(table).and_where(cond).to_owned()
@@ -948,21 +961,13 @@ impl Store for SqlStore {
         at: Time,
         event: &Event,
     ) -> StoreResult<()> {
-        let stmt = insert_row(
-            ClientSecrets::Table,
-            [
-                (ClientSecrets::UserId, user.into()),
-                (ClientSecrets::TenantId, tenant.into()),
-                (ClientSecrets::Hash, hash.to_vec().into()),
-                (ClientSecrets::CreatedAt, tables::millis(at).into()),
-            ],
-        )?
-        .on_conflict(
-            OnConflict::column(ClientSecrets::UserId)
-                .update_columns([ClientSecrets::Hash, ClientSecrets::CreatedAt])
-                .to_owned(),
-        )
-        .to_owned();
+        let stmt = client_secret_row(tenant, user, hash, at)?
+            .on_conflict(
+                OnConflict::column(ClientSecrets::UserId)
+                    .update_columns([ClientSecrets::Hash, ClientSecrets::CreatedAt])
+                    .to_owned(),
+            )
+            .to_owned();
         self.write_with(&stmt, event, None).await.map(drop)
     }
 
@@ -1077,16 +1082,7 @@ impl Store for SqlStore {
         let mut x = tx.exec();
         let number = next_number(&mut x, tenant, Tenants::UserSeq).await?;
         insert_user_row(&mut x, tenant, (id, number), spec, at, None).await?;
-        let secret = insert_row(
-            ClientSecrets::Table,
-            [
-                (ClientSecrets::UserId, id.into()),
-                (ClientSecrets::TenantId, tenant.into()),
-                (ClientSecrets::Hash, hash.to_vec().into()),
-                (ClientSecrets::CreatedAt, tables::millis(at).into()),
-            ],
-        )?;
-        x.execute(&secret).await?;
+        x.execute(&client_secret_row(tenant, id, hash, at)?).await?;
         let policy = Query::update()
             .table(Users::Table)
             .value(Users::AccessPolicyId, access_policy)
