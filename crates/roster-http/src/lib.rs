@@ -105,7 +105,33 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", native::router()).split_for_parts()
+    let (router, mut spec) =
+        OpenApiRouter::with_openapi(ApiDoc::openapi()).nest("/api/v1", native::router()).split_for_parts();
+    name_operations(&mut spec);
+    (router, spec)
+}
+
+/// Gives every operation the id `<tag>.<handler>` (`api-keys.list`, `users.list`): utoipa names
+/// an operation after its handler alone, and handlers in different modules share names, which
+/// code generators refuse. A unit test keeps the ids unique.
+fn name_operations(spec: &mut utoipa::openapi::OpenApi) {
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+            let handler = operation.operation_id.take().unwrap_or_default();
+            operation.operation_id = Some(format!("{tag}.{handler}"));
+        }
+    }
 }
 
 /// The OpenAPI document of the native API, as served at `/api/v1/openapi.json`.
@@ -216,4 +242,26 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     metrics::histogram!("roster_http_request_duration_seconds", "method" => method, "route" => route)
         .record(start.elapsed().as_secs_f64());
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_native_operation_has_its_own_id() {
+        let spec = serde_json::to_value(super::openapi()).unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        let mut clashes = Vec::new();
+        for (path, item) in spec["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+                assert!(id.contains('.') && !id.ends_with('.') && !id.starts_with('.'), "{method} {path}: id {id:?}");
+                if let Some(other) = seen.insert(id.clone(), format!("{method} {path}")) {
+                    clashes.push(format!("{id}: {other} and {method} {path}"));
+                }
+            }
+        }
+        assert_eq!(clashes, Vec::<String>::new(), "operation ids that name two operations");
+        assert_eq!(spec["paths"]["/api/v1/api-keys"]["get"]["operationId"], "api-keys.list");
+        assert!(seen.len() > 90, "only {} operations", seen.len());
+    }
 }

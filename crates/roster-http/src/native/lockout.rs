@@ -13,14 +13,14 @@ use axum::response::{IntoResponse, Response};
 use roster_core::lockout::LockoutPolicy;
 
 /// The tenant's lockout policy.
-#[utoipa::path(get, path = "/lockout-policy", security(("api_key" = ["users:read"])), tag = "passwords",
+#[utoipa::path(get, path = "/lockout-policy", operation_id = "get_lockout_policy", security(("api_key" = ["users:read"])), tag = "passwords",
     responses((status = 200, description = "The policy", body = LockoutPolicy), ProblemResponses))]
 pub async fn get_policy(State(s): State<AppState>, Authed(caller): Authed) -> Result<Response, ApiError> {
     Ok(axum::Json(s.directory.lockout_policy(&caller).await?).into_response())
 }
 
 /// Replace the tenant's lockout policy; attributes left out take their defaults.
-#[utoipa::path(put, path = "/lockout-policy", security(("api_key" = ["policies:write"])), tag = "passwords",
+#[utoipa::path(put, path = "/lockout-policy", operation_id = "set_lockout_policy", security(("api_key" = ["policies:write"])), tag = "passwords",
     request_body = LockoutPolicy,
     responses((status = 200, description = "The policy now in force", body = LockoutPolicy), ProblemResponses))]
 pub async fn set_policy(

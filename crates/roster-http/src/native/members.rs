@@ -12,7 +12,7 @@ use roster_core::model::{MemberRef, PrincipalKind};
 use roster_core::schema::Resource;
 
 /// The members of a group, directly or (`depth=indirect`) through nested groups.
-#[utoipa::path(get, path = "/groups/{id}/members", security(("api_key" = ["groups:read"])), tag = "groups", params(("id" = uuid::Uuid, Path), MembershipParams),
+#[utoipa::path(get, path = "/groups/{id}/members", operation_id = "list_members", security(("api_key" = ["groups:read"])), tag = "groups", params(("id" = uuid::Uuid, Path), MembershipParams),
     responses((status = 200, description = "A page of members", body = List<Principal>), ProblemResponses))]
 pub async fn list(
     State(s): State<AppState>,
