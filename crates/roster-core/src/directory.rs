@@ -40,6 +40,8 @@ pub struct Caller {
     pub actor: Option<Actor>,
     /// Who the audit trail names as acting.
     pub who: EventActor,
+    /// The signed-in user must choose a new password; until then it holds only `password:change`.
+    pub must_change_password: bool,
     /// The request this call serves.
     pub request: RequestMeta,
 }
@@ -57,6 +59,7 @@ impl Caller {
             actor: None,
             who: EventActor::fixed(ActorType::Operator, tenant_id, "operator"),
             request: RequestMeta::internal(),
+            must_change_password: false,
         }
     }
 
@@ -88,6 +91,8 @@ impl Caller {
         let implied = p == Permission::PasswordChange && self.permissions.contains(Permission::SelfService);
         if self.permissions.contains(p) || implied {
             Ok(())
+        } else if self.must_change_password {
+            Err(CoreError::PasswordMustChange)
         } else {
             Err(CoreError::Forbidden)
         }
@@ -557,6 +562,7 @@ impl Directory {
                 tenant_id: key.tenant_id,
             },
             request: RequestMeta::default(),
+            must_change_password: false,
         })
     }
 

@@ -38,6 +38,10 @@ pub enum CoreError {
     Unauthenticated,
     #[error("the credential does not grant this operation")]
     Forbidden,
+    /// The signed-in user must choose a new password before anything else: its session may
+    /// only change it.
+    #[error("the password must be changed first: this session may only change it")]
+    PasswordMustChange,
     /// A one-time link that is unknown, expired, used or revoked: one answer for all, so a
     /// guesser learns nothing.
     #[error("the link is not valid: it may have expired, been used already or been replaced by a newer one")]
@@ -86,6 +90,7 @@ impl CoreError {
             CoreError::Cursor => "cursor.invalid",
             CoreError::Unauthenticated => "auth.unauthenticated",
             CoreError::Forbidden => "auth.forbidden",
+            CoreError::PasswordMustChange => "auth.password_must_change",
             CoreError::Busy => "busy",
             CoreError::InvalidLink => "link.invalid",
             CoreError::RateLimited { .. } => "rate_limited",

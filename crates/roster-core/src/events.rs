@@ -119,7 +119,7 @@ str_enum!(Outcome { Success => "SUCCESS", Failure => "FAILURE", Denied => "DENIE
 impl Outcome {
     pub fn of(e: &crate::CoreError) -> Outcome {
         match e {
-            crate::CoreError::Forbidden => Outcome::Denied,
+            crate::CoreError::Forbidden | crate::CoreError::PasswordMustChange => Outcome::Denied,
             crate::CoreError::Internal(_) | crate::CoreError::Busy => Outcome::Error,
             _ => Outcome::Failure,
         }

@@ -468,6 +468,7 @@ impl Directory {
         }
         Ok(Caller {
             session_id: Some(claims.sid),
+            must_change_password: user.password_must_change && session.actor.is_none(),
             roles,
             permissions,
             actor: session.actor,
@@ -513,6 +514,7 @@ impl Directory {
             actor: None,
             who: EventActor::user(user),
             request: request.clone(),
+            must_change_password: false,
         }
     }
 

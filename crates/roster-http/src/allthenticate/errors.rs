@@ -50,6 +50,7 @@ impl From<CoreError> for AtError {
             CoreError::Unique { field } => Self::bad_request(format!("{field} is already used in your organization")),
             CoreError::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "A valid API key is required"),
             CoreError::Forbidden => Self::new(StatusCode::FORBIDDEN, "The API key does not allow this operation"),
+            CoreError::PasswordMustChange => Self::new(StatusCode::FORBIDDEN, "The password must be changed first"),
             CoreError::RateLimited { what, .. } => {
                 Self::new(StatusCode::TOO_MANY_REQUESTS, format!("Too many {what}; try again later"))
             }

@@ -47,6 +47,7 @@ impl From<CoreError> for BiError {
             }
             CoreError::Unauthenticated => Self::unauthorized(),
             CoreError::Forbidden => Self::new(StatusCode::FORBIDDEN, "The token does not allow this operation."),
+            CoreError::PasswordMustChange => Self::new(StatusCode::FORBIDDEN, "The password must be changed first."),
             CoreError::RateLimited { what, .. } => {
                 Self::new(StatusCode::TOO_MANY_REQUESTS, format!("Too many {what}; try again later."))
             }

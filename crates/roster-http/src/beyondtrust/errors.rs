@@ -37,7 +37,7 @@ impl From<CoreError> for BtError {
                 StatusCode::CONFLICT
             }
             CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            CoreError::Forbidden => StatusCode::FORBIDDEN,
+            CoreError::Forbidden | CoreError::PasswordMustChange => StatusCode::FORBIDDEN,
             CoreError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Directory(DirectoryError::NotFound) => StatusCode::NOT_FOUND,

@@ -95,6 +95,7 @@ impl From<CoreError> for MattrError {
             }
             CoreError::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "Unauthorized"),
             CoreError::Forbidden => Self::new(StatusCode::FORBIDDEN, "The token does not allow this operation"),
+            CoreError::PasswordMustChange => Self::new(StatusCode::FORBIDDEN, "The password must be changed first"),
             CoreError::RateLimited { .. } => Self::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests"),
             CoreError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "The server is busy; try again"),
             CoreError::Internal(m) => {

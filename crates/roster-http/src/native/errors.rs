@@ -69,7 +69,7 @@ impl From<CoreError> for ApiError {
             CoreError::Unique { .. } | CoreError::Cycle | CoreError::Conflict(_) => StatusCode::CONFLICT,
             CoreError::VersionMismatch => StatusCode::PRECONDITION_FAILED,
             CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            CoreError::Forbidden => StatusCode::FORBIDDEN,
+            CoreError::Forbidden | CoreError::PasswordMustChange => StatusCode::FORBIDDEN,
             CoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Directory(d) => directory_status(d),
             CoreError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

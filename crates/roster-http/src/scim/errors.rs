@@ -96,6 +96,9 @@ impl From<CoreError> for ScimError {
             CoreError::Unauthenticated => {
                 Self::new(StatusCode::UNAUTHORIZED, None, "a valid bearer credential is required")
             }
+            CoreError::PasswordMustChange => {
+                Self::new(StatusCode::FORBIDDEN, None, CoreError::PasswordMustChange.to_string())
+            }
             CoreError::Forbidden => {
                 Self::new(StatusCode::FORBIDDEN, None, "the credential does not grant this operation")
             }

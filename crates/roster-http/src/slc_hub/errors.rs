@@ -44,7 +44,7 @@ impl From<CoreError> for SlcError {
                 StatusCode::CONFLICT
             }
             CoreError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            CoreError::Forbidden => StatusCode::FORBIDDEN,
+            CoreError::Forbidden | CoreError::PasswordMustChange => StatusCode::FORBIDDEN,
             CoreError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             CoreError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             CoreError::Internal(m) => {

@@ -453,7 +453,8 @@ both!(a_user_who_must_change_its_password_may_only_change_it, |srv: &TestServer|
     // Nothing but the password: not its own record, not what its role would allow, not the native API.
     error(get(&format!("{BASE}/users/current"), &token).await.unwrap(), 403).await;
     error(get(&format!("{BASE}/users"), &token).await.unwrap(), 403).await;
-    assert_eq!(get("/api/v1/me", &token).await.unwrap().status(), 403);
+    let refused = expect(get("/api/v1/me", &token).await.unwrap(), 403).await;
+    assert_eq!(refused["code"], "auth.password_must_change", "the refusal says why: {refused}");
     let check = json!({"password": "violet-harbor-lantern-12"});
     let r =
         srv.client.post(srv.url(&format!("{BASE}/users/current/password/validate"))).bearer_auth(&token).json(&check);
