@@ -4,7 +4,7 @@
 
 use crate::access::Permission;
 use crate::authz::Action;
-use crate::directory::{Caller, Directory};
+use crate::directory::{Caller, Directory, Edit};
 use crate::error::{CoreError, FieldError};
 use crate::events::{self, EventData, EventType, GroupData, RequestMeta};
 use crate::model::UserStatus;
@@ -697,7 +697,7 @@ impl Directory {
 
     /// Writes what the directory says of a user, past the local-edit guard.
     async fn edit_user_from_directory(&self, caller: &Caller, id: Uuid, spec: UserSpec) -> Result<User, CoreError> {
-        self.edit_user_with(caller, id, None, true, |_| Ok(spec.clone())).await
+        self.edit_user_with(caller, id, Edit { from_directory: true, ..Edit::default() }, |_| Ok(spec.clone())).await
     }
 
     /// Signs a directory user in by binding as its account. The account is read first with the
@@ -744,7 +744,7 @@ impl Directory {
             return Err(CoreError::Unauthenticated);
         };
         match self.connector()?.verify_password(&conn.spec, &account.dn, password).await {
-            Ok(()) => self.open_signed_in(tenant, &user, "directory", request).await,
+            Ok(()) => self.open_signed_in(tenant, &user, "directory", Some(&conn.spec.name), request).await,
             Err(DirectoryError::InvalidCredentials) => {
                 self.logon_failed(&user, request, refuse(&user, "wrong password")).await?;
                 Err(CoreError::Unauthenticated)

@@ -14,7 +14,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// Hashes kept per user beyond the history the policy asks for (the policy may grow).
-const HISTORY_KEPT: u32 = 24;
+pub(crate) const HISTORY_KEPT: u32 = 24;
 
 impl Directory {
     /// A tenant's policy of one kind, or its defaults while the tenant has set none.
@@ -191,15 +191,7 @@ impl Directory {
         let provisional = provisional_user(caller, id, &spec, now);
         let hash = self.checked_hash(&provisional, password).await?;
         let created = self.creation_event(caller, id, &spec);
-        let credential = caller.event(
-            EventType::CredentialChange,
-            EventData::CredentialChange {
-                user: (&provisional).into(),
-                credential: "password",
-                action: "SET",
-                device: None,
-            },
-        );
+        let credential = caller.credential_event((&provisional).into(), "password", "SET");
         let joined = group.map(|g| {
             let member = crate::model::MemberRef { kind: crate::model::PrincipalKind::User, id };
             crate::directory::membership_event(caller, g, member, "ADD")
@@ -235,15 +227,7 @@ impl Directory {
         let now = model::now();
         let provisional = provisional_user(caller, id, &spec, now);
         let created = self.creation_event(caller, id, &spec);
-        let credential = caller.event(
-            EventType::CredentialChange,
-            EventData::CredentialChange {
-                user: (&provisional).into(),
-                credential: "client_secret",
-                action: "ROTATE",
-                device: None,
-            },
-        );
+        let credential = caller.credential_event((&provisional).into(), "client_secret", "ROTATE");
         let assigned = policy.map(|_| {
             caller.event(
                 EventType::UserChange,
@@ -286,10 +270,7 @@ impl Directory {
         }
         let hash = self.checked_hash(user, password).await?;
         let action = if caller.user_id == Some(user_id) { "CHANGE" } else { "SET" };
-        let event = caller.event(
-            EventType::CredentialChange,
-            EventData::CredentialChange { user: user.into(), credential: "password", action, device: None },
-        );
+        let event = caller.credential_event(user.into(), "password", action);
         Ok(self
             .store
             .set_password(caller.tenant_id, user_id, &hash, must_change, HISTORY_KEPT, model::now(), &event)
@@ -351,5 +332,6 @@ fn provisional_user(caller: &Caller, id: Uuid, spec: &crate::model::UserSpec, no
         access_policy: None,
         activated: None,
         email_confirmed: None,
+        last_sign_in: None,
     }
 }

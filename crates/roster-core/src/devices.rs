@@ -216,7 +216,7 @@ impl Directory {
         }
         self.store.touch_device_credential(device.id, now).await?;
         let tenant = self.store.tenant_by_id(ch.tenant_id).await?.ok_or(CoreError::Unauthenticated)?;
-        self.open_signed_in(&tenant.name, &user, "device", request).await
+        self.open_signed_in(&tenant.name, &user, "device", None, request).await
     }
 }
 

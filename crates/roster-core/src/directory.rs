@@ -17,7 +17,7 @@ use crate::model::{
 use crate::page::{self, After, ListQuery, Page, Rows, Sort};
 use crate::password::PasswordHasher;
 use crate::schema::AttrType;
-use crate::store::{Departure, ExpectedVersion, Guard, Store};
+use crate::store::{Departure, ExpectedVersion, Guard, NewPassword, Store, UserWrite};
 use crate::token::{TokenService, TokenSettings};
 use crate::validate;
 use std::sync::Arc;
@@ -83,6 +83,11 @@ impl Caller {
         let mut e = Event::new(self.tenant_id, &self.request, self.who.clone(), event_type, data);
         e.impersonator = self.actor;
         e
+    }
+
+    /// The event of this caller changing one of a user's credentials (a password, a client secret).
+    pub(crate) fn credential_event(&self, user: UserData, credential: &'static str, action: &'static str) -> Event {
+        self.event(EventType::CredentialChange, EventData::CredentialChange { user, credential, action, device: None })
     }
 
     /// Refuses unless the caller holds the permission (acting on oneself includes changing
@@ -152,6 +157,41 @@ impl ListRequest {
 }
 
 /// How many times an unconditional edit is retried when a concurrent writer got in first.
+/// How a change to a user is made.
+#[derive(Debug, Default)]
+pub struct Edit {
+    pub(crate) expected: ExpectedVersion,
+    /// Only the directory path may change what a directory user takes from its account.
+    pub(crate) from_directory: bool,
+    pub(crate) alongside: Alongside,
+}
+
+impl Edit {
+    /// A change that also sets what `alongside` carries.
+    pub fn alongside(alongside: Alongside) -> Edit {
+        Edit { alongside, ..Edit::default() }
+    }
+}
+
+/// What a change to a user's attributes also sets, in the same transaction.
+#[derive(Default)]
+pub struct Alongside {
+    /// A new password, and whether the user must change it at its next sign-in.
+    pub password: Option<(String, bool)>,
+    /// A new access policy (None inside: back to the default); outer None keeps the one it has.
+    pub access_policy: Option<Option<Uuid>>,
+}
+
+impl std::fmt::Debug for Alongside {
+    // Never the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alongside")
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("access_policy", &self.access_policy)
+            .finish()
+    }
+}
+
 const EDIT_RETRIES: usize = 64;
 /// A key's last-used time is written at most this often, so authentication is not a write per request.
 const TOUCH_INTERVAL_MS: i64 = 60_000;
@@ -716,24 +756,28 @@ impl Directory {
     where
         F: Fn(&UserSpec) -> Result<UserSpec, CoreError> + Send + Sync,
     {
-        self.edit_user_with(caller, id, expected, false, edit).await
+        self.edit_user_with(caller, id, Edit { expected, ..Edit::default() }, edit).await
     }
 
-    /// [`Directory::edit_user`]; only the directory path (`from_directory`) may change what a
-    /// directory user takes from its account.
-    pub(crate) async fn edit_user_with<F>(
-        &self,
-        caller: &Caller,
-        id: Uuid,
-        expected: ExpectedVersion,
-        from_directory: bool,
-        edit: F,
-    ) -> Result<User, CoreError>
+    /// [`Directory::edit_user`], made as `how` says: with an [`Alongside`] it also sets a
+    /// password or an access policy, all in one transaction (a refused password or policy changes
+    /// nothing), each part needing its own permission over the user (`credentials:write`,
+    /// `policies:write`).
+    pub async fn edit_user_with<F>(&self, caller: &Caller, id: Uuid, how: Edit, edit: F) -> Result<User, CoreError>
     where
         F: Fn(&UserSpec) -> Result<UserSpec, CoreError> + Send + Sync,
     {
+        let Edit { expected, from_directory, alongside } = how;
         self.user(caller, id).await?;
         let allowed = self.authorize(caller, Action::ChangeUser(Permission::UsersWrite, id)).await?;
+        if alongside.password.is_some() {
+            self.authorize(caller, Action::ChangeUser(Permission::CredentialsWrite, id)).await?;
+        }
+        if alongside.access_policy.is_some() {
+            self.authorize(caller, Action::ChangeUser(Permission::PoliciesWrite, id)).await?;
+        }
+        // The password is hashed once, against the attributes of the first attempt.
+        let mut hashed: Option<String> = None;
         for _ in 0..EDIT_RETRIES {
             let current = self.user(caller, id).await?;
             if current.deleted.is_some() {
@@ -747,33 +791,58 @@ impl Directory {
                 crate::connectors::check_directory_edit(&current.spec, &mut spec)?;
             }
             validate::user(&mut spec, Some(current.spec.status))?;
-            if spec == current.spec {
+            let policy = match alongside.access_policy {
+                Some(p) if p.is_some() && spec.guest => return Err(crate::StoreError::Guest.into()),
+                Some(p) => Some(self.policy_change(caller, current.access_policy, p).await?),
+                None => None,
+            };
+            let policy_changes = policy.as_ref().is_some_and(|(p, _)| *p != current.access_policy);
+            if spec == current.spec && alongside.password.is_none() && !policy_changes {
                 return Ok(current);
             }
-            let event = caller.event(
-                EventType::UserChange,
-                EventData::UserChange {
-                    user: UserData::new(id, &spec, false),
-                    action: status_action(current.spec.status, spec.status),
-                    changes: events::diff(&current.spec, &spec),
-                },
-            );
+            let after = User { spec: spec.clone(), ..current.clone() };
+            let mut events = Vec::new();
+            if spec != current.spec {
+                events.push(caller.event(
+                    EventType::UserChange,
+                    EventData::UserChange {
+                        user: UserData::new(id, &spec, false),
+                        action: status_action(current.spec.status, spec.status),
+                        changes: events::diff(&current.spec, &spec),
+                    },
+                ));
+            }
+            let password = match &alongside.password {
+                Some((password, must_change)) => {
+                    if hashed.is_none() {
+                        hashed = Some(self.checked_hash(&after, password).await?);
+                    }
+                    events.push(caller.credential_event((&after).into(), "password", "SET"));
+                    hashed.as_deref().map(|hash| NewPassword {
+                        hash,
+                        must_change: *must_change,
+                        keep: crate::credentials::HISTORY_KEPT,
+                    })
+                }
+                None => None,
+            };
+            if let Some((_, changes)) = policy.as_ref().filter(|_| policy_changes) {
+                events.push(caller.event(
+                    EventType::UserChange,
+                    EventData::UserChange {
+                        user: (&after).into(),
+                        action: "ASSIGN_ACCESS_POLICY",
+                        changes: changes.clone(),
+                    },
+                ));
+            }
             // Leaving the active state is what could leave the tenant without a super-admin.
             let leaves = current.spec.status == UserStatus::Active && spec.status != UserStatus::Active;
             let keep = allowed.keep_holder.filter(|_| leaves);
-            let at = model::now();
-            match self
-                .store
-                .update_user(
-                    caller.tenant_id,
-                    id,
-                    Guard { expected: Some(current.version), keep_holder: keep },
-                    &spec,
-                    at,
-                    &event,
-                )
-                .await
-            {
+            let write = UserWrite { spec: &spec, password, access_policy: policy.map(|(p, _)| p) };
+            let events: Vec<&Event> = events.iter().collect();
+            let guard = Guard { expected: Some(current.version), keep_holder: keep };
+            match self.store.update_user(caller.tenant_id, id, guard, write, model::now(), &events).await {
                 Err(crate::StoreError::VersionMismatch) if expected.is_none() => continue,
                 Ok(user) => {
                     // Leaving the active state ends every session for good: a later

@@ -22,7 +22,7 @@ use uuid::Uuid;
 /// Every generated link token starts with this, so secret scanners can spot leaked ones.
 const TOKEN_PREFIX: &str = "roster_link_";
 /// Hashes of the password kept as history when a link sets one (as an administrator's set does).
-const HISTORY_KEPT: u32 = 24;
+use crate::credentials::HISTORY_KEPT;
 /// Groups an invitation may put its users in.
 pub const MAX_INVITATION_GROUPS: usize = 100;
 /// Device keys one user may hold.

@@ -171,6 +171,18 @@ pub struct User {
     pub activated: Option<Time>,
     /// When its email was confirmed (None while it is not).
     pub email_confirmed: Option<Time>,
+    /// Its newest sign-in (None while it never signed in).
+    pub last_sign_in: Option<SignIn>,
+}
+
+/// A user's sign-in, as the session it opened records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub at: Time,
+    /// How the user proved itself: `password`, `directory`, `device` or `client_credentials`.
+    pub method: String,
+    /// For a directory sign-in, the name of the directory connection that checked the password.
+    pub source: Option<String>,
 }
 
 impl User {

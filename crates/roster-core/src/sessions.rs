@@ -8,7 +8,7 @@ use crate::authz::Action;
 use crate::directory::{Caller, Directory};
 use crate::error::CoreError;
 use crate::events::{Event, EventActor, EventData, EventType, Outcome, RequestMeta};
-use crate::model::{self, Actor, ActorKind, Tenant, User, UserKind, UserStatus};
+use crate::model::{self, Actor, ActorKind, SignIn, Tenant, User, UserKind, UserStatus};
 use crate::token::{AccessClaims, ActClaim, Refresh, Session, TokenPair};
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ impl Directory {
     ) -> Result<TokenPair, CoreError> {
         match self.prove_password(tenant, login, password, request).await? {
             Proven::Directory(t, u) => self.directory_sign_in(&t.name, u, login, password, request).await,
-            Proven::Local(t, u) => self.open_signed_in(&t.name, &u, "password", request).await,
+            Proven::Local(t, u) => self.open_signed_in(&t.name, &u, "password", None, request).await,
         }
     }
 
@@ -126,6 +126,7 @@ impl Directory {
         tenant: &str,
         user: &User,
         method: &'static str,
+        source: Option<&str>,
         request: &RequestMeta,
     ) -> Result<TokenPair, CoreError> {
         let refusal = match may_sign_in(user) {
@@ -163,7 +164,8 @@ impl Directory {
                 reason: None,
             },
         );
-        let (session, refresh) = self.open_session(user, true, None, &event).await?;
+        let sign_in = sign_in_of(method, source);
+        let (session, refresh) = self.open_session(user, true, None, Some(sign_in), &event).await?;
         self.issue(tenant, user, &session, refresh, None).await
     }
 
@@ -198,6 +200,7 @@ impl Directory {
         user: &User,
         refreshable: bool,
         actor: Option<Actor>,
+        sign_in: Option<SignIn>,
         event: &Event,
     ) -> Result<(Session, Option<String>), CoreError> {
         let s = &self.token_settings;
@@ -218,7 +221,8 @@ impl Directory {
         // The event that opens a session names it.
         let mut event = event.clone();
         event.data["session_id"] = session.id.to_string().into();
-        self.store.insert_session(&session, &apikey::hash(&refresh), &event).await?;
+        let sign_in = sign_in.map(|s| SignIn { at: now, ..s });
+        self.store.insert_session(&session, &apikey::hash(&refresh), sign_in.as_ref(), &event).await?;
         Ok((session, refreshable.then_some(refresh)))
     }
 
@@ -308,7 +312,8 @@ impl Directory {
                 reason: None,
             },
         );
-        let (session, _) = self.open_session(&user, false, None, &event).await?;
+        let sign_in = sign_in_of("client_credentials", None);
+        let (session, _) = self.open_session(&user, false, None, Some(sign_in), &event).await?;
         self.issue(&tenant.name, &user, &session, None, None).await
     }
 
@@ -325,15 +330,7 @@ impl Directory {
         }
         let secret = apikey::generate();
         let now = model::now();
-        let event = caller.event(
-            EventType::CredentialChange,
-            EventData::CredentialChange {
-                user: (&user).into(),
-                credential: "client_secret",
-                action: "ROTATE",
-                device: None,
-            },
-        );
+        let event = caller.credential_event((&user).into(), "client_secret", "ROTATE");
         self.store.set_client_secret(caller.tenant_id, id, &apikey::hash(&secret), now, &event).await?;
         self.store.revoke_user_sessions(caller.tenant_id, id, now).await?;
         Ok((user, secret))
@@ -362,7 +359,8 @@ impl Directory {
         };
         let tenant = self.store.tenant_by_id(caller.tenant_id).await?.ok_or(CoreError::NotFound { what: "tenant" })?;
         let event = caller.event(EventType::Impersonation, EventData::Impersonation { user: (&user).into() });
-        let (session, _) = self.open_session(&user, false, Some(actor), &event).await?;
+        // Someone else acting as the user: no sign-in of the user's own.
+        let (session, _) = self.open_session(&user, false, Some(actor), None, &event).await?;
         self.issue(&tenant.name, &user, &session, None, Some(ActClaim { sub, actor })).await
     }
 
@@ -571,4 +569,9 @@ pub(crate) fn may_sign_in(user: &User) -> Result<(), CoreError> {
         return Err(CoreError::Forbidden);
     }
     Ok(())
+}
+
+/// The sign-in a session notes on its user (its time is the session's).
+fn sign_in_of(method: &str, source: Option<&str>) -> SignIn {
+    SignIn { at: model::now(), method: method.to_owned(), source: source.map(str::to_owned) }
 }

@@ -165,6 +165,22 @@ pub struct FirstPassword<'a> {
     pub group: Option<Uuid>,
 }
 
+/// A change to a user: its attributes, and what else the same transaction sets.
+pub struct UserWrite<'a> {
+    pub spec: &'a UserSpec,
+    /// A new password (its hash), with must-change, keeping `keep` earlier ones as history.
+    pub password: Option<NewPassword<'a>>,
+    /// A new access policy (None inside: back to the default); outer None leaves it.
+    pub access_policy: Option<Option<Uuid>>,
+}
+
+/// A password a write sets.
+pub struct NewPassword<'a> {
+    pub hash: &'a str,
+    pub must_change: bool,
+    pub keep: u32,
+}
+
 /// What an application user is created with, in the same transaction.
 pub struct FirstSecret<'a> {
     /// The digest of its first client secret.
@@ -279,7 +295,14 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_signing_keys(&self, before: Time) -> StoreResult<u64>;
     /// The user whose user name or email is `login` (lower-cased), deleted or not.
     async fn user_by_login(&self, tenant: Uuid, login: &str) -> StoreResult<Option<User>>;
-    async fn insert_session(&self, session: &Session, refresh_hash: &[u8; 32], event: &Event) -> StoreResult<()>;
+    /// Opens a session; a sign-in (not an impersonation) is noted on the user in the same transaction.
+    async fn insert_session(
+        &self,
+        session: &Session,
+        refresh_hash: &[u8; 32],
+        sign_in: Option<&crate::model::SignIn>,
+        event: &Event,
+    ) -> StoreResult<()>;
     /// The session a refresh token belongs to, whether it is the current or the replaced one.
     async fn session_by_refresh(&self, hash: &[u8; 32]) -> StoreResult<Option<Session>>;
     async fn session(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Session>>;
@@ -343,14 +366,16 @@ pub trait Store: Send + Sync + 'static {
         query: &ListQuery,
     ) -> StoreResult<Rows<CredentialRecord>>;
     async fn list_users(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<User>>;
+    /// Writes a user's attributes and, in the same transaction, the password and access policy
+    /// the write carries, with the events of each.
     async fn update_user(
         &self,
         tenant: Uuid,
         id: Uuid,
         guard: Guard,
-        spec: &UserSpec,
+        write: UserWrite<'_>,
         at: Time,
-        event: &Event,
+        events: &[&Event],
     ) -> StoreResult<User>;
     /// Sets or clears `deleted` (soft delete and restore). Deleting refuses (InUse) a user who is
     /// the only owner of a secret, in the same transaction.

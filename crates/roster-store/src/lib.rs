@@ -25,14 +25,14 @@ use roster_core::enrollment::{Dispatch, OneTimeToken, Redemption};
 use roster_core::events::{Event, EventFilter, EventQuery, StoredEvent};
 use roster_core::mail::{Attempt, MailTemplate, MessageKind, OutboxMessage};
 use roster_core::model::{
-    ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, Tenant, Time, User, UserSpec,
+    ApiKey, Depth, Group, GroupSpec, MemberRef, Principal, PrincipalKind, SignIn, Tenant, Time, User, UserSpec,
 };
 use roster_core::page::{ListQuery, Rows};
 use roster_core::schema::Resource;
 use roster_core::secrets::Secret;
 use roster_core::store::{
     Departure, ExpectedVersion, FirstPassword, FirstSecret, Guard, ImportBatch, LogonFailures, NewInvitation,
-    PolicyKind, PoolStats, SealedKind, SealedValue, Store, StoreError, StoreResult,
+    PolicyKind, PoolStats, SealedKind, SealedValue, Store, StoreError, StoreResult, UserWrite,
 };
 use roster_core::token::{KeySession, Refresh, Session, SigningKey};
 use roster_core::workstations::Smartcard;
@@ -636,7 +636,13 @@ impl Store for SqlStore {
         self.one(&stmt, tables::user).await
     }
 
-    async fn insert_session(&self, s: &Session, refresh_hash: &[u8; 32], event: &Event) -> StoreResult<()> {
+    async fn insert_session(
+        &self,
+        s: &Session,
+        refresh_hash: &[u8; 32],
+        sign_in: Option<&SignIn>,
+        event: &Event,
+    ) -> StoreResult<()> {
         let stmt = insert_row(
             Sessions::Table,
             [
@@ -651,7 +657,23 @@ impl Store for SqlStore {
                 (Sessions::ActorId, s.actor.map(|a| a.id).into()),
             ],
         )?;
-        self.write_with(&stmt, event, None).await.map(drop)
+        let mut tx = self.begin().await?;
+        let mut x = tx.exec();
+        x.execute(&stmt).await?;
+        if let Some(sign_in) = sign_in {
+            // Not a change to the user: its version and modification time stay.
+            let noted = Query::update()
+                .table(Users::Table)
+                .value(Users::LastSignInAt, tables::millis(sign_in.at))
+                .value(Users::LastSignInMethod, sign_in.method.as_str())
+                .value(Users::LastSignInSource, sign_in.source.as_deref())
+                .and_where(Expr::col(Users::TenantId).eq(s.tenant_id))
+                .and_where(Expr::col(Users::Id).eq(s.user_id))
+                .to_owned();
+            x.execute(&noted).await?;
+        }
+        insert_event(&mut x, event).await?;
+        tx.commit().await
     }
 
     async fn session_by_refresh(&self, hash: &[u8; 32]) -> StoreResult<Option<Session>> {
@@ -1129,12 +1151,18 @@ impl Store for SqlStore {
         tenant: Uuid,
         id: Uuid,
         guard: Guard,
-        spec: &UserSpec,
+        UserWrite { spec, password, access_policy }: UserWrite<'_>,
         at: Time,
-        event: &Event,
+        events: &[&Event],
     ) -> StoreResult<User> {
         let mut stmt = Query::update();
         stmt.table(Users::Table).values(user_values(spec)).values(lifecycle_values(spec, at, true));
+        if let Some(p) = &password {
+            stmt.value(Users::PasswordMustChange, p.must_change).value(Users::PasswordChangedAt, tables::millis(at));
+        }
+        if let Some(policy) = access_policy {
+            stmt.value(Users::AccessPolicyId, policy);
+        }
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let keep_holder = organisation::holder_guard(&mut x, tenant, guard.keep_holder).await?;
@@ -1143,7 +1171,13 @@ impl Store for SqlStore {
         // Read back before committing: a row that does not read is not written.
         let user = tables::user(&row)?;
         claims::index(&mut x, tenant, id, &spec.claims).await?;
-        insert_event(&mut x, event).await?;
+        if let Some(p) = password {
+            mail::write_password(&mut x, tenant, id, p.hash, p.keep, at).await?;
+            mail::revoke_tokens(&mut x, tenant, id, MessageKind::PasswordReset, at).await?;
+        }
+        for event in events {
+            insert_event(&mut x, event).await?;
+        }
         tx.commit().await?;
         Ok(user)
     }

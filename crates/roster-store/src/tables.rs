@@ -9,8 +9,8 @@ use roster_core::enrollment::OneTimeToken;
 use roster_core::events::{ActorType, Event, EventActor, EventType, Outcome, Service, StoredEvent};
 use roster_core::mail::{MailTemplate, MessageKind, OutboxMessage};
 use roster_core::model::{
-    Actor, ActorKind, ApiKey, FederatedIdentity, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, Tenant,
-    Time, User, UserKind, UserSpec, UserStatus,
+    Actor, ActorKind, ApiKey, FederatedIdentity, Group, GroupSpec, InactiveReason, Principal, PrincipalKind, SignIn,
+    Tenant, Time, User, UserKind, UserSpec, UserStatus,
 };
 use roster_core::secrets::Secret;
 use roster_core::store::{StoreError, StoreResult};
@@ -85,6 +85,9 @@ pub enum Users {
     AccessPolicyId,
     ActivatedAt,
     EmailConfirmedAt,
+    LastSignInAt,
+    LastSignInMethod,
+    LastSignInSource,
 }
 
 #[derive(Iden, Clone, Copy)]
@@ -387,6 +390,14 @@ pub fn user(r: &Row) -> StoreResult<User> {
         access_policy: r.opt_uuid("access_policy_id")?,
         activated: opt_time(r.opt_i64("activated_at")?)?,
         email_confirmed: opt_time(r.opt_i64("email_confirmed_at")?)?,
+        last_sign_in: match opt_time(r.opt_i64("last_sign_in_at")?)? {
+            Some(at) => Some(SignIn {
+                at,
+                method: r.opt_text("last_sign_in_method")?.unwrap_or_default(),
+                source: r.opt_text("last_sign_in_source")?,
+            }),
+            None => None,
+        },
     })
 }
 

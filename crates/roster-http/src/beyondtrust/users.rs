@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::connectors::Lookup;
+use roster_core::directory::{Alongside, Edit};
 use roster_core::model::{User, UserKind, UserSpec};
 use roster_core::schema::Resource;
 use roster_core::{Caller, Directory};
@@ -361,22 +362,20 @@ pub async fn update(
     let user = numbered(d, &caller, &id).await?;
     let body = object(&body)?;
     let mut rules = Rules::new(&body);
+    // One core operation each: the attributes with the policy or the password, all or nothing.
     let updated = match user.spec.kind {
         UserKind::Directory => return Err(BtError::bad_request("Cannot update ActiveDirectory or LDAP users")),
         UserKind::Application => {
-            let user_name = rules.text("UserName", true, 64);
+            let user_name = rules.text("UserName", true, 64).unwrap_or_default();
             let policy = rules.optional_integer("AccessPolicyID");
             rules.done()?;
-            let policy = named_policy(d, &caller, policy).await?;
-            let name = user_name.unwrap_or_default();
-            let edited = d
-                .edit_user(&caller, user.id, None, |spec| Ok(UserSpec { user_name: name.clone(), ..spec.clone() }))
-                .await?;
             // Without AccessPolicyID the user keeps the policy it has.
-            match policy {
-                Some(p) => d.assign_access_policy(&caller, user.id, Some(p)).await?,
-                None => edited,
-            }
+            let policy = named_policy(d, &caller, policy).await?;
+            let alongside = Alongside { access_policy: policy.map(Some), ..Alongside::default() };
+            d.edit_user_with(&caller, user.id, Edit::alongside(alongside), |spec| {
+                Ok(UserSpec { user_name: user_name.clone(), ..spec.clone() })
+            })
+            .await?
         }
         UserKind::Local => {
             let user_name = rules.text("UserName", true, 64).unwrap_or_default();
@@ -385,28 +384,17 @@ pub async fn update(
             let email = rules.email("EmailAddress");
             let password = rules.text("Password", false, 1024);
             rules.done()?;
-            // The password is checked before anything changes, so a refused one changes nothing.
-            if let Some(p) = &password {
-                let problems = d.check_password(&caller, user.id, p).await?;
-                if !problems.is_empty() {
-                    return Err(roster_core::CoreError::Validation(problems).into());
-                }
-            }
-            let edited = d
-                .edit_user(&caller, user.id, None, |spec| {
-                    Ok(UserSpec {
-                        user_name: user_name.clone(),
-                        given_name: first.clone(),
-                        family_name: last.clone(),
-                        email: email.clone(),
-                        ..spec.clone()
-                    })
+            let alongside = Alongside { password: password.map(|p| (p, false)), ..Alongside::default() };
+            d.edit_user_with(&caller, user.id, Edit::alongside(alongside), |spec| {
+                Ok(UserSpec {
+                    user_name: user_name.clone(),
+                    given_name: first.clone(),
+                    family_name: last.clone(),
+                    email: email.clone(),
+                    ..spec.clone()
                 })
-                .await?;
-            match password {
-                Some(p) => d.set_password(&caller, user.id, &p, false).await?,
-                None => edited,
-            }
+            })
+            .await?
         }
     };
     Ok(axum::Json(shown(d, &updated).await?).into_response())

@@ -110,9 +110,12 @@ impl BtUser {
             first_name: u.spec.given_name.clone(),
             last_name: u.spec.family_name.clone(),
             email_address: u.spec.email.clone(),
-            last_login_date: None,
-            last_login_authentication_type: None,
-            last_login_configuration_name: None,
+            last_login_date: u.last_sign_in.as_ref().map(|s| s.at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
+            last_login_authentication_type: u
+                .last_sign_in
+                .as_ref()
+                .map(|s| authentication_type(u, &s.method).to_owned()),
+            last_login_configuration_name: u.last_sign_in.as_ref().and_then(|s| s.source.clone()),
             last_login_saml_idp_url: None,
             last_login_sso_url: None,
             is_quarantined: u.spec.status == UserStatus::Quarantined,
@@ -121,6 +124,19 @@ impl BtUser {
             client_secret: application.then_some(None),
             access_policy_id: if application { access_policy } else { None },
         }
+    }
+}
+
+/// The vendor's name for how a user signed in.
+fn authentication_type(u: &User, method: &str) -> &'static str {
+    match method {
+        "password" => "Password",
+        // Active Directory users carry their domain; other directory users are LDAP ones.
+        "directory" if u.spec.domain_name.is_some() => "Active Directory",
+        "directory" => "LDAP",
+        "client_credentials" => "Client Credentials",
+        "device" => "Device Key",
+        _ => "Other",
     }
 }
 

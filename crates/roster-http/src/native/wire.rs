@@ -68,6 +68,12 @@ pub struct User {
     pub activated: Option<DateTime<Utc>>,
     /// When its email was confirmed (`email_verified` set); absent while it is not.
     pub email_confirmed: Option<DateTime<Utc>>,
+    /// When the user last signed in itself (an impersonation does not count); absent while it never did.
+    pub last_sign_in: Option<DateTime<Utc>>,
+    /// How: `password`, `directory`, `device` or `client_credentials`.
+    pub last_sign_in_method: Option<String>,
+    /// For a directory sign-in, the name of the directory connection that checked the password.
+    pub last_sign_in_source: Option<String>,
 }
 
 impl From<model::User> for User {
@@ -106,6 +112,9 @@ impl From<model::User> for User {
             access_policy_id: u.access_policy,
             activated: u.activated,
             email_confirmed: u.email_confirmed,
+            last_sign_in: u.last_sign_in.as_ref().map(|l| l.at),
+            last_sign_in_method: u.last_sign_in.as_ref().map(|l| l.method.clone()),
+            last_sign_in_source: u.last_sign_in.and_then(|l| l.source),
         }
     }
 }

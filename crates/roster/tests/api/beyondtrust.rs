@@ -321,6 +321,10 @@ both!(updating_quarantining_and_deleting_users, |srv: &TestServer| async move {
         expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{id}"), &cookie).await, 200).await["UserName"],
         "jdoe"
     );
+    // The password is judged against the attributes it is written with: here the new name.
+    let r = put(json!({"UserName": "marigold-heron", "FirstName": "M", "EmailAddress": "m@example.com", "Password": "marigold-heron-77"}))
+        .await;
+    assert_eq!(r.status(), 400, "a password holding the new user name is refused");
     assert_eq!(put(json!({"UserName": "john"})).await.status(), 400, "FirstName and EmailAddress are required");
     let r = put(json!({"UserName": "john", "FirstName": "Johnny", "LastName": "D", "EmailAddress": "j@example.com", "Password": "velvet-harbor-comet-31"})).await;
     let updated = expect(r, 200).await;
@@ -332,6 +336,18 @@ both!(updating_quarantining_and_deleting_users, |srv: &TestServer| async move {
     let r = sign_in(srv, &format!("PS-Auth key={key}; runas=john; pwd=[velvet-harbor-comet-31];")).await;
     assert_eq!(r.status(), 200, "the new password works");
     let john = session_cookie(&r);
+    // The sign-in is what LastLogin* show; a runas without a password (impersonation) is none of john's.
+    let shown = expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{id}"), &cookie).await, 200).await;
+    let date = shown["LastLoginDate"].as_str().unwrap_or_else(|| panic!("no LastLoginDate: {shown}")).to_owned();
+    assert!(chrono::DateTime::parse_from_rfc3339(&date).is_ok(), "{date}");
+    assert_eq!(
+        (&shown["LastLoginAuthenticationType"], &shown["LastLoginConfigurationName"]),
+        (&json!("Password"), &Value::Null)
+    );
+    let admin_key = long_key(srv, "super-admin").await;
+    assert_eq!(sign_in(srv, &format!("PS-Auth key={admin_key}; runas=john;")).await.status(), 200);
+    let again = expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{id}"), &cookie).await, 200).await;
+    assert_eq!(again["LastLoginDate"], date.as_str(), "an impersonation is no sign-in of the user");
 
     // Quarantine: 201, and the user's session ends at once.
     let q =
@@ -346,6 +362,26 @@ both!(updating_quarantining_and_deleting_users, |srv: &TestServer| async move {
     )
     .await;
     let first = app["ClientSecret"].as_str().unwrap().to_owned();
+    // Name and policy are one change: a refused policy leaves the name; a good one moves both
+    // in one transaction, with the event of each.
+    let app_url = format!("{BT}/Users/{}", app["UserID"]);
+    let put_app = |body: Value| {
+        let (cookie, url) = (cookie.clone(), app_url.clone());
+        async move { srv.client.put(srv.url(&url)).header("cookie", cookie).json(&body).send().await.unwrap() }
+    };
+    assert_eq!(put_app(json!({"UserName": "robot", "AccessPolicyID": 999})).await.status(), 400);
+    assert_eq!(
+        expect(with_cookie(srv, reqwest::Method::GET, &format!("/Users/{}", app["UserID"]), &cookie).await, 200).await
+            ["UserName"],
+        "bot"
+    );
+    let policy = expect(srv.post("/api/v1/access-policies", &json!({"name": "robots"})).await, 201).await;
+    let before = expect(srv.get("/api/v1/events?event_type=USER_CHANGE&page_size=1000").await, 200).await;
+    let moved = expect(put_app(json!({"UserName": "robot", "AccessPolicyID": policy["number"]})).await, 200).await;
+    assert_eq!((moved["UserName"].as_str(), &moved["AccessPolicyID"]), (Some("robot"), &policy["number"]));
+    let after = expect(srv.get("/api/v1/events?event_type=USER_CHANGE&page_size=1000").await, 200).await;
+    let count = |v: &Value| v["events"].as_array().unwrap().len();
+    assert_eq!(count(&after), count(&before) + 2, "a name change and a policy assignment");
     let r = with_cookie(srv, reqwest::Method::POST, &format!("/Users/{}/RecycleClientSecret", app["UserID"]), &cookie)
         .await;
     let second: String = expect(r, 201).await.as_str().unwrap().to_owned();

@@ -163,6 +163,9 @@ both!(openldap_connections_users_and_sign_in, |srv: &TestServer| async move {
     assert_eq!(login(srv, "ada", "").await.status(), 401);
     let after = expect(srv.get(&format!("/api/v1/users/{ada_id}")).await, 200).await;
     assert_eq!(after["failed_logons"], 2);
+    // The user record keeps the sign-in: when, how and through which connection.
+    assert!(after["last_sign_in"].is_string(), "{after}");
+    assert_eq!((&after["last_sign_in_method"], &after["last_sign_in_source"]), (&json!("directory"), &json!("main")));
     let auth = events_of(srv, "USER_AUTHENTICATION").await;
     assert!(auth.iter().any(|e| e["data"]["method"] == "directory" && e["data"]["result"] == "SUCCESS"), "{auth:?}");
     assert!(auth.iter().any(|e| e["data"]["reason"] == "wrong password"));

@@ -66,6 +66,7 @@ fn wire_shape_of_a_user() {
         access_policy: None,
         activated: Some(t),
         email_confirmed: None,
+        last_sign_in: Some(roster_core::model::SignIn { at: t, method: "password".into(), source: None }),
     };
     insta::assert_json_snapshot!("user_wire", roster_http::native::wire::User::from(user));
 }
