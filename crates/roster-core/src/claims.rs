@@ -84,7 +84,9 @@ pub fn index_keys(claims: &Json) -> Vec<ClaimKey> {
 }
 
 /// The key of `value` at `path`: equal values (by the filter's notion of equality) have equal
-/// keys. Numbers are equal by value (1 and 1.0), arrays by their canonical JSON text.
+/// keys. Numbers are equal by value (1 and 1.0), arrays by their canonical JSON text, strings by
+/// their lower case, so that one key also serves comparisons that ignore case (the index only
+/// narrows: the test of the value itself decides).
 pub fn key(path: &[String], value: &Json) -> ClaimKey {
     let mut h = Sha256::new();
     for segment in path {
@@ -96,7 +98,7 @@ pub fn key(path: &[String], value: &Json) -> ClaimKey {
     match value {
         Json::String(s) => {
             h.update(b"s");
-            h.update(s.as_bytes());
+            h.update(s.to_lowercase().as_bytes());
         }
         Json::Number(n) => {
             h.update(b"n");
@@ -171,6 +173,7 @@ mod tests {
         assert_ne!(k(&["a"], json!(null)), k(&["a"], json!("null")));
         assert_eq!(k(&["a"], json!(u64::MAX)), k(&["a"], json!(u64::MAX)));
         assert_ne!(k(&["a"], json!(0.5)), k(&["a"], json!(0)));
+        assert_eq!(k(&["a"], json!("Émile")), k(&["a"], json!("éMILE")), "strings by their lower case");
     }
 
     #[test]

@@ -779,28 +779,11 @@ impl Directory {
             return Err(CoreError::Conflict("the group is deleted; restore it before changing it".into()));
         }
         let link = match source {
-            Some((conn_id, dn)) => {
-                let dn = dn.trim().to_owned();
-                if dn.is_empty() || dn.len() > 1024 || dn.chars().any(char::is_control) || !dn.contains('=') {
-                    return Err(CoreError::invalid("dn", "the directory group's distinguished name"));
-                }
-                let conn = self.connection(caller, conn_id).await?;
-                Some((conn.id, dn))
-            }
+            Some((conn_id, dn)) => Some(self.checked_link(caller, conn_id, &dn).await?),
             None => None,
         };
-        let mut changes = events::Changes::new();
-        let before = g.source.as_ref().map(|s| serde_json::json!({"connection_id": s.connection_id, "dn": s.dn}));
-        let after = link.as_ref().map(|(c, dn)| serde_json::json!({"connection_id": c, "dn": dn}));
-        changes.insert("directory_source".into(), events::Change { before: before.into(), after: after.into() });
-        let event = caller.event(
-            EventType::GroupChange,
-            EventData::GroupChange {
-                group: (&g).into(),
-                action: if link.is_some() { "LINK" } else { "UNLINK" },
-                changes,
-            },
-        );
+        let before = g.source.as_ref().map(|s| (s.connection_id, s.dn.as_str()));
+        let event = link_event(caller, (&g).into(), before, link.as_ref().map(|(c, dn)| (*c, dn.as_str())));
         let linked = link.is_some();
         let g = self.store.link_group(caller.tenant_id, group, link, model::now(), &event).await?;
         if !linked {
@@ -808,6 +791,35 @@ impl Directory {
         }
         let report = self.sync_group(caller, group).await?;
         Ok((self.group(caller, group).await?, Some(report)))
+    }
+
+    /// Makes a group that follows a directory group (named by its DN) of one of the tenant's
+    /// connections, in one transaction, once the directory group is found readable; then
+    /// synchronises its members.
+    pub async fn create_linked_group(
+        &self,
+        caller: &Caller,
+        spec: model::GroupSpec,
+        connection: Uuid,
+        dn: &str,
+    ) -> Result<(Group, SyncReport), CoreError> {
+        self.authorize(caller, Action::Use(Permission::GroupsWrite)).await?;
+        let link = self.checked_link(caller, connection, dn).await?;
+        // The directory group must be readable before anything is made to follow it.
+        self.directory_group_size(caller, link.0, &link.1).await?;
+        let group = self.insert_new_group(caller, spec, Some(link)).await?;
+        let report = self.sync_group(caller, group.id).await?;
+        Ok((self.group(caller, group.id).await?, report))
+    }
+
+    /// A link to a directory group: a well-formed DN on one of the tenant's connections.
+    async fn checked_link(&self, caller: &Caller, connection: Uuid, dn: &str) -> Result<(Uuid, String), CoreError> {
+        let dn = dn.trim().to_owned();
+        if dn.is_empty() || dn.len() > 1024 || dn.chars().any(char::is_control) || !dn.contains('=') {
+            return Err(CoreError::invalid("dn", "the directory group's distinguished name"));
+        }
+        let conn = self.connection(caller, connection).await?;
+        Ok((conn.id, dn))
     }
 
     /// How many accounts a directory group holds (through nested groups when the connection
@@ -948,4 +960,19 @@ impl Directory {
         }
         Ok(done)
     }
+}
+
+/// The event of a group starting (or stopping) to follow a directory group.
+pub(crate) fn link_event(
+    caller: &Caller,
+    group: events::GroupData,
+    before: Option<(Uuid, &str)>,
+    after: Option<(Uuid, &str)>,
+) -> events::Event {
+    let json = |s: Option<(Uuid, &str)>| s.map(|(c, dn)| serde_json::json!({"connection_id": c, "dn": dn}));
+    let mut changes = events::Changes::new();
+    changes
+        .insert("directory_source".into(), events::Change { before: json(before).into(), after: json(after).into() });
+    let action = if after.is_some() { "LINK" } else { "UNLINK" };
+    caller.event(EventType::GroupChange, EventData::GroupChange { group, action, changes })
 }

@@ -964,19 +964,34 @@ impl Directory {
 
     // --- groups -----------------------------------------------------------------------------
 
-    pub async fn create_group(&self, caller: &Caller, mut spec: GroupSpec) -> Result<Group, CoreError> {
+    pub async fn create_group(&self, caller: &Caller, spec: GroupSpec) -> Result<Group, CoreError> {
         self.authorize(caller, Action::Use(Permission::GroupsWrite)).await?;
+        self.insert_new_group(caller, spec, None).await
+    }
+
+    /// Writes a new group, following a directory group (connection, DN) from the start when
+    /// `source` says so: the creation and the link are one transaction, with an event each.
+    pub(crate) async fn insert_new_group(
+        &self,
+        caller: &Caller,
+        mut spec: GroupSpec,
+        source: Option<(Uuid, String)>,
+    ) -> Result<Group, CoreError> {
         validate::group(&mut spec)?;
         let id = Uuid::now_v7();
-        let event = caller.event(
+        let group = GroupData::new(id, &spec, false);
+        let created = caller.event(
             EventType::GroupChange,
             EventData::GroupChange {
-                group: GroupData::new(id, &spec, false),
+                group: group.clone(),
                 action: "CREATE",
                 changes: events::diff(&GroupSpec::default(), &spec),
             },
         );
-        Ok(self.store.insert_group(caller.tenant_id, id, &spec, false, model::now(), &event).await?)
+        let linked = source.as_ref().map(|(c, dn)| crate::connectors::link_event(caller, group, None, Some((*c, dn))));
+        let events: Vec<&Event> = std::iter::once(&created).chain(linked.as_ref()).collect();
+        let source = source.as_ref().map(|(c, dn)| (*c, dn.as_str()));
+        Ok(self.store.insert_group(caller.tenant_id, id, &spec, source, model::now(), &events).await?)
     }
 
     pub async fn group(&self, caller: &Caller, id: Uuid) -> Result<Group, CoreError> {

@@ -50,9 +50,21 @@ pub struct OneTimeToken {
 pub struct Dispatch {
     pub token: OneTimeToken,
     pub message: OutboxMessage,
-    pub event: Option<Event>,
+    /// The link's own event (`ONE_TIME_LINK`), written with it.
+    pub event: Event,
     /// The hourly shares the message must fit in, checked where it is queued.
     pub share: crate::mail::MailShare,
+}
+
+impl Dispatch {
+    /// What an event about the user says of the link sent with it; never the token.
+    fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "purpose": self.token.purpose.as_str(),
+            "expires": self.token.expires.timestamp_millis(),
+            "message": self.message.id,
+        })
+    }
 }
 
 /// The change a redeemed token makes, in the transaction that marks it used.
@@ -108,7 +120,7 @@ impl Directory {
         caller: &Caller,
         user: (Uuid, &UserSpec),
         purpose: MessageKind,
-        action: Option<&'static str>,
+        action: &'static str,
     ) -> Result<Dispatch, CoreError> {
         let (user_id, spec) = user;
         let tenant_id = caller.tenant_id;
@@ -120,19 +132,17 @@ impl Directory {
         let message =
             mail::compose(&self.mail, &template, &tenant.name, (tenant_id, user_id, spec), purpose, &token, expires)?
                 .sealed(self.sealer()?);
-        let event = action.map(|action| {
-            caller.event(
-                EventType::OneTimeLink,
-                EventData::OneTimeLink(LinkData {
-                    user: Some(UserData::new(user_id, spec, false)),
-                    purpose: purpose.as_str(),
-                    action,
-                    expires: Some(expires.timestamp_millis()),
-                    message: Some(message.id),
-                    ..LinkData::default()
-                }),
-            )
-        });
+        let event = caller.event(
+            EventType::OneTimeLink,
+            EventData::OneTimeLink(LinkData {
+                user: Some(UserData::new(user_id, spec, false)),
+                purpose: purpose.as_str(),
+                action,
+                expires: Some(expires.timestamp_millis()),
+                message: Some(message.id),
+                ..LinkData::default()
+            }),
+        );
         let token = OneTimeToken {
             id: Uuid::now_v7(),
             tenant_id,
@@ -158,7 +168,7 @@ impl Directory {
         action: &'static str,
     ) -> Result<Time, CoreError> {
         self.check_mail_rate(caller.tenant_id, Some(user.id), 1).await?;
-        let d = self.prepare(caller, (user.id, &user.spec), purpose, Some(action)).await?;
+        let d = self.prepare(caller, (user.id, &user.spec), purpose, action).await?;
         self.store.dispatch(&d).await?;
         Ok(d.token.expires)
     }
@@ -247,16 +257,12 @@ impl Directory {
             }
             let id = Uuid::now_v7();
             let dispatch = match send {
-                true => Some(self.prepare(caller, (id, &spec), MessageKind::Invitation, None).await?),
+                true => Some(self.prepare(caller, (id, &spec), MessageKind::Invitation, "ISSUE").await?),
                 false => None,
             };
             let mut created = self.creation_event(caller, id, &spec);
             if let Some(d) = &dispatch {
-                created.data["link"] = serde_json::json!({
-                    "purpose": MessageKind::Invitation.as_str(),
-                    "expires": d.token.expires.timestamp_millis(),
-                    "message": d.message.id,
-                });
+                created.data["link"] = d.summary();
             }
             let me = MemberRef { kind: PrincipalKind::User, id };
             let mut events = vec![created];
@@ -310,14 +316,11 @@ impl Directory {
         }
         self.check_mail_rate(caller.tenant_id, None, 1).await?;
         let id = Uuid::now_v7();
-        // One change, one event: the creation names the link it sent.
-        let dispatch = self.prepare(caller, (id, &spec), purpose, None).await?;
+        // The creation names the link it sent, and the link has its own event, as every link
+        // issued has (an enrollment is recorded as a recovery is).
+        let dispatch = self.prepare(caller, (id, &spec), purpose, "ISSUE").await?;
         let mut event = self.creation_event(caller, id, &spec);
-        event.data["link"] = serde_json::json!({
-            "purpose": purpose.as_str(),
-            "expires": dispatch.token.expires.timestamp_millis(),
-            "message": dispatch.message.id,
-        });
+        event.data["link"] = dispatch.summary();
         Ok(self.store.insert_user(caller.tenant_id, id, &spec, model::now(), Some(&dispatch), &event).await?)
     }
 

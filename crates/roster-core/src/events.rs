@@ -740,6 +740,19 @@ impl TextQuery {
         }
         Ok(Some(TextQuery { any }))
     }
+
+    /// Makes every phrase that is `from` (as tokens) search for `to` instead: how a face lets its
+    /// own names for what the trail records find the trail's names.
+    pub fn rename(&mut self, from: &str, to: &str) {
+        let (from, to): (Vec<String>, Vec<String>) = (tokens(from).collect(), tokens(to).collect());
+        for clause in &mut self.any {
+            for phrase in clause.all.iter_mut().chain(clause.none.iter_mut()) {
+                if *phrase == from {
+                    phrase.clone_from(&to);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -771,6 +784,14 @@ mod tests {
         assert!(TextQuery::parse(&"a ".repeat(MAX_TEXT_TERMS + 1)).is_err());
         // `or` in lower case is a word to find.
         assert_eq!(TextQuery::parse("this or that").unwrap().unwrap().any.len(), 1);
+        let mut q = TextQuery::parse("enrollment_change OR alan -Enrollment").unwrap().unwrap();
+        q.rename("enrollment_change", "one_time_link");
+        q.rename("enrollment", "one_time_link");
+        assert_eq!(q.any[0].all, [p(&["one", "time", "link"])]);
+        assert_eq!(
+            (q.any[1].all.clone(), q.any[1].none.clone()),
+            (vec![p(&["alan"])], vec![p(&["one", "time", "link"])])
+        );
     }
 
     #[test]

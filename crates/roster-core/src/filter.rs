@@ -104,6 +104,9 @@ pub enum Value {
     Uuid(Uuid),
     /// A scalar compared with a claim (string, number or boolean).
     Json(serde_json::Value),
+    /// Text compared without regard to case, with a text attribute or a string claim: what a face
+    /// whose attribute is not case-exact asks (see [`Filter::ignoring_case`]).
+    Folded(String),
 }
 
 /// What a filter tests an attribute for.
@@ -129,7 +132,20 @@ pub enum Filter {
     And(Vec<Filter>),
     Or(Vec<Filter>),
     Not(Box<Filter>),
-    Test { target: Target, cond: Cond },
+    Test {
+        target: Target,
+        cond: Cond,
+    },
+    /// Some element of the claims array at `array` matches `element`, whose claims paths are read
+    /// from that element (`emails[type eq "work" and value co "@example.com"]`).
+    Any {
+        array: Vec<String>,
+        element: Box<Filter>,
+    },
+    /// The principal is a direct member of a live group the filter (of groups) matches.
+    MemberOf(Box<Filter>),
+    /// The group has a direct, live member (a user or a group) the filter (of principals) matches.
+    HasMember(Box<Filter>),
 }
 
 impl Filter {
@@ -145,6 +161,41 @@ impl Filter {
     /// The filter nothing matches (an empty disjunction).
     pub fn nothing() -> Filter {
         Filter::Or(Vec::new())
+    }
+
+    /// The filter everything matches (an empty conjunction).
+    pub fn everything() -> Filter {
+        Filter::And(Vec::new())
+    }
+
+    /// The same filter with its text comparisons made without regard to case: those of text
+    /// attributes and string claims (case-insensitive attributes already compare that way).
+    pub fn ignoring_case(self) -> Filter {
+        let fold = |f: Filter| f.ignoring_case();
+        match self {
+            Filter::And(parts) => Filter::And(parts.into_iter().map(fold).collect()),
+            Filter::Or(parts) => Filter::Or(parts.into_iter().map(fold).collect()),
+            Filter::Not(inner) => Filter::Not(Box::new(inner.ignoring_case())),
+            Filter::Any { array, element } => Filter::Any { array, element: Box::new(element.ignoring_case()) },
+            Filter::MemberOf(of) => Filter::MemberOf(Box::new(of.ignoring_case())),
+            Filter::HasMember(of) => Filter::HasMember(Box::new(of.ignoring_case())),
+            Filter::Test { target, cond } => {
+                let foldable = match &target {
+                    Target::Attr(a) => a.ty == AttrType::Text,
+                    Target::Claim(_) => true,
+                };
+                let folded = |v: Value| match v {
+                    Value::Text(s) | Value::Json(serde_json::Value::String(s)) if foldable => Value::Folded(s),
+                    other => other,
+                };
+                let cond = match cond {
+                    Cond::Cmp(op, v) => Cond::Cmp(op, folded(v)),
+                    Cond::In(values) => Cond::In(values.into_iter().map(folded).collect()),
+                    other => other,
+                };
+                Filter::Test { target, cond }
+            }
+        }
     }
 }
 
@@ -164,6 +215,15 @@ pub trait Vocabulary {
     /// Whether `name[...]` value paths are part of the language.
     fn value_paths(&self) -> bool {
         false
+    }
+    /// The test of `sub` of one element of the multi-valued `attr`, inside `attr[...]`; by
+    /// default the test of the path `attr.sub`.
+    fn element_test(&self, attr: &str, sub: &str, ask: Ask) -> Result<Filter, FilterError> {
+        self.test(&format!("{attr}.{sub}"), ask)
+    }
+    /// What `attr[inner]` means, `inner` being made of `element_test`s: by default `inner` itself.
+    fn value_path(&self, _attr: &str, inner: Filter) -> Result<Filter, FilterError> {
+        Ok(inner)
     }
 }
 
@@ -395,16 +455,16 @@ impl Parser<'_> {
                 return Err(self.err("value paths do not nest"));
             }
             self.i += 1;
-            self.within = Some(name);
+            self.within = Some(name.clone());
             let inner = self.or(depth + 1);
             self.within = None;
             let inner = inner?;
             self.expect(Tok::RBracket, "']'")?;
-            return Ok(inner);
+            return self.vocabulary.value_path(&name, inner);
         }
         let path = match &self.within {
             Some(outer) => format!("{outer}.{name}"),
-            None => name,
+            None => name.clone(),
         };
         let op_word = match self.peek() {
             Some(Tok::Word(w)) => w.to_ascii_lowercase(),
@@ -425,7 +485,10 @@ impl Parser<'_> {
                 Ask::Cmp(op, self.literal()?)
             }
         };
-        self.vocabulary.test(&path, ask)
+        match &self.within {
+            Some(outer) => self.vocabulary.element_test(outer, &name, ask),
+            None => self.vocabulary.test(&path, ask),
+        }
     }
 
     fn literal(&mut self) -> Result<Literal, FilterError> {

@@ -107,7 +107,7 @@ fn sort_label(sort: &Sort) -> String {
 
 pub fn encode_cursor(sort: &Sort, fp: &str, after: &After) -> String {
     let k = match &after.key {
-        Value::Text(s) => serde_json::Value::from(s.as_str()),
+        Value::Text(s) | Value::Folded(s) => serde_json::Value::from(s.as_str()),
         Value::Int(n) => serde_json::Value::from(*n),
         Value::Time(t) => serde_json::Value::from(t.timestamp_millis()),
         Value::Bool(b) => serde_json::Value::from(*b),

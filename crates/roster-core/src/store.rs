@@ -392,14 +392,15 @@ pub trait Store: Send + Sync + 'static {
     /// who is the only owner of a secret, in the same transaction.
     async fn delete_user(&self, tenant: Uuid, id: Uuid, guard: Guard, event: &Event) -> StoreResult<()>;
 
+    /// Makes a group; with a source (connection, DN) it follows that directory group from the start.
     async fn insert_group(
         &self,
         tenant: Uuid,
         id: Uuid,
         spec: &GroupSpec,
-        system: bool,
+        source: Option<(Uuid, &str)>,
         at: Time,
-        event: &Event,
+        events: &[&Event],
     ) -> StoreResult<Group>;
     async fn group(&self, tenant: Uuid, id: Uuid) -> StoreResult<Option<Group>>;
     async fn list_groups(&self, tenant: Uuid, query: &ListQuery) -> StoreResult<Rows<Group>>;

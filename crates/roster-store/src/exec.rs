@@ -30,6 +30,15 @@ impl Backend {
         };
         sea_query::Expr::cust_with_values(sql, values)
     }
+
+    /// A hand-written SQL fragment whose `?` marks take the expressions `exprs` in order.
+    pub fn fragment_exprs(self, template: &str, exprs: Vec<SimpleExpr>) -> SimpleExpr {
+        let sql = match self {
+            Backend::Sqlite => template.to_owned(),
+            Backend::Postgres => template.replace('?', "$"),
+        };
+        sea_query::Expr::cust_with_exprs(sql, exprs)
+    }
 }
 
 /// Anything sea-query can build for either database.

@@ -133,7 +133,9 @@ impl SqlStore {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 // LIKE compares case-sensitively, as it does on PostgreSQL.
-                .pragma("case_sensitive_like", "ON");
+                .pragma("case_sensitive_like", "ON")
+                // REGEXP: comparisons that ignore case beyond ASCII (see `query::caseless`).
+                .with_regexp();
             // One writer: SQLite serialises writes anyway, and one connection makes transactions
             // that read then write (cycle checks, counters) safe without upgrade conflicts.
             let writer =
@@ -1216,19 +1218,24 @@ impl Store for SqlStore {
         tenant: Uuid,
         id: Uuid,
         spec: &GroupSpec,
-        system: bool,
+        source: Option<(Uuid, &str)>,
         at: Time,
-        event: &Event,
+        events: &[&Event],
     ) -> StoreResult<Group> {
         let mut tx = self.begin().await?;
         let mut x = tx.exec();
         let number = next_number(&mut x, tenant, Tenants::GroupSeq).await?;
-        let stmt = insert_row(Groups::Table, new_group_values(tenant, (id, number), spec, system, at))?
-            .returning_all()
-            .to_owned();
+        let mut values = new_group_values(tenant, (id, number), spec, false, at);
+        if let Some((connection, dn)) = source {
+            values.push((Groups::DirectoryId, connection.into()));
+            values.push((Groups::DirectoryDn, dn.into()));
+        }
+        let stmt = insert_row(Groups::Table, values)?.returning_all().to_owned();
         let row = x.fetch_optional(&stmt).await?.ok_or(StoreError::NotFound("group"))?;
         let group = tables::group(&row)?;
-        insert_event(&mut x, event).await?;
+        for event in events {
+            insert_event(&mut x, event).await?;
+        }
         tx.commit().await?;
         Ok(group)
     }

@@ -107,10 +107,7 @@ pub(crate) async fn write_dispatch(x: &mut Exec<'_>, d: &Dispatch, fresh: bool) 
     if per_tenant > u64::from(caps.1) {
         return Err(StoreError::MailShare("messages from this tenant"));
     }
-    match &d.event {
-        Some(e) => insert_event(x, e).await,
-        None => Ok(()),
-    }
+    insert_event(x, &d.event).await
 }
 
 /// Writes a new password hash inside a transaction, keeping `keep` earlier ones as history.

@@ -48,7 +48,7 @@ fn sort_expr(resource: Resource, attr: &Attr) -> SimpleExpr {
 
 fn sql_value(v: &Value) -> sea_query::Value {
     match v {
-        Value::Text(s) => s.as_str().into(),
+        Value::Text(s) | Value::Folded(s) => s.as_str().into(),
         Value::Bool(b) => (*b).into(),
         Value::Int(n) => (*n).into(),
         Value::Time(t) => t.timestamp_millis().into(),
@@ -80,7 +80,61 @@ fn like_pattern(op: CmpOp, text: &str) -> String {
     }
 }
 
-fn compare(e: SimpleExpr, op: CmpOp, v: &Value) -> SimpleExpr {
+/// A comparison without regard to case, as a template whose `{x}` is the text compared and whose
+/// `?` is the value answered beside it. SQLite's `lower()` folds only ASCII, so there equality and
+/// the substring operators are Unicode-aware case-insensitive regular expressions; PostgreSQL
+/// lowers both sides by the database's locale (Roster's columns sort by "C", which lowers only
+/// ASCII).
+fn caseless(op: CmpOp, text: &str, backend: Backend) -> (&'static str, sea_query::Value) {
+    let sym = match op {
+        CmpOp::Gt => ">",
+        CmpOp::Ge => ">=",
+        CmpOp::Lt => "<",
+        CmpOp::Le => "<=",
+        _ => "=",
+    };
+    match (backend, op) {
+        (Backend::Sqlite, CmpOp::Eq | CmpOp::Ne | CmpOp::Co | CmpOp::Sw | CmpOp::Ew) => {
+            let escaped = regex::escape(text);
+            let pattern = match op {
+                CmpOp::Co => format!("(?i){escaped}"),
+                CmpOp::Sw => format!("(?i)^{escaped}"),
+                CmpOp::Ew => format!("(?i){escaped}$"),
+                _ => format!("(?i)^{escaped}$"),
+            };
+            ("{x} REGEXP ?", pattern.into())
+        }
+        (Backend::Sqlite, _) => (ordering_template(sym, false), text.to_lowercase().into()),
+        (Backend::Postgres, CmpOp::Co | CmpOp::Sw | CmpOp::Ew) => {
+            ("lower({x} COLLATE \"default\") LIKE lower(?) ESCAPE '\\'", like_pattern(op, text).into())
+        }
+        (Backend::Postgres, _) => (ordering_template(sym, true), text.into()),
+    }
+}
+
+fn ordering_template(sym: &str, lower_value: bool) -> &'static str {
+    match (sym, lower_value) {
+        (">", false) => "lower({x}) > ?",
+        (">=", false) => "lower({x}) >= ?",
+        ("<", false) => "lower({x}) < ?",
+        ("<=", false) => "lower({x}) <= ?",
+        ("=", false) => "lower({x}) = ?",
+        (">", true) => "lower({x} COLLATE \"default\") > lower(?)",
+        (">=", true) => "lower({x} COLLATE \"default\") >= lower(?)",
+        ("<", true) => "lower({x} COLLATE \"default\") < lower(?)",
+        ("<=", true) => "lower({x} COLLATE \"default\") <= lower(?)",
+        _ => "lower({x} COLLATE \"default\") = lower(?)",
+    }
+}
+
+fn compare(e: SimpleExpr, op: CmpOp, v: &Value, backend: Backend) -> SimpleExpr {
+    if let Value::Folded(text) = v {
+        if op == CmpOp::Ne {
+            return compare(e, CmpOp::Eq, v, backend).not();
+        }
+        let (template, value) = caseless(op, text, backend);
+        return backend.fragment_exprs(&template.replace("{x}", "?"), vec![e, Expr::val(value).into()]);
+    }
     let ex = Expr::expr(e);
     let val = sql_value(v);
     match op {
@@ -92,7 +146,7 @@ fn compare(e: SimpleExpr, op: CmpOp, v: &Value) -> SimpleExpr {
         CmpOp::Le => ex.lte(val),
         CmpOp::Co | CmpOp::Sw | CmpOp::Ew => {
             let text = match v {
-                Value::Text(s) => s.as_str(),
+                Value::Text(s) | Value::Folded(s) => s.as_str(),
                 Value::Json(serde_json::Value::String(s)) => s.as_str(),
                 _ => "",
             };
@@ -109,6 +163,44 @@ pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend, tenant: Uui
         Filter::Or(parts) => fold(parts, resource, backend, tenant, false, SimpleExpr::or),
         Filter::Not(inner) => filter_expr(inner, resource, backend, tenant).not(),
         Filter::Test { target: Target::Claim(path), cond } => claim_test(path, cond, backend, tenant),
+        Filter::Any { array, element } => any_element(array, element, backend),
+        Filter::MemberOf(groups) => {
+            let mut of = Query::select();
+            of.column(Groups::Id)
+                .from(Groups::Table)
+                .and_where(Expr::col(Groups::TenantId).eq(tenant))
+                .and_where(Expr::col(Groups::DeletedAt).is_null())
+                .and_where(filter_expr(groups, Resource::Group, backend, tenant));
+            let users = Query::select()
+                .column(Alias::new("user_id"))
+                .from(Alias::new("group_users"))
+                .and_where(Expr::col(Alias::new("group_id")).in_subquery(of.clone()))
+                .to_owned();
+            let children = Query::select()
+                .column(Alias::new("child_id"))
+                .from(Alias::new("group_groups"))
+                .and_where(Expr::col(Alias::new("parent_id")).in_subquery(of))
+                .to_owned();
+            Expr::col(Alias::new("id")).in_subquery(users).or(Expr::col(Alias::new("id")).in_subquery(children))
+        }
+        Filter::HasMember(members) => {
+            let mut of = Query::select();
+            of.column(Alias::new("id"))
+                .from_subquery(principals(tenant), Alias::new("m"))
+                .and_where(Expr::col(Alias::new("deleted_at")).is_null())
+                .and_where(filter_expr(members, Resource::Principal, backend, tenant));
+            let of_users = Query::select()
+                .column(Alias::new("group_id"))
+                .from(Alias::new("group_users"))
+                .and_where(Expr::col(Alias::new("user_id")).in_subquery(of.clone()))
+                .to_owned();
+            let of_groups = Query::select()
+                .column(Alias::new("parent_id"))
+                .from(Alias::new("group_groups"))
+                .and_where(Expr::col(Alias::new("child_id")).in_subquery(of))
+                .to_owned();
+            Expr::col(Alias::new("id")).in_subquery(of_users).or(Expr::col(Alias::new("id")).in_subquery(of_groups))
+        }
         Filter::Test { target: Target::Attr(attr), cond } => {
             let e = attr_expr(resource, attr);
             let test = match cond {
@@ -116,10 +208,15 @@ pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend, tenant: Uui
                 Cond::IsObject => return Expr::val(false).into(),
                 Cond::Cmp(CmpOp::Ne, v) => {
                     // ne is "not eq": a NULL attribute is not equal to anything.
-                    let eq = compare(e.clone(), CmpOp::Eq, v);
+                    let eq = compare(e.clone(), CmpOp::Eq, v, backend);
                     return if attr.nullable { Expr::expr(e).is_null().or(eq.not()) } else { eq.not() };
                 }
-                Cond::Cmp(op, v) => compare(e.clone(), *op, v),
+                Cond::Cmp(op, v) => compare(e.clone(), *op, v, backend),
+                Cond::In(values) if values.iter().any(|v| matches!(v, Value::Folded(_))) => {
+                    let mut it = values.iter().map(|v| compare(e.clone(), CmpOp::Eq, v, backend));
+                    let first = it.next().unwrap_or_else(|| Expr::val(false).into());
+                    it.fold(first, SimpleExpr::or)
+                }
                 Cond::In(values) => Expr::expr(e.clone()).is_in(values.iter().map(sql_value)),
             };
             if attr.nullable {
@@ -189,9 +286,11 @@ fn claim_equalities(parts: &[Filter]) -> Vec<Vec<u8>> {
     let mut keys: Vec<Vec<u8>> = parts
         .iter()
         .filter_map(|p| match p {
-            Filter::Test { target: Target::Claim(path), cond: Cond::Cmp(CmpOp::Eq, Value::Json(v)) } => {
-                Some(claims::key(path, v).to_vec())
-            }
+            Filter::Test { target: Target::Claim(path), cond: Cond::Cmp(CmpOp::Eq, v) } => match v {
+                Value::Json(j) => Some(claims::key(path, j).to_vec()),
+                Value::Folded(s) => Some(claims::key(path, &serde_json::Value::String(s.clone())).to_vec()),
+                _ => None,
+            },
             _ => None,
         })
         .collect();
@@ -226,6 +325,8 @@ pub fn claim_holders(tenant: Uuid, key: Vec<u8>, cap: u64) -> SelectStatement {
 fn claim_key(path: &[String], v: &Value) -> sea_query::Value {
     match v {
         Value::Json(j) => claims::key(path, j).to_vec().into(),
+        // String keys are those of the lower case: they serve comparisons ignoring case too.
+        Value::Folded(s) => claims::key(path, &serde_json::Value::String(s.clone())).to_vec().into(),
         // Only JSON values are compared with claims; no key matches anything else.
         _ => Vec::<u8>::new().into(),
     }
@@ -237,24 +338,78 @@ fn claim_key(path: &[String], v: &Value) -> sea_query::Value {
 fn claim_test(path: &[String], cond: &Cond, backend: Backend, tenant: Uuid) -> SimpleExpr {
     match cond {
         Cond::Cmp(CmpOp::Eq, v) => {
-            claim_index(tenant, vec![claim_key(path, v)], backend).and(claim_value_test(path, cond, backend))
+            claim_index(tenant, vec![claim_key(path, v)], backend).and(claim_value_test(path, cond, backend, CLAIMS))
         }
         Cond::Cmp(CmpOp::Ne, v) => claim_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend, tenant).not(),
         Cond::In(values) => claim_index(tenant, values.iter().map(|v| claim_key(path, v)).collect(), backend)
-            .and(claim_value_test(path, cond, backend)),
-        _ => claim_value_test(path, cond, backend),
+            .and(claim_value_test(path, cond, backend, CLAIMS)),
+        _ => claim_value_test(path, cond, backend, CLAIMS),
     }
 }
 
-/// A claims test read from the claims themselves.
-fn claim_value_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExpr {
+/// Where claims tests read a user's claims from.
+const CLAIMS: &str = "claims";
+
+/// Some element of the claims array at `array` matches `element` (tests of paths inside the
+/// element; anything else in it matches nothing). Elements that are not objects have no paths.
+fn any_element(array: &[String], element: &Filter, backend: Backend) -> SimpleExpr {
+    let (template, source, loc): (&str, &str, Vec<sea_query::Value>) = match backend {
+        Backend::Sqlite => (
+            "(json_type(claims, ?) = 'array' AND EXISTS (SELECT 1 FROM json_each(claims, ?) AS el WHERE ?))",
+            "(CASE WHEN el.type = 'object' THEN el.value ELSE '{}' END)",
+            vec![format!("${}", array.iter().map(|k| format!(".\"{k}\"")).collect::<String>()).into()],
+        ),
+        Backend::Postgres => (
+            "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(jsonb_extract_path(claims, @)) = 'array' \
+             THEN jsonb_extract_path(claims, @) ELSE jsonb_build_array() END) AS el(item) WHERE ?)",
+            "el.item",
+            array.iter().map(|k| k.as_str().into()).collect(),
+        ),
+    };
+    let inner = element_expr(element, backend, source);
+    let marks = vec!["?"; loc.len()].join(", ");
+    let mut exprs: Vec<SimpleExpr> = Vec::new();
+    let sql = match backend {
+        Backend::Sqlite => {
+            exprs.extend([Expr::val(loc[0].clone()).into(), Expr::val(loc[0].clone()).into()]);
+            template.to_owned()
+        }
+        Backend::Postgres => {
+            for _ in 0..2 {
+                exprs.extend(loc.iter().map(|v| SimpleExpr::from(Expr::val(v.clone()))));
+            }
+            template.replace('@', &marks)
+        }
+    };
+    exprs.push(inner);
+    backend.fragment_exprs(&sql, exprs)
+}
+
+/// A filter of one element of a claims array, read from `source`.
+fn element_expr(f: &Filter, backend: Backend, source: &str) -> SimpleExpr {
+    let fold = |parts: &[Filter], empty: bool, join: fn(SimpleExpr, SimpleExpr) -> SimpleExpr| {
+        let mut it = parts.iter().map(|p| element_expr(p, backend, source));
+        let first = it.next().unwrap_or_else(|| Expr::val(empty).into());
+        it.fold(first, join)
+    };
+    match f {
+        Filter::And(parts) => fold(parts, true, SimpleExpr::and),
+        Filter::Or(parts) => fold(parts, false, SimpleExpr::or),
+        Filter::Not(inner) => element_expr(inner, backend, source).not(),
+        Filter::Test { target: Target::Claim(path), cond } => claim_value_test(path, cond, backend, source),
+        _ => Expr::val(false).into(),
+    }
+}
+
+/// A claims test read from the claims themselves (or from an element of an array of them, `source`).
+fn claim_value_test(path: &[String], cond: &Cond, backend: Backend, source: &str) -> SimpleExpr {
     // How each database reads the JSON type, the text and the number at the path.
     let (loc, ty, text, num, string_ty, number_ty): (Vec<sea_query::Value>, _, _, _, _, _) = match backend {
         Backend::Sqlite => (
             vec![format!("${}", path.iter().map(|k| format!(".\"{k}\"")).collect::<String>()).into()],
-            "json_type(claims, @)",
-            "json_extract(claims, @)",
-            "json_extract(claims, @)",
+            format!("json_type({source}, @)"),
+            format!("json_extract({source}, @)"),
+            format!("json_extract({source}, @)"),
             "'text'",
             "('integer', 'real')",
         ),
@@ -262,9 +417,9 @@ fn claim_value_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExp
             path.iter().map(|k| k.as_str().into()).collect(),
             // Variadic path functions rather than `#>` with an ARRAY[...]: sea-query reads square
             // brackets as quoting and would not bind parameters inside them.
-            "jsonb_typeof(jsonb_extract_path(claims, @))",
-            "jsonb_extract_path_text(claims, @)",
-            "jsonb_extract_path_text(claims, @)::numeric",
+            format!("jsonb_typeof(jsonb_extract_path({source}, @))"),
+            format!("jsonb_extract_path_text({source}, @)"),
+            format!("jsonb_extract_path_text({source}, @)::numeric"),
             "'string'",
             "('number')",
         ),
@@ -277,9 +432,17 @@ fn claim_value_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExp
         Cond::Present => claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} <> 'null')"), &loc, vec![]),
         Cond::IsObject => claim_fragment(backend, &format!("({ty} IS NOT NULL AND {ty} = 'object')"), &loc, vec![]),
         Cond::In(values) => {
-            let mut it = values.iter().map(|v| claim_value_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend));
+            let mut it =
+                values.iter().map(|v| claim_value_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend, source));
             let first = it.next().unwrap_or_else(|| Expr::val(false).into());
             it.fold(first, SimpleExpr::or)
+        }
+        Cond::Cmp(CmpOp::Ne, v @ Value::Folded(_)) => {
+            claim_value_test(path, &Cond::Cmp(CmpOp::Eq, v.clone()), backend, source).not()
+        }
+        Cond::Cmp(op, Value::Folded(s)) => {
+            let (template, value) = caseless(*op, s, backend);
+            typed(string_ty, &template.replace("{x}", &text), vec![value])
         }
         Cond::Cmp(op, v) => {
             let Value::Json(j) = v else {
@@ -302,10 +465,10 @@ fn claim_value_test(path: &[String], cond: &Cond, backend: Backend) -> SimpleExp
                 serde_json::Value::Array(_) | serde_json::Value::Object(_) => {
                     let json_ty = if j.is_array() { "'array'" } else { "'object'" };
                     let whole = match backend {
-                        Backend::Sqlite => "json_extract(claims, @) = ?",
-                        Backend::Postgres => "jsonb_extract_path(claims, @) = CAST(? AS jsonb)",
+                        Backend::Sqlite => format!("json_extract({source}, @) = ?"),
+                        Backend::Postgres => format!("jsonb_extract_path({source}, @) = CAST(? AS jsonb)"),
                     };
-                    typed(json_ty, whole, vec![j.to_string().into()])
+                    typed(json_ty, &whole, vec![j.to_string().into()])
                 }
                 serde_json::Value::Bool(b) => match backend {
                     Backend::Sqlite => typed(if *b { "'true'" } else { "'false'" }, "1 = 1", vec![]),

@@ -24,6 +24,19 @@ const FEED: &[(EventType, &str)] = &[
     (EventType::OneTimeLink, "ENROLLMENT_CHANGE"),
 ];
 
+/// The vendor's words for what the trail records under other names: a `query_text` phrase that
+/// is one of them searches for the trail's own. Among the events the feed carries, those of the
+/// trail's type are exactly those the vendor's word names (`enrollment` finds the device-binding
+/// links the feed calls enrollments, `-enrollment` leaves them out).
+const VOCABULARY: &[(&str, &str)] = &[
+    ("enrollment_change", "one_time_link"),
+    ("EnrollmentChange", "one_time_link"),
+    ("enrollment", "one_time_link"),
+    ("device_credential_change", "credential_change"),
+    ("DeviceCredentialChange", "credential_change"),
+    ("CreateTenant", "tenant_created"),
+];
+
 /// Most reads of the trail one page may take to fill itself past events the feed leaves out.
 const MAX_READS: usize = 8;
 const DEFAULT_PAGE: u32 = 100;
@@ -70,7 +83,10 @@ fn parse(raw: Option<&str>) -> Result<Params, BiError> {
             "emitting_service" => filter.services.push(v.to_lowercase()),
             "correlation_id" => filter.correlation_ids.push(v),
             "query_text" => {
-                filter.text = TextQuery::parse(&v).map_err(|m| BiError::malformed(format!("query_text: {m}.")))?
+                filter.text = TextQuery::parse(&v).map_err(|m| BiError::malformed(format!("query_text: {m}.")))?;
+                if let Some(text) = &mut filter.text {
+                    VOCABULARY.iter().for_each(|(vendor, ours)| text.rename(vendor, ours));
+                }
             }
             "include_not_attested" => {
                 filter.include_not_attested = match v.to_ascii_lowercase().as_str() {
@@ -127,6 +143,7 @@ fn feed_event(e: &core::Event) -> Option<Event> {
     Some(Event {
         id: e.id,
         correlation_id: e.correlation_id.clone(),
+        actor_tenant_id: e.actor.tenant_id.to_string(),
         service: e.service.as_str(),
         event_occurred_millis: e.occurred,
         event_recorded_millis: e.recorded,

@@ -88,6 +88,8 @@ pub struct EventsBody {
 pub struct Event {
     pub id: Uuid,
     pub correlation_id: String,
+    /// The tenant the actor belongs to (the vendor keeps it, deprecated, beside `actor.tenant_id`).
+    pub actor_tenant_id: String,
     pub service: &'static str,
     pub event_occurred_millis: i64,
     pub event_recorded_millis: i64,

@@ -138,14 +138,10 @@ pub async fn create(
         }
         _ => name,
     };
-    // The directory group must be readable before anything is made to follow it.
-    if let Some((conn, dn)) = &link {
-        d.directory_group_size(&caller, *conn, dn).await?;
-    }
-    let group = d.create_group(&caller, GroupSpec { name: group_name, description, ..GroupSpec::default() }).await?;
+    let spec = GroupSpec { name: group_name, description, ..GroupSpec::default() };
     let group = match link {
-        Some(l) => d.link_group(&caller, group.id, Some(l)).await?.0,
-        None => group,
+        Some((conn, dn)) => d.create_linked_group(&caller, spec, conn, &dn).await?.0,
+        None => d.create_group(&caller, spec).await?,
     };
     Ok((StatusCode::CREATED, axum::Json(shown(d, &caller, &group).await?)).into_response())
 }

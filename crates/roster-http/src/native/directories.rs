@@ -4,13 +4,14 @@
 
 use super::errors::{ApiError, DirectoryProblems, ProblemResponses};
 use super::extract::{Authed, Body, IdPath, IfMatch};
-use super::wire::{Connection, DirectoryAccountRef, DirectoryGroupRef, Group, LinkedGroup, User};
+use super::wire::{Connection, DirectoryAccountRef, DirectoryGroupRef, Group, LinkedGroup, NewDirectoryGroup, User};
 use super::{one_response, Projection};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use roster_core::connectors::{ConnectionCheck, ConnectionSpec, SyncReport};
+use roster_core::model::GroupSpec;
 
 fn connection_response(status: StatusCode, c: roster_core::connectors::Connection, created: bool) -> Response {
     let location = created.then(|| format!("/api/v1/directories/{}", c.id));
@@ -104,6 +105,25 @@ pub async fn create_user(
     let location = Some(format!("/api/v1/users/{}", user.id));
     let version = user.version;
     Ok(one_response(StatusCode::CREATED, version, Projection::default().render(&User::from(user)), location))
+}
+
+/// Create a group that follows a directory group of this connection from the start: the group
+/// and its link are written together, once the directory group is found readable, and its
+/// members are synchronised at once.
+#[utoipa::path(post, path = "/directories/{id}/groups", security(("api_key" = ["groups:write"])), tag = "directories",
+    params(("id" = uuid::Uuid, Path)), request_body = NewDirectoryGroup,
+    responses((status = 201, description = "The linked group and its first sync", body = LinkedGroup, headers(("Location" = String))), ProblemResponses, DirectoryProblems))]
+pub async fn create_group(
+    State(s): State<AppState>,
+    Authed(caller): Authed,
+    IdPath(id): IdPath,
+    Body(r): Body<NewDirectoryGroup>,
+) -> Result<Response, ApiError> {
+    let spec = GroupSpec { name: r.name, description: r.description, ..GroupSpec::default() };
+    let (group, sync) = s.directory.create_linked_group(&caller, spec, id, &r.dn).await?;
+    let location = format!("/api/v1/groups/{}", group.id);
+    let body = LinkedGroup { group: Group::from(group), sync };
+    Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], axum::Json(body)).into_response())
 }
 
 /// Read a directory user's account again: its attributes are updated, and it is deactivated

@@ -95,6 +95,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(directories::get, directories::replace, directories::delete))
         .routes(routes!(directories::test))
         .routes(routes!(directories::create_user))
+        .routes(routes!(directories::create_group))
         .routes(routes!(directories::refresh_user))
         .routes(routes!(directories::link, directories::unlink))
         .routes(routes!(directories::sync))

@@ -862,6 +862,17 @@ pub struct DirectoryGroupRef {
     pub dn: String,
 }
 
+/// A new group that follows a directory group of the connection from the start.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDirectoryGroup {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The directory group's distinguished name.
+    pub dn: String,
+}
+
 /// A group just linked to a directory group, and what the first sync changed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinkedGroup {

@@ -160,8 +160,8 @@ pub static USER_ATTRS: [Attr; 18] = [
     multi(complex("addresses", &ADDRESSES, "Physical addresses.")),
     read_only(multi(complex("groups", &USER_GROUPS, "The groups the user belongs to directly."))),
     // Not in the table's order of RFC 7643 but kept here: extension attributes follow.
-    text("externalId", "The user's id in the provisioning client."),
-    read_only(text("id", "The user's id in Roster.")),
+    Attr { case_exact: true, ..text("externalId", "The user's id in the provisioning client.") },
+    read_only(Attr { case_exact: true, ..text("id", "The user's id in Roster.") }),
 ];
 
 static MANAGER: [Attr; 2] =
@@ -193,8 +193,8 @@ pub static GROUP_ATTRS: [Attr; 4] = [
         ..text("displayName", "The group's unique name (Roster's group name); compared without regard to case.")
     },
     multi(complex("members", &MEMBERS, "The group's direct members: users and groups.")),
-    text("externalId", "The group's id in the provisioning client."),
-    read_only(text("id", "The group's id in Roster.")),
+    Attr { case_exact: true, ..text("externalId", "The group's id in the provisioning client.") },
+    read_only(Attr { case_exact: true, ..text("id", "The group's id in Roster.") }),
 ];
 
 /// The attributes a schema URN defines, without the common ones (id, externalId).

@@ -138,6 +138,14 @@ pub fn spec_of(d: &Doc, base: &UserSpec) -> Result<(UserSpec, Option<String>), S
     spec.email_verified = base.email_verified && same_email;
     spec.status = match (d.get("active").and_then(doc::boolean), base.status) {
         (Some(true), UserStatus::Suspended | UserStatus::Deactivated) => UserStatus::Active,
+        // A quarantine answers a suspected compromise: a provisioning sync that routinely sends
+        // `active: true` must not end it, and must not be told it did.
+        (Some(true), UserStatus::Quarantined) => {
+            return Err(ScimError::bad(
+                "mutability",
+                "the user is quarantined; active cannot be set to true until an administrator lifts the quarantine",
+            ))
+        }
         (Some(false), UserStatus::Active) => UserStatus::Suspended,
         (_, status) => status,
     };

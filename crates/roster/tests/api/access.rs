@@ -75,6 +75,7 @@ fn case(method: &Method, path: &str, n: usize, user: &str, spare_user: &str, d: 
         ("DELETE", "/api/v1/directories/{id}") => plain(204),
         ("POST", "/api/v1/directories/{id}/test") => plain(200),
         ("POST", "/api/v1/directories/{id}/users") => json(json!({"account": format!("bulk{n:04}")}), 201),
+        ("POST", "/api/v1/directories/{id}/groups") => json(json!({"name": format!("dg{n}"), "dn": d.group_dn}), 201),
         ("POST", "/api/v1/users/{id}/directory-refresh") => plain(200),
         ("PUT", "/api/v1/groups/{id}/directory-source") => {
             json(json!({"connection_id": d.connection, "dn": d.group_dn}), 200)
@@ -179,6 +180,7 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             let (fresh_key, _) = srv.directory.create_api_key(&op, "target", "reader", None).await.unwrap();
             let needs_directory = path.ends_with("/test")
                 || path.ends_with("/directories/{id}/users")
+                || path.ends_with("/directories/{id}/groups")
                 || path.ends_with("/directory-refresh")
                 || path.ends_with("/sync")
                 || (path.ends_with("/directory-source") && method == Method::PUT);
@@ -192,6 +194,9 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             } else if path.starts_with("/api/v1/access-policies") {
                 let made = srv.post("/api/v1/access-policies", &json!({"name": format!("fixture-{n}")})).await;
                 expect(made, 201).await["id"].as_str().unwrap().to_owned()
+            } else if path.ends_with("/directories/{id}/groups") {
+                // The shared connection: the members it brings are those later links bring too.
+                d.connection.clone()
             } else if path.starts_with("/api/v1/directories") {
                 let mut fresh = d.settings.clone();
                 fresh["name"] = json!(format!("fresh-{n}"));
@@ -342,8 +347,11 @@ both!(route_by_caller_matrix, adjust = |c| c.access_token_ttl = TOKEN_TTL_SECOND
             let body = r.text().await.unwrap();
             assert_eq!(status, c.ok, "{what} with {label} holding {scope}: {body}");
             // A sync (and linking, which syncs) records one event per change it makes, which may
-            // be none; testing a connection changes nothing.
+            // be none; testing a connection changes nothing; an invitation records the user made
+            // and the link sent.
             let per_change = path.ends_with("/sync")
+                || path == "/api/v1/invitations"
+                || path.ends_with("/directories/{id}/groups")
                 || path.ends_with("/directory-refresh")
                 || path.ends_with("/test")
                 || (path.ends_with("/directory-source") && method == Method::PUT);

@@ -251,6 +251,7 @@ both!(event_feed_shapes_and_types, |srv: &TestServer| async move {
         for k in ["type", "display_name", "id", "display_id", "tenant_id"] {
             assert!(e["actor"][k].is_string(), "actor.{k}: {e}");
         }
+        assert_eq!(e["actor_tenant_id"], e["actor"]["tenant_id"], "{e}");
         assert!(e["data"]["type_name"].is_string(), "{e}");
     }
     let of = |t: &str| all.iter().filter(|e| e["event_type"] == t).cloned().collect::<Vec<_>>();
@@ -276,9 +277,24 @@ both!(event_feed_shapes_and_types, |srv: &TestServer| async move {
     assert_eq!(keys[0]["data"]["certificate"]["fingerprint"].as_str().unwrap().len(), 64);
     assert_eq!(keys[0]["data"]["device_info"]["type_name"], "DeviceInfo");
     let enrolled = of("ENROLLMENT_CHANGE");
-    assert_eq!(enrolled.len(), 1, "the recovery's link (the first came with the user's creation)");
-    assert_eq!(enrolled[0]["data"]["enrollment"]["status"], "PENDING");
-    assert_eq!(enrolled[0]["data"]["enrollment"]["user"]["external_id"], "crm-1");
+    assert_eq!(enrolled.len(), 2, "the link sent with the user's creation, and the recovery's");
+    for e in &enrolled {
+        assert_eq!(e["data"]["enrollment"]["status"], "PENDING");
+        assert_eq!(e["data"]["enrollment"]["user"]["external_id"], "crm-1");
+        assert_eq!(e["data"]["enrollment"]["user"]["user_display"], "Ada Lovelace");
+    }
+    assert_eq!(enrolled[0]["correlation_id"], of("USER_CHANGE")[0]["correlation_id"], "one request made both");
+    // The vendor's own names find what the trail records under Roster's, and exclude it.
+    let found = |q: &str| {
+        let q = q.to_owned();
+        async move { types(&events(srv, &format!("ordering=asc&query_text={q}")).await) }
+    };
+    assert_eq!(found("enrollment_change").await, ["ENROLLMENT_CHANGE", "ENROLLMENT_CHANGE"]);
+    assert_eq!(found("ENROLLMENT").await, ["ENROLLMENT_CHANGE", "ENROLLMENT_CHANGE"]);
+    assert_eq!(found("EnrollmentChange%20OR%20device_credential_change").await.len(), 4);
+    let without = found("ada%20-enrollment").await;
+    assert!(!without.is_empty() && !without.iter().any(|t| t == "ENROLLMENT_CHANGE"), "{without:?}");
+    assert_eq!(found("DeviceCredentialChange%20-enrollment").await, ["DEVICE_CREDENTIAL_CHANGE"; 2]);
     let joined = of("GROUP_MEMBERSHIP_CHANGE");
     assert_eq!(joined.len(), 1, "a group inside a group has no counterpart");
     assert_eq!(joined[0]["data"]["user"]["id"], ada_id);
@@ -333,7 +349,9 @@ both!(event_feed_filters_and_paging, |srv: &TestServer| async move {
         .json(&person_body("c", "Carl Gauss"));
     expect(r.send().await.unwrap(), 200).await;
     let traced = list(&events(srv, "ordering=asc&correlation_id=trace-4711").await);
-    assert_eq!(traced.len(), 1, "{traced:?}");
+    let mut kinds = types(&events(srv, "ordering=asc&correlation_id=trace-4711").await);
+    kinds.sort();
+    assert_eq!(kinds, ["ENROLLMENT_CHANGE", "USER_CHANGE"], "the user and its enrollment link: {traced:?}");
     assert_eq!(traced[0]["data"]["user"]["user_name"], "carl.gauss");
     // Free text: words, OR, and exclusions.
     let users_named = |q: &str| {

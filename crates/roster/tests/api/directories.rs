@@ -294,6 +294,28 @@ both!(openldap_group_sync, |srv: &TestServer| async move {
     assert_eq!(store.claim_group_sync(later, later + chrono::Duration::minutes(10)).await.unwrap(), None, "held");
     assert_eq!(srv.directory.sync_due_groups(10).await.unwrap(), 0);
 
+    // A group made to follow a directory group from the start: one write, then its first sync.
+    // A directory group that cannot be read makes nothing.
+    let groups = || async { expect(srv.get("/api/v1/groups?count=true&limit=1").await, 200).await["total"].clone() };
+    let before = groups().await;
+    let missing = json!({"name": "nowhere", "dn": format!("cn=missing,{}", env["LDAP_BASE"])});
+    let r = srv.post(&format!("/api/v1/directories/{conn}/groups"), &missing).await;
+    assert!(r.status().is_client_error(), "{}", r.status());
+    assert_eq!(groups().await, before, "nothing made");
+    let made = srv.post(&format!("/api/v1/directories/{conn}/groups"), &json!({"name": "staff-2", "dn": dn})).await;
+    let made = expect(made, 201).await;
+    assert_eq!(made["group"]["directory_source"]["dn"], dn.as_str());
+    assert_eq!(made["sync"]["directory_members"], 2);
+    let made_id = made["group"]["id"].as_str().unwrap();
+    let created: Vec<Value> = events_of(srv, "GROUP_CHANGE")
+        .await
+        .into_iter()
+        .filter(|e| e["data"]["group"]["id"] == made_id)
+        .map(|e| e["data"]["action"].clone())
+        .collect();
+    assert_eq!(created.len(), 2, "CREATE and LINK: {created:?}");
+    assert!(created.contains(&json!("CREATE")) && created.contains(&json!("LINK")), "{created:?}");
+
     // Unlinked, the members stay and are editable again.
     expect(srv.delete(&format!("/api/v1/groups/{gid}/directory-source")).await, 200).await;
     let r = srv.post(&format!("/api/v1/groups/{gid}/members"), &json!({"kind": "user", "id": someone["id"]})).await;

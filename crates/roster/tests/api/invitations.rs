@@ -100,6 +100,7 @@ both!(invite_mail_accept_and_sign_in, |srv: &TestServer| async move {
         .collect();
     for expected in [
         "USER_CHANGE SUCCESS INVITE",
+        "ONE_TIME_LINK SUCCESS ISSUE",
         "MESSAGE_DELIVERY SUCCESS SENT",
         "USER_CHANGE SUCCESS ACCEPT_INVITATION",
         "ONE_TIME_LINK FAILURE REDEEM",

@@ -44,7 +44,11 @@ fn id(v: &Value) -> String {
 }
 
 async fn list(srv: &TestServer, query: &str) -> Value {
-    expect(scim(srv, Method::GET, &format!("/Users?{query}")).send().await.unwrap(), 200).await
+    list_of(srv, "/Users", query).await
+}
+
+async fn list_of(srv: &TestServer, endpoint: &str, query: &str) -> Value {
+    expect(scim(srv, Method::GET, &format!("{endpoint}?{query}")).send().await.unwrap(), 200).await
 }
 
 fn user_names(page: &Value) -> Vec<String> {
@@ -255,7 +259,9 @@ both!(filters_every_operator_and_value_paths, |srv: &TestServer| async move {
         (r#"userName eq"#, "value"),
         (r#"userName like "a""#, "like"),
         (r#"nickname2 eq "a""#, "nickname2"),
-        (r#"phoneNumbers.value eq "1""#, "phoneNumbers.value"),
+        (r#"groups.$ref eq "1""#, "groups.$ref"),
+        (r#"addresses eq "Paris""#, "addresses"),
+        (r#"emails[nope eq "1"]"#, "emails.nope"),
         (r#"active co "t""#, "co"),
         (r#"meta.created gt "yesterday""#, "meta.created"),
         (r#"emails[value pr and name[givenName pr]]"#, "nest"),
@@ -288,6 +294,104 @@ both!(filters_every_operator_and_value_paths, |srv: &TestServer| async move {
     let kinds: Vec<&str> =
         rest["Resources"].as_array().unwrap().iter().map(|r| r["meta"]["resourceType"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["User", "Group"]);
+});
+
+both!(multi_valued_attributes_and_case, |srv: &TestServer| async move {
+    let ann = create_user(srv, json!({"userName": "ann", "externalId": "ext-1", "displayName": "Ann Émile",
+        "title": "Staff Engineer",
+        "emails": [{"value": "ann@Example.com", "type": "Work", "primary": true}, {"value": "ann@home.example", "type": "home"}],
+        "phoneNumbers": [{"value": "+1 555 0100", "type": "mobile"}],
+        "addresses": [{"locality": "Zürich", "type": "work"}]})).await;
+    let ben = create_user(srv, json!({"userName": "ben",
+        "emails": [{"value": "ben@example.com", "type": "home", "primary": true}, {"value": "ben@work.example", "type": "work"}]})).await;
+    create_user(srv, json!({"userName": "cy", "phoneNumbers": [{"value": "+44 20 7946 0000", "type": "work"}]})).await;
+    let group = |name: &str, members: Vec<Value>| {
+        let body = json!({"displayName": name, "members": members});
+        async move { expect(send(srv, Method::POST, "/Groups", Some(&body)).await, 201).await }
+    };
+    let ops = group("Ops", vec![json!({"value": id(&ben)})]).await;
+    group("Engineers", vec![json!({"value": id(&ann)}), json!({"value": id(&ops)})]).await;
+    let cases: Vec<(String, &[&str])> = vec![
+        // One element must match the whole value filter; dotted paths each find their own.
+        (r#"emails[type eq "work" and value co "@example.com"]"#.into(), &["ann"]),
+        (r#"emails.type eq "work" and emails.value co "@example.com""#.into(), &["ann", "ben"]),
+        (r#"not (emails[type eq "home"])"#.into(), &["cy"]),
+        (r#"emails[type eq "home" and primary eq true]"#.into(), &["ben"]),
+        (r#"emails co "HOME.example""#.into(), &["ann"]),
+        (r#"phoneNumbers[type eq "MOBILE"]"#.into(), &["ann"]),
+        (r#"phoneNumbers[value sw "+44"] or addresses[locality eq "ZÜRICH"]"#.into(), &["ann", "cy"]),
+        ("phoneNumbers pr".into(), &["ann", "cy"]),
+        ("addresses pr".into(), &["ann"]),
+        // Attributes that are not case-exact compare without regard to case, beyond ASCII too.
+        (r#"displayName eq "ANN ÉMILE""#.into(), &["ann"]),
+        (r#"title co "engineer""#.into(), &["ann"]),
+        (r#"externalId eq "EXT-1""#.into(), &[]),
+        (r#"externalId eq "ext-1""#.into(), &["ann"]),
+        // A user's direct groups, by id or by name.
+        (r#"groups[display eq "engineers"]"#.into(), &["ann"]),
+        (format!(r#"groups.value eq "{}""#, id(&ops)), &["ben"]),
+        ("groups pr".into(), &["ann", "ben"]),
+        ("not (groups pr)".into(), &["cy"]),
+    ];
+    for (filter, want) in &cases {
+        assert_eq!(filtered(srv, filter).await, *want, "{filter}");
+    }
+    let groups_named = |filter: String| async move {
+        let page = list_of(srv, "/Groups", &format!("filter={}&sortBy=displayName", q(&filter))).await;
+        page["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["displayName"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(groups_named(format!(r#"members[value eq "{}"]"#, id(&ann))).await, ["Engineers"]);
+    assert_eq!(groups_named(format!(r#"members.value eq "{}""#, id(&ben))).await, ["Ops"]);
+    assert_eq!(groups_named(r#"members[type eq "Group"]"#.into()).await, ["Engineers"]);
+    assert_eq!(groups_named("members pr".into()).await, ["Engineers", "Ops"]);
+    assert_eq!(groups_named(r#"displayName eq "OPS""#.into()).await, ["Ops"]);
+    // A deleted group is no one's group any more.
+    assert_eq!(send(srv, Method::DELETE, &format!("/Groups/{}", id(&ops)), None).await.status(), 204);
+    assert_eq!(filtered(srv, &format!(r#"groups.value eq "{}""#, id(&ops))).await, Vec::<String>::new());
+    assert_eq!(groups_named(r#"members[type eq "Group"]"#.into()).await, Vec::<String>::new());
+    // PATCH paths take the same value filters, one element at a time.
+    let ops_body = json!([{"op": "replace", "path": "emails[type eq \"work\" and value co \"@EXAMPLE.com\"].display", "value": "Office"}]);
+    let patched = expect(patch(srv, &format!("/Users/{}", id(&ann)), ops_body).await, 200).await;
+    let emails = patched["emails"].as_array().unwrap();
+    assert_eq!((emails[0]["display"].as_str(), emails[1].get("display")), (Some("Office"), None), "{patched}");
+});
+
+both!(active_true_does_not_lift_a_quarantine, |srv: &TestServer| async move {
+    let u = create_user(srv, json!({"userName": "quinn", "displayName": "Quinn"})).await;
+    let path = format!("/Users/{}", id(&u));
+    let native = format!("/api/v1/users/{}", id(&u));
+    let set = |status: &'static str| {
+        let native = native.clone();
+        async move {
+            expect(srv.patch(&native, "application/merge-patch+json", &json!({"status": status})).await, 200).await
+        }
+    };
+    set("quarantined").await;
+    let before = expect(send(srv, Method::GET, &path, None).await, 200).await;
+    assert_eq!(before["active"], false);
+    // Saying active is true is refused, by PATCH and by PUT, and changes nothing.
+    let on = json!([{"op": "replace", "path": "active", "value": true}, {"op": "replace", "path": "displayName", "value": "Q"}]);
+    let detail = scim_error(patch(srv, &path, on.clone()).await, 400, Some("mutability")).await;
+    assert!(detail.contains("quarantine"), "{detail}");
+    let put = json!({"schemas": [USER], "userName": "quinn", "active": true});
+    scim_error(send(srv, Method::PUT, &path, Some(&put)).await, 400, Some("mutability")).await;
+    let after = expect(send(srv, Method::GET, &path, None).await, 200).await;
+    assert_eq!(after["meta"]["version"], before["meta"]["version"]);
+    assert_eq!(expect(srv.get(&native).await, 200).await["status"], "quarantined");
+    // Other changes still go through, and leave the quarantine as it is.
+    let rename = json!([{"op": "replace", "path": "displayName", "value": "Q"}]);
+    assert_eq!(expect(patch(srv, &path, rename).await, 200).await["active"], false);
+    assert_eq!(expect(srv.get(&native).await, 200).await["status"], "quarantined");
+    // Once an administrator lifts it, SCIM manages active again.
+    set("active").await;
+    let off = json!([{"op": "replace", "path": "active", "value": false}]);
+    assert_eq!(expect(patch(srv, &path, off).await, 200).await["active"], false);
+    assert_eq!(expect(patch(srv, &path, on).await, 200).await["active"], true);
 });
 
 both!(
