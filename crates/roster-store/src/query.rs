@@ -171,17 +171,7 @@ pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend, tenant: Uui
                 .and_where(Expr::col(Groups::TenantId).eq(tenant))
                 .and_where(Expr::col(Groups::DeletedAt).is_null())
                 .and_where(filter_expr(groups, Resource::Group, backend, tenant));
-            let users = Query::select()
-                .column(Alias::new("user_id"))
-                .from(Alias::new("group_users"))
-                .and_where(Expr::col(Alias::new("group_id")).in_subquery(of.clone()))
-                .to_owned();
-            let children = Query::select()
-                .column(Alias::new("child_id"))
-                .from(Alias::new("group_groups"))
-                .and_where(Expr::col(Alias::new("parent_id")).in_subquery(of))
-                .to_owned();
-            Expr::col(Alias::new("id")).in_subquery(users).or(Expr::col(Alias::new("id")).in_subquery(children))
+            related(of, [("group_users", "group_id", "user_id"), ("group_groups", "parent_id", "child_id")])
         }
         Filter::HasMember(members) => {
             let mut of = Query::select();
@@ -189,17 +179,7 @@ pub fn filter_expr(f: &Filter, resource: Resource, backend: Backend, tenant: Uui
                 .from_subquery(principals(tenant), Alias::new("m"))
                 .and_where(Expr::col(Alias::new("deleted_at")).is_null())
                 .and_where(filter_expr(members, Resource::Principal, backend, tenant));
-            let of_users = Query::select()
-                .column(Alias::new("group_id"))
-                .from(Alias::new("group_users"))
-                .and_where(Expr::col(Alias::new("user_id")).in_subquery(of.clone()))
-                .to_owned();
-            let of_groups = Query::select()
-                .column(Alias::new("parent_id"))
-                .from(Alias::new("group_groups"))
-                .and_where(Expr::col(Alias::new("child_id")).in_subquery(of))
-                .to_owned();
-            Expr::col(Alias::new("id")).in_subquery(of_users).or(Expr::col(Alias::new("id")).in_subquery(of_groups))
+            related(of, [("group_users", "user_id", "group_id"), ("group_groups", "child_id", "parent_id")])
         }
         Filter::Test { target: Target::Attr(attr), cond } => {
             let e = attr_expr(resource, attr);
@@ -345,6 +325,21 @@ fn claim_test(path: &[String], cond: &Cond, backend: Backend, tenant: Uuid) -> S
             .and(claim_value_test(path, cond, backend, CLAIMS)),
         _ => claim_value_test(path, cond, backend, CLAIMS),
     }
+}
+
+/// `id IN (...)` over both membership tables: the `answer` column of the rows whose `given`
+/// column is one of `of`'s ids, for each (table, given, answer).
+fn related(of: SelectStatement, tables: [(&str, &str, &str); 2]) -> SimpleExpr {
+    let mut it = tables.into_iter().map(|(table, given, answer)| {
+        let rows = Query::select()
+            .column(Alias::new(answer))
+            .from(Alias::new(table))
+            .and_where(Expr::col(Alias::new(given)).in_subquery(of.clone()))
+            .to_owned();
+        Expr::col(Alias::new("id")).in_subquery(rows)
+    });
+    let first = it.next().unwrap_or_else(|| Expr::val(false).into());
+    it.fold(first, SimpleExpr::or)
 }
 
 /// Where claims tests read a user's claims from.
